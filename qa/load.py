@@ -1,0 +1,391 @@
+"""Files and folders -> Articles (txt, md, json, jsonl, csv, html, rss/atom), bad items reported."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from qa.types import Article
+
+TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown"}
+HTML_SUFFIXES = {".html", ".htm"}
+FEED_SUFFIXES = {".rss", ".atom", ".xml"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | FEED_SUFFIXES | {".json", ".jsonl", ".ndjson", ".csv"}
+
+# Whole-file formats are read into memory, so they are capped; JSONL and CSV stream.
+MAX_FILE_BYTES = 50_000_000
+MAX_ARTICLE_CHARS = 5_000_000
+TITLE_CHARS = 120
+
+FIELD_NAMES = {
+    "id": ("id", "doc_id", "guid", "article_id", "uuid"),
+    "title": ("title", "headline", "name"),
+    "text": ("text", "body", "content", "article", "full_text", "description", "summary"),
+    "published": ("published", "date", "published_at", "pubdate", "publication_date", "datetime",
+                  "time", "published_date"),
+    "source": ("source", "publisher", "site", "outlet", "sitename", "source_name"),
+    "url": ("url", "link", "href"),
+}
+KNOWN_FIELDS = {alias for aliases in FIELD_NAMES.values() for alias in aliases}
+HEADER_LINE = re.compile(r"(?i)^(title|headline|source|publisher|url|link|published|date|author)\s*:\s*(.*)$")
+# Folders often carry their own documentation; those files are not articles.
+NOT_ARTICLES = re.compile(r"(?i)^(readme|license|licence|copying|notice|changelog)(\.\w+)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """An input item that was skipped, and why."""
+
+    path: str
+    line: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.reason}"
+
+
+def canonical_text(text: str) -> str:
+    """The text every offset points into: NFC, Unix newlines, no control characters, trimmed."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    return text.strip()
+
+
+def derive_title(text: str) -> str:
+    """A title for an article without a headline: its first line, cut to the first sentence."""
+    first_line = text.split("\n", 1)[0].strip()
+    if len(first_line) <= TITLE_CHARS:
+        return first_line
+    sentence_end = re.search(r"[.!?](\s|$)", first_line)
+    if sentence_end and sentence_end.end() <= TITLE_CHARS:
+        return first_line[:sentence_end.end()].strip()
+    return first_line[:TITLE_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def parse_date(value: Any) -> date | None:
+    """A calendar date from ISO strings, RFC 822 feed dates, epoch seconds or free-form dates."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, (int, float)):
+        try:
+            return datetime.fromtimestamp(value).date()
+        except (OverflowError, OSError, ValueError):
+            return None
+    value = str(value).strip()
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        pass
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return parsedate_to_datetime(value).date()
+    except (TypeError, ValueError, IndexError):
+        pass
+    from dateutil import parser as dateutil_parser
+
+    try:
+        return dateutil_parser.parse(value).date()
+    except (ValueError, OverflowError, TypeError):
+        return None
+
+
+def content_id(title: str, text: str) -> str:
+    """A stable id for an article that has none: a hash of its content."""
+    return hashlib.sha1(f"{title}\n{text}".encode()).hexdigest()[:16]
+
+
+def article_from_record(record: Mapping[str, Any], *, default_source: str = "") -> Article:
+    """Build an Article from a dict with any of the usual field names; unknown fields become metadata.
+
+    Raises:
+        ValueError: the record has no usable text.
+    """
+    lowered = {str(key).lower(): value for key, value in record.items()}
+
+    def field(name: str) -> Any:
+        for alias in FIELD_NAMES[name]:
+            value = lowered.get(alias)
+            if value not in (None, ""):
+                return value
+        return None
+
+    raw_text = field("text")
+    if isinstance(raw_text, list):  # feeds and some scrapers give a list of paragraphs
+        raw_text = "\n\n".join(str(part) for part in raw_text)
+    if raw_text is None:
+        names = ", ".join(FIELD_NAMES["text"][:3])
+        raise ValueError(f"no text field (expected one of: {names})")
+    if not isinstance(raw_text, str):
+        raise ValueError(f"text field is a {type(raw_text).__name__}, not a string")
+    if len(raw_text) > MAX_ARTICLE_CHARS:
+        raise ValueError(f"text is {len(raw_text):,} characters, over the {MAX_ARTICLE_CHARS:,} limit; split it")
+    text = canonical_text(raw_text)
+    if not text:
+        raise ValueError("text is empty")
+    source = field("source")
+    if isinstance(source, Mapping):  # e.g. NewsAPI's {"id": ..., "name": ...}
+        source = source.get("name") or source.get("id")
+    title = canonical_text(str(field("title") or "")) or derive_title(text)
+    given_id = field("id")
+    published_raw = field("published")
+    metadata = {key: value for key, value in record.items() if str(key).lower() not in KNOWN_FIELDS}
+    published = parse_date(published_raw)
+    if published_raw is not None and published is None:
+        metadata["unparsed_date"] = str(published_raw)
+    return Article(
+        id=str(given_id).strip() if given_id is not None else content_id(title, text),
+        text=text,
+        title=title.replace("\n", " "),
+        source=canonical_text(str(source or default_source)),
+        url=str(field("url") or "").strip(),
+        published=published,
+        metadata=_jsonable(metadata),
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    # Metadata is stored as JSON; anything exotic is kept as its string form.
+    try:
+        json.dumps(value)
+        return value
+    except (TypeError, ValueError):
+        return {str(k): str(v) for k, v in value.items()} if isinstance(value, Mapping) else str(value)
+
+
+def decode(data: bytes) -> str:
+    """Text from bytes in UTF-8, UTF-16 or a legacy encoding.
+
+    Raises:
+        ValueError: the bytes are binary data, not text.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    if b"\x00" in data[:8192]:
+        raise ValueError("binary file, not text")
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[:1_000_000]).best()
+    if best is None:
+        raise ValueError("binary file or unknown text encoding; save it as UTF-8")
+    return data.decode(best.encoding, errors="replace")
+
+
+def iter_files(paths: Iterable[str | Path]) -> Iterator[Path | Problem]:
+    """Files under the given paths, folders walked recursively in name order, loops avoided."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for folder, dirs, files in os.walk(path, onerror=None):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    if name.startswith(".") or NOT_ARTICLES.match(name):
+                        continue
+                    yield Path(folder) / name
+        elif path.exists():
+            yield path
+        else:
+            yield Problem(str(path), None, "no such file or folder")
+
+
+def load(paths: Iterable[str | Path]) -> Iterator[Article | Problem]:
+    """Articles from files and folders, and a Problem for every file or record that was skipped."""
+    for item in iter_files(paths):
+        if isinstance(item, Problem):
+            yield item
+            continue
+        try:
+            yield from load_file(item)
+        except (OSError, ValueError, UnicodeError, csv.Error) as exc:
+            yield Problem(str(item), None, _reason(exc))
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, PermissionError):
+        return "permission denied; make the file readable"
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    return str(exc)
+
+
+def load_file(path: Path) -> Iterator[Article | Problem]:
+    """Articles from one file, by its extension."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        kinds = ", ".join(sorted(SUPPORTED_SUFFIXES))
+        raise ValueError(f"unsupported file type '{suffix or path.name}'; supported: {kinds}")
+    if suffix in (".jsonl", ".ndjson"):
+        yield from _load_jsonl(path)
+        return
+    if suffix == ".csv":
+        yield from _load_csv(path)
+        return
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ValueError(f"file is {size / 1e6:.0f} MB, over the {MAX_FILE_BYTES / 1e6:.0f} MB limit "
+                         "for one file; split it or convert it to JSONL")
+    data = path.read_bytes()
+    if not data.strip():
+        raise ValueError("empty file")
+    if suffix in TEXT_SUFFIXES:
+        yield _load_text(path, decode(data))
+    elif suffix in HTML_SUFFIXES:
+        yield _load_html(path, decode(data))
+    elif suffix in FEED_SUFFIXES:
+        yield from _load_feed(path, data)
+    else:
+        yield from _load_json(path, decode(data))
+
+
+def _load_text(path: Path, raw: str) -> Article:
+    """Plain text, with optional `Title:`/`Source:`/`URL:`/`Published:` lines before a blank line."""
+    lines = raw.replace("\r\n", "\n").lstrip("\ufeff").split("\n")
+    headers: dict[str, str] = {}
+    for number, line in enumerate(lines):
+        match = HEADER_LINE.match(line.strip())
+        if match:
+            headers[match.group(1).lower()] = match.group(2).strip()
+            continue
+        if headers and not line.strip():
+            raw = "\n".join(lines[number + 1:])
+        else:
+            headers = {}
+        break
+    record: dict[str, Any] = {"text": raw, **headers}
+    try:
+        return article_from_record(record)
+    except ValueError as exc:
+        raise ValueError("whitespace only" if not raw.strip() else str(exc)) from None
+
+
+def _load_html(path: Path, raw: str) -> Article:
+    """The main text of a web page via trafilatura, with its title, date, site name and URL."""
+    import trafilatura
+
+    document = trafilatura.bare_extraction(raw, with_metadata=True, include_comments=False)
+    if document is None or not (document.text or "").strip():
+        raise ValueError("no article text found in the page (only navigation, scripts or styles)")
+    return article_from_record({"text": document.text, "title": document.title, "date": document.date,
+                                "source": document.sitename, "url": document.url,
+                                "author": document.author})
+
+
+def _html_to_text(fragment: str) -> str:
+    import lxml.html
+
+    if "<" not in fragment:
+        return fragment
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except Exception:  # lxml raises several parser errors; an unparsable fragment is used as is
+        return fragment
+    for bad in root.xpath("//script|//style"):
+        bad.drop_tree()
+    for block in root.xpath("//p|//br|//div|//li|//h1|//h2|//h3"):
+        block.tail = "\n\n" + (block.tail or "")
+    return root.text_content()
+
+
+def _load_feed(path: Path, data: bytes) -> Iterator[Article | Problem]:
+    """One article per RSS/Atom entry; an entry without content is reported and skipped."""
+    import feedparser
+
+    feed = feedparser.parse(data)
+    if not feed.entries:
+        reason = "not an RSS/Atom feed" if feed.bozo else "the feed has no entries"
+        raise ValueError(reason)
+    feed_source = feed.feed.get("title", "")
+    for number, entry in enumerate(feed.entries, start=1):
+        content = entry.get("content") or []
+        body = content[0].get("value", "") if content else entry.get("summary", "")
+        published = entry.get("published_parsed") or entry.get("updated_parsed")
+        try:
+            yield article_from_record({
+                "id": entry.get("id"), "title": entry.get("title"), "text": _html_to_text(body) if body else None,
+                "published": date(*published[:3]) if published else None,
+                "url": entry.get("link"), "source": (entry.get("source") or {}).get("title") or feed_source,
+            })
+        except ValueError as exc:
+            yield Problem(str(path), None, f"entry {number}: {exc}")
+
+
+def _load_json(path: Path, raw: str) -> Iterator[Article | Problem]:
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"malformed JSON at line {exc.lineno}: {exc.msg}") from None
+    if isinstance(data, Mapping) and isinstance(data.get("articles"), list):
+        data = data["articles"]  # NewsAPI-style wrapper
+    records = data if isinstance(data, list) else [data]
+    for number, record in enumerate(records, start=1):
+        yield _record_or_problem(path, None if len(records) == 1 else number, record,
+                                 "item" if len(records) > 1 else "")
+
+
+def _record_or_problem(path: Path, line: int | None, record: Any, what: str = "") -> Article | Problem:
+    prefix = f"{what} {line}: " if what and line else ""
+    if not isinstance(record, Mapping):
+        return Problem(str(path), None if what else line,
+                       f"{prefix}expected a JSON object, got {type(record).__name__}")
+    try:
+        return article_from_record(record)
+    except ValueError as exc:
+        return Problem(str(path), None if what else line, f"{prefix}{exc}")
+
+
+def _load_jsonl(path: Path) -> Iterator[Article | Problem]:
+    # Streamed line by line so a multi-GB dump never sits in memory at once.
+    with path.open("rb") as stream:
+        empty = True
+        for number, line in enumerate(stream, start=1):
+            if not line.strip():
+                continue
+            empty = False
+            try:
+                record = json.loads(decode(line))
+            except (ValueError, UnicodeError) as exc:
+                message = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+                yield Problem(str(path), number, f"malformed JSON line: {message}")
+                continue
+            yield _record_or_problem(path, number, record)
+        if empty:
+            raise ValueError("empty file")
+
+
+def _load_csv(path: Path) -> Iterator[Article | Problem]:
+    csv.field_size_limit(MAX_ARTICLE_CHARS)
+    with path.open("rb") as binary:
+        head = binary.read(65536)
+        if not head.strip():
+            raise ValueError("empty file")
+        encoding = "utf-16" if head.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
+        try:
+            head.decode(encoding) if encoding == "utf-16" else head[:65000].decode("utf-8-sig")
+        except UnicodeDecodeError:
+            encoding = "cp1252"
+    with io.open(path, encoding=encoding, errors="replace", newline="") as stream:
+        reader = csv.DictReader(stream)
+        columns = {name.lower() for name in reader.fieldnames or ()}
+        if not columns & set(FIELD_NAMES["text"]):
+            names = ", ".join(FIELD_NAMES["text"][:3])
+            raise ValueError(f"no text column in the header row (expected one of: {names})")
+        for record in reader:
+            yield _record_or_problem(path, reader.line_num, record)

@@ -1,0 +1,129 @@
+"""The data that flows through news-qa: articles, spans, hits, citations and answers (no I/O)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One news article. `text` is canonical: every offset in the system points into it."""
+
+    id: str
+    text: str
+    title: str = ""
+    source: str = ""
+    url: str = ""
+    published: date | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A piece of an article: `article.text[start:end] == text`."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A retrieved chunk with its fused retrieval score (higher is better)."""
+
+    chunk_id: int
+    article_id: str
+    start: int
+    end: int
+    score: float
+    rank: int
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A verbatim span of an article: `article.text[start:end] == text`, always."""
+
+    article_id: str
+    start: int
+    end: int
+    text: str
+    title: str = ""
+    source: str = ""
+    url: str = ""
+    published: date | None = None
+    score: float = 0.0
+    speaker: str = ""
+    also_reported_by: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "article_id": self.article_id,
+            "title": self.title,
+            "source": self.source,
+            "url": self.url,
+            "published": self.published.isoformat() if self.published else None,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "score": round(self.score, 4),
+            "speaker": self.speaker or None,
+            "also_reported_by": list(self.also_reported_by),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """A quotation or reported statement: `article.text[start:end] == text`."""
+
+    article_id: str
+    start: int
+    end: int
+    text: str
+    speaker: str
+    speaker_key: str
+    cue: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "article_id": self.article_id,
+            "speaker": self.speaker,
+            "cue": self.cue,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The one shape every question gets back; abstention is an Answer with no citations."""
+
+    question: str
+    citations: tuple[Citation, ...] = ()
+    related: tuple[Citation, ...] = ()
+    confidence: float = 0.0
+    reason: str = ""
+    searched: str = ""
+    quotes: tuple[Quote, ...] = ()
+
+    @property
+    def abstained(self) -> bool:
+        return not self.citations
+
+    @property
+    def text(self) -> str | None:
+        return " … ".join(c.text for c in self.citations) or None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "searched": self.searched or self.question,
+            "answer": self.text,
+            "confidence": round(self.confidence, 4),
+            "abstained": self.abstained,
+            "reason": self.reason or None,
+            "citations": [c.to_dict() for c in self.citations],
+            "related": [c.to_dict() for c in self.related],
+            "quotes": [q.to_dict() for q in self.quotes],
+        }

@@ -1,0 +1,136 @@
+"""The FAISS side of the index: derived from SQLite, saved per generation, searched with filters."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+# Exact search is fast enough below this many chunks; above it HNSW keeps queries in milliseconds.
+HNSW_FROM = 50_000
+HNSW_NEIGHBOURS = 32
+HNSW_EF_SEARCH = 128
+
+
+class VectorIndex:
+    """Chunk vectors in FAISS, keyed by chunk id, stamped with the SQLite generation they mirror.
+
+    The file is named after the generation, so a file that does not match SQLite is never used:
+    a crash between the SQLite commit and the FAISS write just means a rebuild.
+    """
+
+    def __init__(self, folder: Path, dimension: int) -> None:
+        self.folder = folder
+        self.dimension = dimension
+        self.generation = -1
+        self.max_id = 0
+        self._index = self._new_index(0)
+
+    @property
+    def kind(self) -> str:
+        import faiss
+
+        inner = faiss.downcast_index(self._index.index)
+        return "hnsw" if isinstance(inner, faiss.IndexHNSWFlat) else "flat"
+
+    def __len__(self) -> int:
+        return self._index.ntotal
+
+    def _new_index(self, size: int):
+        import faiss
+
+        if size >= HNSW_FROM:
+            inner = faiss.IndexHNSWFlat(self.dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+            inner.hnsw.efConstruction = 80
+        else:
+            inner = faiss.IndexFlatIP(self.dimension)
+        return faiss.IndexIDMap2(inner)
+
+    def _file(self, generation: int) -> Path:
+        return self.folder / f"vectors-{generation}.faiss"
+
+    def load(self, generation: int) -> bool:
+        """Read the saved index of this generation; False when it is missing or unreadable."""
+        import faiss
+
+        path = self._file(generation)
+        if not path.exists():
+            return False
+        try:
+            index = faiss.read_index(str(path))
+        except RuntimeError:  # truncated or corrupt file: the caller rebuilds from SQLite
+            return False
+        self._index = index
+        self.generation = generation
+        self.max_id = int(faiss.vector_to_array(index.id_map).max()) if index.ntotal else 0
+        return True
+
+    def rebuild(self, ids: np.ndarray, vectors: np.ndarray, generation: int) -> None:
+        self._index = self._new_index(len(ids))
+        self.max_id = 0
+        self.add(ids, vectors, generation)
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray, generation: int) -> None:
+        if len(ids):
+            if self.kind == "flat" and self._index.ntotal + len(ids) >= HNSW_FROM:
+                # Crossing the size threshold: move every vector into an HNSW graph once.
+                old_ids = _ids(self._index)
+                old = self._index.index.reconstruct_n(0, self._index.ntotal) if len(old_ids) else vectors[:0]
+                self._index = self._new_index(len(old_ids) + len(ids))
+                ids, vectors = np.concatenate([old_ids, ids]), np.concatenate([old, vectors])
+            self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
+            self.max_id = max(self.max_id, int(ids.max()))
+        self.generation = generation
+
+    def remove(self, ids: list[int]) -> None:
+        if not ids:
+            return
+        import faiss
+
+        if self.kind == "hnsw":
+            # HNSW graphs cannot drop nodes; rebuild from what stays.
+            keep_ids = _ids(self._index)
+            keep = ~np.isin(keep_ids, ids)
+            vectors = np.stack([self._index.reconstruct(int(i)) for i in keep_ids[keep]])
+            self._index = self._new_index(int(keep.sum()))
+            self._index.add_with_ids(vectors, keep_ids[keep])
+        else:
+            self._index.remove_ids(faiss.IDSelectorBatch(np.asarray(ids, dtype=np.int64)))
+
+    def save(self, generation: int) -> None:
+        """Write atomically (temporary name, then rename) and drop files of older generations."""
+        import faiss
+
+        target = self._file(generation)
+        temporary = target.with_suffix(".tmp")
+        faiss.write_index(self._index, str(temporary))
+        os.replace(temporary, target)
+        for old in self.folder.glob("vectors-*.faiss"):
+            if old != target:
+                old.unlink(missing_ok=True)
+
+    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
+               ) -> list[tuple[int, float]]:
+        """(chunk id, cosine) of the k nearest chunks, only among `allowed` ids when given."""
+        import faiss
+
+        if self._index.ntotal == 0 or k < 1:
+            return []
+        params = None
+        if allowed is not None:
+            if len(allowed) == 0:
+                return []
+            selector = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
+            params = (faiss.SearchParametersHNSW(sel=selector, efSearch=max(HNSW_EF_SEARCH, k))
+                      if self.kind == "hnsw" else faiss.SearchParameters(sel=selector))
+        elif self.kind == "hnsw":
+            params = faiss.SearchParametersHNSW(efSearch=max(HNSW_EF_SEARCH, k))
+        scores, ids = self._index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), k, params=params)
+        # FAISS pads missing results with id -1.
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+
+def _ids(index) -> np.ndarray:
+    import faiss
+
+    return faiss.vector_to_array(index.id_map).astype(np.int64)

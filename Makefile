@@ -21,4 +21,4 @@ run: install
 	$(PY) app.py
 
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_ARGS)

@@ -183,10 +183,13 @@ def decode(data: bytes) -> str:
         raise ValueError("binary file, not text")
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data[:1_000_000]).best()
-    if best is None:
+    matches = list(from_bytes(data[:1_000_000]))
+    if not matches:
         raise ValueError("binary file or unknown text encoding; save it as UTF-8")
-    return data.decode(best.encoding, errors="replace")
+    best = matches[0]
+    # On a tie, Windows-1252 wins: it is what legacy Western news text (and "latin-1") usually is.
+    tied = [m.encoding for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)]
+    return data.decode("cp1252" if "cp1252" in tied else best.encoding, errors="replace")
 
 
 def iter_files(paths: Iterable[str | Path]) -> Iterator[Path | Problem]:

@@ -1,0 +1,174 @@
+"""python -m qa ...: a thin command line over the library; user errors print one line, exit 1."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+from qa.errors import BadInput, QAError
+
+EXIT_USER_ERROR = 1
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {value!r} (use YYYY-MM-DD)") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m qa", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def with_index(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sub.add_argument("--index", type=Path, default=Path("index"), help="index folder (default: index/)")
+        return sub
+
+    ingest = with_index(commands.add_parser("ingest", help="add articles from files and folders"))
+    ingest.add_argument("paths", nargs="+", type=Path)
+    ingest.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    ask = with_index(commands.add_parser("ask", help="answer a question with cited spans"))
+    ask.add_argument("question", nargs="?")
+    ask.add_argument("--questions", type=Path, help='JSONL file of {"id", "question"} to answer in one run')
+    ask.add_argument("--json", action="store_true")
+    ask.add_argument("--k", type=int, default=5)
+    ask.add_argument("--source", action="append", default=[], help="only this source (repeatable)")
+    ask.add_argument("--since", type=_date)
+    ask.add_argument("--until", type=_date)
+    ask.add_argument("--as-of", type=_date, dest="as_of", help="answer from articles published up to this date")
+
+    delete = with_index(commands.add_parser("delete", help="delete articles by id"))
+    delete.add_argument("ids", nargs="+")
+
+    info = with_index(commands.add_parser("info", help="counts, model, settings, size on disk"))
+    info.add_argument("--json", action="store_true")
+
+    quotes = with_index(commands.add_parser("quotes", help="list who said what"))
+    quotes.add_argument("--speaker")
+    quotes.add_argument("--about")
+    quotes.add_argument("--json", action="store_true")
+
+    # eval and bench parse their own options (see _TOOLS); listed here for --help.
+    commands.add_parser("eval", help="measure answer quality on a QA set", add_help=False)
+    commands.add_parser("bench", help="measure speed and memory", add_help=False)
+    return parser
+
+
+def _tool(command: str):
+    if command == "eval":
+        from qa.evaluate import main as tool
+    else:
+        from qa.bench import main as tool
+    return tool
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        if argv[:1] in (["eval"], ["bench"]):
+            return _tool(argv[0])(argv[1:])
+        return _run(_parser().parse_args(argv))
+    except QAError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted; everything committed before this point is kept", file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    from qa.store import NewsIndex
+
+    if args.command == "ingest":
+        for path in args.paths:
+            if not path.exists():
+                raise BadInput(f"no such file or folder: {path}")
+        return _ingest(NewsIndex.open(args.index, create=True), args)
+    index = NewsIndex.open(args.index)
+    if args.command == "ask":
+        return _ask(index, args)
+    if args.command == "delete":
+        print(f"deleted {index.delete(args.ids)} of {len(args.ids)} articles")
+        return 0
+    if args.command == "info":
+        info = index.info()
+        print(json.dumps(info, indent=2) if args.json else
+              "\n".join(f"{key}: {value}" for key, value in info.items()))
+        return 0
+    if args.command == "quotes":
+        return _quotes(index, args)
+    raise AssertionError(args.command)
+
+
+def _ingest(index, args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    with tqdm(unit=" articles", desc="ingesting", disable=args.json or None) as bar:
+        def progress(done: int, total: int | None) -> None:
+            bar.update(done - bar.n)
+
+        report = index.add(args.paths, progress=progress)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        print(report.summary())
+        for problem in report.skipped:
+            print(f"  skipped {problem}")
+    return 0 if report.added or report.replaced or report.duplicates or not report.skipped else EXIT_USER_ERROR
+
+
+def _ask(index, args: argparse.Namespace) -> int:
+    if (args.question is None) == (args.questions is None):
+        raise BadInput("give a QUESTION or --questions FILE.jsonl (one of the two)")
+    until = min(filter(None, [args.until, args.as_of]), default=None)
+    options = dict(k=args.k, sources=args.source, since=args.since, until=until)
+    if args.question is not None:
+        answer = index.ask(args.question, **options)
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) if args.json else _plain(answer))
+        return 0
+    if not args.questions.exists():
+        raise BadInput(f"no such file: {args.questions}")
+    with args.questions.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                question = item["question"]
+            except (ValueError, KeyError, TypeError):
+                print(f"error: {args.questions}:{number}: expected a JSON object with a \"question\"",
+                      file=sys.stderr)
+                continue
+            result = {"id": item.get("id"), **index.ask(question, **options).to_dict()}
+            print(json.dumps(result, ensure_ascii=False), flush=True)
+    return 0
+
+
+def _plain(answer) -> str:
+    def cite(number: int, citation) -> str:
+        when = citation.published.isoformat() if citation.published else "undated"
+        who = f"{citation.speaker}: " if citation.speaker else ""
+        return (f"[{number}] {who}{citation.text}\n    — {citation.title} ({citation.source or 'unknown source'}, "
+                f"{when}) {citation.article_id} chars {citation.start}-{citation.end}")
+
+    if answer.abstained:
+        lines = [f"The articles don't say ({answer.reason})."]
+        if answer.related:
+            lines.append("Closest passages:")
+            lines += [cite(n, c) for n, c in enumerate(answer.related, start=1)]
+        return "\n".join(lines)
+    lines = [cite(n, c) for n, c in enumerate(answer.citations, start=1)]
+    return "\n".join(lines + [f"confidence {answer.confidence:.2f}"])
+
+
+def _quotes(index, args: argparse.Namespace) -> int:
+    quotes = index.quotes(speaker=args.speaker, about=args.about)
+    if args.json:
+        print(json.dumps([q.to_dict() for q in quotes], ensure_ascii=False, indent=2))
+    for quote in [] if args.json else quotes:
+        print(f"{quote.speaker} ({quote.cue}): “{quote.text}” — {quote.article_id} {quote.start}-{quote.end}")
+    return 0

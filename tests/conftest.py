@@ -1,0 +1,80 @@
+"""Shared fixtures: one index built from seeds/ per test session, and the web app serving a copy."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model is bundled; tests never reach the network
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+APP_START_SECONDS = 180  # importing torch and gradio and loading the model on a 2-core machine
+
+
+@pytest.fixture(scope="session")
+def seed_index_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder of an index built from seeds/ with the real model (about 15 s, once per session).
+
+    Treat it as read-only; copy it (see `app_url`) to add articles.
+    """
+    from qa import NewsIndex
+
+    path = tmp_path_factory.mktemp("seed-index")
+    with NewsIndex.open(path, create=True) as index:
+        report = index.add([SEEDS])
+    assert not report.skipped, report.skipped
+    return path
+
+
+@pytest.fixture(scope="module")
+def app_url(seed_index_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`python app.py` serving a private copy of the seed index on a free local port."""
+    index_dir = tmp_path_factory.mktemp("app-index") / "index"
+    shutil.copytree(seed_index_path, index_dir)
+    port = _free_port()
+    env = {**os.environ, "QA_INDEX_DIR": str(index_dir), "GRADIO_SERVER_NAME": "127.0.0.1",
+           "GRADIO_SERVER_PORT": str(port)}
+    log = (index_dir.parent / "app.log").open("w")
+    process = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env,
+                               stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_until_serving(url, process, index_dir.parent / "app.log")
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_until_serving(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + APP_START_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"app.py exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    pytest.fail(f"app.py did not serve {url} within {APP_START_SECONDS} s:\n{log.read_text()[-3000:]}")

@@ -1,0 +1,102 @@
+"""The command line as a user runs it: ingest, ask, delete, info, errors, and a kill mid-ingest."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+
+
+def qa(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, "-m", "qa", *args], capture_output=True, text=True, env=ENV,
+                            cwd=ROOT, timeout=600)
+    if check and result.returncode != 0:
+        raise AssertionError(result.stderr)
+    return result
+
+
+@pytest.mark.slow
+def test_ingest_ask_questions_info_and_delete(tmp_path):
+    index = str(tmp_path / "index")
+    ingest = qa("ingest", "--index", index, str(SEEDS))
+    assert "added 68" in ingest.stdout and "skipped 0" in ingest.stdout
+    assert "duplicates 68" in qa("ingest", "--index", index, str(SEEDS)).stdout
+
+    answer = json.loads(qa("ask", "--index", index, "--json", "what did Netanyahu say about Rafah").stdout)
+    assert not answer["abstained"] and answer["citations"]
+    text = (SEEDS / "wion-2024-03-22-netanyahu-rafah.txt").read_text(encoding="utf-8").split("\n\n", 1)[1].strip()
+    rafah = [c for c in answer["citations"] if c["source"] == "WION"]
+    assert rafah and all(text[c["start"]:c["end"]] == c["text"] for c in rafah)
+    assert any("we will do it alone" in c["text"] or "will enter into" in c["text"] for c in rafah)
+
+    plain = qa("ask", "--index", index, "what is the capital of Australia").stdout
+    assert plain.startswith("The articles don't say")
+
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text('{"id": "q1", "question": "what did Blinken say"}\n'
+                         '{"id": "q2", "question": "what is the capital of Australia"}\n')
+    lines = [json.loads(line) for line in qa("ask", "--index", index, "--questions", str(questions)).stdout.splitlines()]
+    assert [line["id"] for line in lines] == ["q1", "q2"] and lines[1]["abstained"]
+
+    info = json.loads(qa("info", "--index", index, "--json").stdout)
+    assert info["articles"] == 68 and info["model"].endswith("all-MiniLM-L6-v2") and info["bytes_on_disk"] > 0
+    rafah_id = rafah[0]["article_id"]
+    assert "deleted 1 of 1" in qa("delete", "--index", index, rafah_id).stdout
+    assert json.loads(qa("info", "--index", index, "--json").stdout)["articles"] == 67
+
+
+def test_user_errors_print_one_line_and_exit_1(tmp_path):
+    missing = qa("ask", "--index", str(tmp_path / "none"), "anything", check=False)
+    assert missing.returncode == 1 and "Traceback" not in missing.stderr
+    assert missing.stderr.strip() == (f"error: no index at {tmp_path / 'none'}/; build one with: "
+                                       f"python -m qa ingest --index {tmp_path / 'none'} seeds/")
+    bad_path = qa("ingest", "--index", str(tmp_path / "i"), str(tmp_path / "nope.txt"), check=False)
+    assert bad_path.returncode == 1 and "no such file or folder" in bad_path.stderr
+
+
+@pytest.mark.slow
+def test_kill_during_ingest_keeps_whole_articles_and_a_rerun_finishes(tmp_path):
+    index = tmp_path / "index"
+    process = subprocess.Popen([sys.executable, "-m", "qa", "ingest", "--index", str(index), str(SEEDS)],
+                               cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    committed = 0
+    deadline = time.monotonic() + 300
+    while committed == 0 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+        try:
+            with sqlite3.connect(index / "news.sqlite", timeout=1) as database:
+                committed = database.execute("SELECT count(*) FROM articles").fetchone()[0]
+        except sqlite3.OperationalError:
+            pass  # not created yet
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert 0 < committed < 68, "the ingest finished before it could be killed"
+
+    from qa import NewsIndex
+
+    with NewsIndex.open(index) as reopened:
+        kept = len(reopened)
+        assert kept % 32 == 0 or kept == committed  # whole batches of whole articles
+        orphans = reopened.db.execute(
+            "SELECT (SELECT count(*) FROM chunks WHERE article NOT IN (SELECT rowid FROM articles)),"
+            " (SELECT count(*) FROM chunks_fts WHERE rowid NOT IN (SELECT id FROM chunks)),"
+            " (SELECT count(*) FROM sentences_fts WHERE rowid NOT IN (SELECT id FROM sentences))").fetchone()
+        assert orphans == (0, 0, 0)
+        for item in reopened.articles():
+            assert reopened.db.execute("SELECT count(*) FROM chunks c JOIN articles a ON a.rowid = c.article "
+                                       "WHERE a.id = ?", (item.id,)).fetchone()[0] > 0
+        assert len(reopened.vectors) == reopened.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+
+    rerun = qa("ingest", "--index", str(index), str(SEEDS), "--json")
+    report = json.loads(rerun.stdout)
+    assert report["duplicates"] == kept and report["added"] == 68 - kept and report["skipped"] == []

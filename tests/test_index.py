@@ -1,0 +1,172 @@
+"""The index and answers with the real bundled model: citations, abstention, incremental updates, filters."""
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from qa import Answer, NewsIndex, ask
+from qa.embed import Embedder
+from qa.errors import BadInput, IndexCorrupt, IndexMismatch, IndexNotFound
+from qa.types import Article
+
+ROOT = Path(__file__).resolve().parent.parent
+WIKINEWS = [json.loads(line) for line in (ROOT / "seeds" / "wikinews.jsonl").read_text("utf-8").splitlines()]
+RAFAH_ID = None  # found by text below: the seed's id is derived from its content
+
+
+@pytest.fixture(scope="module")
+def seeds(seed_index_path: Path) -> NewsIndex:
+    return NewsIndex.open(seed_index_path)
+
+
+def assert_cited_exactly(index: NewsIndex, answer: Answer) -> None:
+    for citation in (*answer.citations, *answer.related):
+        article = index.get(citation.article_id)
+        assert article.text[citation.start:citation.end] == citation.text
+        assert citation.title == article.title and citation.published == article.published
+
+
+def test_rafah_question_cites_netanyahus_words(seeds):
+    answer = ask("what did Netanyahu say about Rafah", index=seeds)
+    assert not answer.abstained
+    assert_cited_exactly(seeds, answer)
+    rafah = [c for c in answer.citations if c.source == "WION"]
+    assert rafah, answer.to_dict()
+    assert any("we will do it alone" in c.text or "will enter into the southern Gaza city of Rafah" in c.text
+               for c in rafah)
+    assert rafah[0].published == date(2024, 3, 22)
+
+
+def test_unanswerable_question_abstains_and_lists_related_passages(seeds):
+    answer = seeds.ask("what is the capital of Australia")
+    assert answer.abstained and answer.text is None and answer.reason
+    assert answer.related
+    data = answer.to_dict()
+    assert data["abstained"] is True and data["answer"] is None and data["citations"] == []
+    assert_cited_exactly(seeds, answer)
+
+
+QUESTIONS = ["what did Blinken say", "how many people died in the Hamas attack on October 7",
+             "who was at Yasser Arafat's funeral", "what happened at the World Cup",
+             "what did the president of China do in Brazil", "what was found in the study of iodine",
+             "¿qué dijo Netanyahu?", "Rafah!!!", "a" * 5000]
+
+
+def test_every_citation_of_a_batch_of_questions_slices_its_article(seeds):
+    for question in QUESTIONS:
+        answer = seeds.ask(question)
+        assert isinstance(answer, Answer)
+        assert len(answer.citations) <= 3
+        assert_cited_exactly(seeds, answer)
+        data = answer.to_dict()
+        assert set(data) >= {"question", "answer", "confidence", "abstained", "citations", "related"}
+        for cited in data["citations"]:
+            assert set(cited) >= {"article_id", "title", "source", "url", "published", "start", "end", "text"}
+
+
+@pytest.mark.parametrize("question", ["", "   ", "?!…", "...."])
+def test_questions_without_words_get_a_clear_abstention(seeds, question):
+    answer = seeds.ask(question)
+    assert answer.abstained and "no words" in answer.reason
+
+
+def test_bad_arguments_are_refused_with_exact_messages(seeds):
+    with pytest.raises(BadInput, match="k must be at least 1"):
+        seeds.ask("Rafah", k=0)
+
+
+def test_filters_apply_before_ranking(seeds):
+    only_wikinews = seeds.ask("what did Netanyahu say about Rafah", sources=["Wikinews"])
+    assert all(c.source == "Wikinews" for c in (*only_wikinews.citations, *only_wikinews.related))
+    in_2024 = seeds.ask("what did Netanyahu say about Rafah", since=date(2024, 1, 1))
+    assert in_2024.citations and all(c.published >= date(2024, 1, 1) for c in in_2024.citations)
+    old = seeds.ask("Arafat funeral", until=date(2004, 12, 31))
+    assert all(c.published <= date(2004, 12, 31) for c in (*old.citations, *old.related))
+    nothing = seeds.ask("Rafah", sources=["No Such Source"])
+    assert nothing.abstained and nothing.reason == "no articles match the filters"
+
+
+class CountingEmbedder(Embedder):
+    """The real model, counting the chunk texts it is asked to embed."""
+
+    def __init__(self):
+        super().__init__()
+        self.chunks_embedded = 0
+
+    def embed_with_spans(self, texts, spans):
+        self.chunks_embedded += len(texts)
+        return super().embed_with_spans(texts, spans)
+
+
+def article(number: int, **changes) -> Article:
+    item = WIKINEWS[number]
+    fields = dict(id=item["id"], text=item["text"], title=item["title"], source="Wikinews",
+                  published=date.fromisoformat(item["published"]))
+    return Article(**{**fields, **changes})
+
+
+def test_incremental_add_duplicate_replace_and_delete(tmp_path):
+    embedder = CountingEmbedder()
+    index = NewsIndex.open(tmp_path / "index", create=True, embedder=embedder)
+    first = index.add([article(0), article(1)])
+    assert sorted(first.added) == sorted([WIKINEWS[0]["id"], WIKINEWS[1]["id"]]) and len(index) == 2
+    embedded = embedder.chunks_embedded
+
+    again = index.add([article(0), article(1), article(2)])  # only the new one is embedded
+    assert again.duplicates == [WIKINEWS[0]["id"], WIKINEWS[1]["id"]] and again.added == [WIKINEWS[2]["id"]]
+    assert embedder.chunks_embedded - embedded == again.chunks
+
+    same_text_new_id = index.add([article(0, id="copy-of-0")])
+    assert same_text_new_id.duplicates == ["copy-of-0"] and "copy-of-0" not in index
+
+    new_text = "Correction: " + WIKINEWS[1]["text"]
+    replaced = index.add([article(1, text=new_text)])
+    assert replaced.replaced == [WIKINEWS[1]["id"]] and len(index) == 3
+    assert index.get(WIKINEWS[1]["id"]).text == new_text
+    answer = index.ask("Correction")
+    assert_cited_exactly(index, answer)
+
+    assert index.delete([WIKINEWS[0]["id"], "never-added"]) == 1
+    assert len(index) == 2 and WIKINEWS[0]["id"] not in index
+    counts = index.db.execute("SELECT (SELECT count(*) FROM chunks), (SELECT count(*) FROM chunks_fts), "
+                              "(SELECT count(*) FROM sentences), (SELECT count(*) FROM sentences_fts)").fetchone()
+    assert counts[0] == counts[1] == len(index.vectors) and counts[2] == counts[3]
+    index.close()
+
+    reopened = NewsIndex.open(tmp_path / "index")  # FAISS comes back from its file, same generation
+    assert len(reopened) == 2 and len(reopened.vectors) == counts[0]
+    assert all(c.article_id != WIKINEWS[0]["id"] for c in reopened.ask(WIKINEWS[0]["title"]).citations)
+
+
+def test_missing_stale_or_foreign_index_files(tmp_path):
+    with pytest.raises(IndexNotFound, match="python -m qa ingest"):
+        NewsIndex.open(tmp_path / "absent")
+    index = NewsIndex.open(tmp_path / "index", create=True)
+    index.add([article(3)])
+    chunks = len(index.vectors)
+    index.close()
+    for faiss_file in (tmp_path / "index").glob("vectors-*.faiss"):
+        faiss_file.write_bytes(faiss_file.read_bytes()[:100])  # truncated
+    rebuilt = NewsIndex.open(tmp_path / "index")
+    assert len(rebuilt.vectors) == chunks and not rebuilt.ask(WIKINEWS[3]["title"]).abstained
+    rebuilt.close()
+
+    other = tmp_path / "other"
+    other.mkdir()
+    sqlite3.connect(other / "news.sqlite").execute("CREATE TABLE t(x)")
+    with pytest.raises(IndexCorrupt, match="not a news-qa index"):
+        NewsIndex.open(other)
+    (tmp_path / "junk").mkdir()
+    (tmp_path / "junk" / "news.sqlite").write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(IndexCorrupt, match="rebuild"):
+        NewsIndex.open(tmp_path / "junk")
+    database = sqlite3.connect(tmp_path / "index" / "news.sqlite")
+    with database:
+        database.execute("UPDATE manifest SET value = 'some/other-model' WHERE key = 'model'")
+    database.close()
+    with pytest.raises(IndexMismatch, match="some/other-model"):
+        NewsIndex.open(tmp_path / "index")

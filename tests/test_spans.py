@@ -1,0 +1,65 @@
+"""The offset equation, text[start:end] == span text, for chunks and sentences of any text."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qa.chunk import chunks, sentences
+from qa.load import canonical_text
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+words = st.sampled_from(["Rafah", "said", "the", "Mr.", "U.S.", "“quote,”", "é", "日本語", "😀", "a",
+                         "Netanyahu", "\u200b", "\u05e9\u05dc\u05d5\u05dd", "!", "?", "."])
+separators = st.sampled_from([" ", "  ", "\n", "\n\n", "\t", " \n ", ". ", "... "])
+texts = st.lists(st.tuples(words, separators), max_size=400).map(lambda parts: "".join(w + s for w, s in parts))
+repeated = st.builds(lambda piece, n, glue: glue.join([piece] * n),
+                     st.text(min_size=1, max_size=60), st.integers(1, 60), separators)
+
+
+def assert_spans(text, spans):
+    for span in spans:
+        assert 0 <= span.start < span.end <= len(text)
+        assert text[span.start:span.end] == span.text
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.one_of(texts, repeated, st.text(max_size=3000)))
+def test_chunk_and_sentence_offsets_slice_the_text(text):
+    for size, overlap in [(800, 120), (60, 20)]:
+        spans = chunks(text, size, overlap)
+        assert_spans(text, spans)
+        assert [s.start for s in spans] == sorted(s.start for s in spans)
+    found = sentences(text)
+    assert_spans(text, found)
+    # Sentences never overlap and never cross a line break.
+    assert all(a.end <= b.start for a, b in zip(found, found[1:]))
+    assert all("\n" not in s.text for s in found)
+
+
+def test_empty_and_blank_text_have_no_spans():
+    for text in ["", "   ", "\n\n\t"]:
+        assert sentences(text) == []
+        assert all(not s.text.strip() for s in chunks(text))
+
+
+def test_chunks_cover_every_seed_article_and_respect_the_size():
+    for line in (SEEDS / "wikinews.jsonl").read_text(encoding="utf-8").splitlines():
+        text = canonical_text(json.loads(line)["text"])
+        spans = chunks(text)
+        assert_spans(text, spans)
+        assert all(len(s.text) <= 800 for s in spans)
+        covered = set()
+        for s in spans:
+            covered.update(range(s.start, s.end))
+        # Only whitespace between chunks is left out.
+        assert all(text[i].isspace() for i in range(len(text)) if i not in covered)
+
+
+def test_sentences_keep_abbreviations_and_quotes_together():
+    text = "Mr. Smith went to Washington D.C. today. “We will do it alone,” he said. The U.S. agreed."
+    assert [s.text for s in sentences(text)] == [
+        "Mr. Smith went to Washington D.C. today.", "“We will do it alone,” he said.", "The U.S. agreed."]

@@ -1,0 +1,116 @@
+"""Follow-up questions -> self-contained questions, borrowing the subject of the previous turn.
+
+Three rules, tried in order, each visible in the question it returns (the app shows it):
+
+1. "and about Gaza?", "what about the hostages?": the topic replaces the previous question's
+   "about ..." (or is added to it): "What did Netanyahu say about Gaza?".
+2. The first personal pronoun ("he", "she", "they", "his"...) is replaced by the previous
+   question's subject, its first name-like phrase: "what else did he say?" -> "what else did
+   Netanyahu say?".
+3. A question with no words of its own ("when was that?", "why?", "what else?") is searched
+   together with the previous question: "What did Netanyahu say about Rafah? When was that?".
+
+Anything else has its own subject ("and what did Blinken say?") and is searched as typed.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+# Words that carry no subject of their own: question words, auxiliaries, pronouns, connectives,
+# and the verbs and nouns a follow-up uses to point back ("say", "happen", "time").
+FUNCTION_WORDS = frozenset("""
+a an the this that these those it its there here then now again also too else just only even
+and or but so yet nor of in on at to for with by from about into over after before than as
+what when where why who whom whose which how whatever whenever
+is are was were be been being am do does did done doing have has had having
+can could will would shall should may might must
+i me my mine you your yours he him his she her hers we us our ours they them their theirs
+himself herself itself themselves myself yourself
+say says said saying tell tells told mean means meant think thinks thought talk talked
+happen happens happened happening occur occurred start started begin began end ended
+go goes went know knew anything something everything more most much many any some other
+exactly really actually about then ok okay thanks please yes no not
+time times date day year when place reason
+""".split())
+PERSONAL_PRONOUNS = frozenset("he she him her his hers they them their theirs".split())
+POSSESSIVE_PRONOUNS = frozenset("his hers their theirs".split())
+WORD = re.compile(r"\w+(?:['’]\w+)*")
+POSSESSIVE_S = re.compile(r"['’]s$", re.IGNORECASE)
+ABOUT_FOLLOWUP = re.compile(
+    r"^\s*(?:(?:and|but|so|ok|okay)\b[\s,]*)?(?:(?:what|how)\s+)?about\s+(?P<topic>.+?)\s*[?.!]*\s*$",
+    re.IGNORECASE)
+ABOUT_CLAUSE = re.compile(r"\s+about\s+.*$", re.IGNORECASE | re.DOTALL)
+
+
+def resolve_followup(question: str, history: Sequence[str]) -> str:
+    """The question to search for: `question`, completed from the conversation when it is a
+    follow-up that leaves its subject out.
+
+    Args:
+        question: what the user typed.
+        history: the questions searched so far in this conversation, oldest first. Pass the
+            searched forms, so that a chain of follow-ups keeps its subject.
+
+    Returns:
+        The question actually searched; `question` itself when it needs no completing.
+    """
+    previous = next((q.strip() for q in reversed(history) if q.strip()), "")
+    if not previous or not question.strip():
+        return question
+    about = ABOUT_FOLLOWUP.match(question)
+    if about:
+        stem = ABOUT_CLAUSE.sub("", _last_question(previous)).rstrip(" ?.!")
+        return f"{stem} about {about.group('topic')}?"
+    subject = find_subject(previous)
+    if subject and any(w.lower() in PERSONAL_PRONOUNS for w in WORD.findall(question)):
+        return _replace_pronouns(question, subject)
+    if not content_words(question):
+        ending = "" if previous[-1] in "?.!" else "?"
+        return f"{previous}{ending} {question.strip()[:1].upper()}{question.strip()[1:]}"
+    return question
+
+
+def content_words(text: str) -> list[str]:
+    """The words of `text` that can name a subject (not question words, pronouns, auxiliaries...)."""
+    return [w for w in (_bare(m.group()) for m in WORD.finditer(text)) if w.lower() not in FUNCTION_WORDS]
+
+
+def find_subject(question: str) -> str:
+    """The first name-like phrase of `question`: a run of capitalised content words, else a run
+    of any content words ("netanyahu" when typed in lower case); "" when there is none."""
+    for capitalised_only in (True, False):
+        run: list[str] = []
+        for match in WORD.finditer(question):
+            word = _bare(match.group())
+            fits = word.lower() not in FUNCTION_WORDS and (word[:1].isupper() or not capitalised_only)
+            if fits:
+                run.append(word)
+                if word != match.group():  # "Netanyahu's office": the possessive ends the name
+                    break
+            elif run:
+                break
+        if run:
+            return " ".join(run)
+    return ""
+
+
+def _replace_pronouns(question: str, subject: str) -> str:
+    # Only the first: in "what did they tell her?" the second pronoun is someone else.
+    words = list(WORD.finditer(question))
+    i, match = next((i, m) for i, m in enumerate(words) if m.group().lower() in PERSONAL_PRONOUNS)
+    word = match.group().lower()
+    following = words[i + 1].group().lower() if i + 1 < len(words) else ""
+    # "her" is possessive before a noun ("her plan") and an object otherwise ("told her").
+    possessive = word in POSSESSIVE_PRONOUNS or (word == "her" and following not in ("", *FUNCTION_WORDS))
+    name = f"{subject}'s" if possessive else subject
+    return question[:match.start()] + name + question[match.end():]
+
+
+def _last_question(text: str) -> str:
+    # A completed follow-up reads "What did X say about Rafah? When was that?": keep its first part.
+    return re.split(r"(?<=[?])\s+", text.strip())[0]
+
+
+def _bare(word: str) -> str:
+    return POSSESSIVE_S.sub("", word)

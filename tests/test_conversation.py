@@ -1,0 +1,93 @@
+"""qa.conversation.resolve_followup: follow-ups borrow the previous question's subject, and only they."""
+from __future__ import annotations
+
+import pytest
+
+from qa.conversation import content_words, find_subject, resolve_followup
+
+RAFAH = "What did Netanyahu say about Rafah?"
+
+
+@pytest.mark.parametrize("question", [
+    "and what did Blinken say?",
+    "What did Blinken say in Egypt?",
+    "Who attended Arafat's funeral from Brazil?",
+    "how many people died in the 2004 tsunami?",
+    "what did blinken say",  # a subject typed in lower case is still a subject
+])
+def test_a_question_with_its_own_subject_is_searched_as_typed(question):
+    assert resolve_followup(question, [RAFAH]) == question
+
+
+@pytest.mark.parametrize("question, searched", [
+    ("what else did he say?", "what else did Netanyahu say?"),
+    ("What did she tell the cabinet?", "What did Netanyahu tell the cabinet?"),
+    ("what did his office say?", "what did Netanyahu's office say?"),
+    ("was her plan approved?", "was Netanyahu's plan approved?"),
+    ("what did they tell her?", "what did Netanyahu tell her?"),  # only the first pronoun
+])
+def test_a_pronoun_becomes_the_previous_subject(question, searched):
+    assert resolve_followup(question, [RAFAH]) == searched
+
+
+@pytest.mark.parametrize("question, searched", [
+    ("and about Gaza?", "What did Netanyahu say about Gaza?"),
+    ("What about the hostages?", "What did Netanyahu say about the hostages?"),
+    ("how about Egypt", "What did Netanyahu say about Egypt?"),
+])
+def test_about_swaps_the_topic(question, searched):
+    assert resolve_followup(question, [RAFAH]) == searched
+
+
+def test_about_adds_a_topic_when_the_previous_question_had_none():
+    assert resolve_followup("and about Gaza?", ["What did Blinken say?"]) == "What did Blinken say about Gaza?"
+
+
+@pytest.mark.parametrize("question", ["when was that?", "why?", "Where did it happen?", "what else?"])
+def test_a_question_with_no_words_of_its_own_is_searched_with_the_previous_one(question):
+    searched = resolve_followup(question, [RAFAH])
+    assert searched == f"{RAFAH} {question[0].upper()}{question[1:]}"
+
+
+def test_the_latest_searched_question_is_the_one_followed():
+    history = ["Who attended Arafat's funeral from Brazil?", RAFAH, ""]
+    assert resolve_followup("when was that?", history) == f"{RAFAH} When was that?"
+
+
+def test_a_chain_of_follow_ups_keeps_its_subject():
+    history = [RAFAH]
+    for question in ("when was that?", "and about Gaza?", "what else did he say?"):
+        history.append(resolve_followup(question, history))
+    assert history[1:] == [f"{RAFAH} When was that?", "What did Netanyahu say about Gaza?",
+                           "what else did Netanyahu say?"]
+
+
+def test_lower_case_history():
+    assert resolve_followup("when was that?", ["what did netanyahu say about rafah"]) == (
+        "what did netanyahu say about rafah? When was that?")
+    assert resolve_followup("what else did he say?", ["what did netanyahu say about rafah"]) == (
+        "what else did netanyahu say?")
+
+
+@pytest.mark.parametrize("history", [[], [""], ["   "]])
+def test_without_history_nothing_changes(history):
+    assert resolve_followup("what else did he say?", history) == "what else did he say?"
+    assert resolve_followup("when was that?", history) == "when was that?"
+
+
+def test_a_blank_question_stays_blank():
+    assert resolve_followup("  ", [RAFAH]) == "  "
+
+
+def test_a_pronoun_with_no_subject_to_borrow_falls_back_to_the_other_rules():
+    assert resolve_followup("what did he say?", ["When was that?"]) == "When was that? What did he say?"
+
+
+def test_subjects_and_content_words():
+    assert find_subject(RAFAH) == "Netanyahu"
+    assert find_subject("What did Prime Minister Benjamin Netanyahu's office say?") == (
+        "Prime Minister Benjamin Netanyahu")
+    assert find_subject("what did the prime minister say?") == "prime minister"
+    assert find_subject("when was that?") == ""
+    assert content_words("and what did Blinken say?") == ["Blinken"]
+    assert content_words("when was that?") == []

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from qa.quotes import parse_speaker_question
 from qa.retrieve import fts_query, retrieve, terms
-from qa.types import Answer, Citation
+from qa.types import Answer, Citation, Quote
 
 if TYPE_CHECKING:
     from qa.store import NewsIndex
@@ -42,6 +43,8 @@ ANSWER_TYPES = {
 SPAN_MARGIN = 0.15  # a second or third span must score within this of the best
 ANSWER_THRESHOLD = 0.7  # calibrated: see docs/QUALITY.md (in-domain vs unrelated questions)
 RELATED = 3
+QUOTE_TOPIC_MIN = 0.3  # a quote whose sentence or chunk is less similar to the topic is not "about" it
+DIRECT_QUOTE_BONUS = 0.05  # the speaker's own words lead when relevance is close
 
 
 @dataclass(slots=True)
@@ -69,6 +72,11 @@ def answer(index: NewsIndex, question: str, *, k: int, sources: Sequence[str] = 
     if not any(ch.isalnum() for ch in cleaned):
         return Answer(question, reason="the question has no words; type a question, for example "
                                        "'what did Netanyahu say about Rafah?'")
+    spoken = parse_speaker_question(cleaned)
+    if spoken:
+        quoted = _quote_answer(index, question, cleaned, *spoken, sources=sources, since=since, until=until)
+        if quoted:
+            return quoted
     vector = index.embedder.embed([cleaned])[0]
     hits = retrieve(index, cleaned, vector, k=k, sources=sources, since=since, until=until)
     if not hits:
@@ -90,6 +98,41 @@ def answer(index: NewsIndex, question: str, *, k: int, sources: Sequence[str] = 
     rest = [c for c in _distinct(ranked) if c not in chosen][:RELATED]
     return Answer(question, citations=_citations(index, chosen), related=_citations(index, rest),
                   confidence=confidence, searched=cleaned)
+
+
+def _quote_answer(index: NewsIndex, question: str, searched: str, speaker: str, topic: str, *,
+                  sources: Sequence[str], since: date | None, until: date | None) -> Answer | None:
+    """Answer "what did X say (about Y)" from X's quotes; None when X is never quoted."""
+    ranked = index.ranked_quotes(speaker, topic or None, sources=sources, since=since, until=until)
+    if not ranked:
+        return None
+
+    def priority(item: tuple[Quote, float]) -> float:
+        quote, relevance = item
+        article = index.get(quote.article_id)
+        direct = quote.start > 0 and article.text[quote.start - 1] in "\"“”'‘"
+        return relevance + (DIRECT_QUOTE_BONUS if direct else 0.0)
+
+    on_topic = [item for item in ranked if not topic or item[1] >= QUOTE_TOPIC_MIN]
+    quotes = tuple(quote for quote, _ in ranked[:10])
+    if not on_topic:
+        return Answer(question, related=_quote_citations(index, ranked[:RELATED]), quotes=quotes,
+                      searched=searched, confidence=ranked[0][1],
+                      reason=f"{ranked[0][0].speaker} is quoted in the articles, but not about {topic}")
+    chosen = sorted(on_topic, key=priority, reverse=True)[:MAX_SPANS]
+    return Answer(question, citations=_quote_citations(index, chosen), quotes=quotes, searched=searched,
+                  confidence=chosen[0][1] if topic else 1.0)
+
+
+def _quote_citations(index: NewsIndex, ranked: Sequence[tuple[Quote, float]]) -> tuple[Citation, ...]:
+    citations = []
+    for quote, relevance in ranked:
+        article = index.get(quote.article_id)
+        citations.append(Citation(
+            article_id=article.id, start=quote.start, end=quote.end, text=quote.text, title=article.title,
+            source=article.source, url=article.url, published=article.published, score=relevance,
+            speaker=quote.speaker))
+    return tuple(citations)
 
 
 def _candidates(index: NewsIndex, hits, vector: np.ndarray) -> list[Candidate]:

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -18,9 +20,10 @@ import numpy as np
 
 from qa import chunk
 from qa.embed import Embedder
-from qa.errors import BadInput, IndexBusy, IndexCorrupt, IndexMismatch, IndexNotFound
+from qa.errors import BadInput, IndexBusy, IndexCorrupt, IndexMismatch, IndexNotFound, QAError
 from qa.load import Problem, load
-from qa.types import Answer, Article
+from qa.quotes import find_quotes, speaker_key, speaker_matches
+from qa.types import Answer, Article, Quote
 
 FORMAT_VERSION = 1
 DEFAULT_INDEX = Path("index")
@@ -28,6 +31,7 @@ DATABASE = "news.sqlite"
 LOCK = "write.lock"
 BATCH_ARTICLES = 32  # articles committed per transaction: a kill loses at most one batch
 LOCK_WAIT_SECONDS = 30.0
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS manifest(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -54,6 +58,12 @@ CREATE TABLE IF NOT EXISTS sentences(
     start INTEGER NOT NULL, end INTEGER NOT NULL,
     vector BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS sentences_article ON sentences(article, start);
+CREATE TABLE IF NOT EXISTS quotes(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    article INTEGER NOT NULL REFERENCES articles(rowid) ON DELETE CASCADE,
+    start INTEGER NOT NULL, end INTEGER NOT NULL,
+    speaker TEXT NOT NULL, speaker_key TEXT NOT NULL, cue TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS quotes_article ON quotes(article);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(text, tokenize='porter unicode61 remove_diacritics 2');
 CREATE VIRTUAL TABLE IF NOT EXISTS sentences_fts USING fts5(text, tokenize='porter unicode61 remove_diacritics 2');
 CREATE TRIGGER IF NOT EXISTS chunks_gone AFTER DELETE ON chunks
@@ -154,8 +164,9 @@ class NewsIndex:
         Raises:
             KeyError: no such article.
         """
-        row = self.db.execute("SELECT id, text, title, source, url, published, metadata FROM articles "
-                              "WHERE id = ?", (article_id,)).fetchone()
+        with self._lock:  # one connection serves every thread; the lock keeps its cursors apart
+            row = self.db.execute("SELECT id, text, title, source, url, published, metadata FROM articles "
+                                  "WHERE id = ?", (article_id,)).fetchone()
         if row is None:
             raise KeyError(f"no article with id {article_id!r}")
         return Article(row[0], row[1], row[2], row[3], row[4],
@@ -166,11 +177,16 @@ class NewsIndex:
             yield self.get(article_id)
 
     def sources(self) -> list[str]:
-        return [row[0] for row in self.db.execute(
-            "SELECT DISTINCT source FROM articles WHERE source != '' ORDER BY source")]
+        with self._lock:
+            return [row[0] for row in self.db.execute(
+                "SELECT DISTINCT source FROM articles WHERE source != '' ORDER BY source")]
 
     def info(self) -> dict:
         """Counts, settings and size on disk."""
+        with self._lock:
+            return self._info()
+
+    def _info(self) -> dict:
         manifest = dict(self.db.execute("SELECT key, value FROM manifest"))
         count = lambda table: self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: E731
         first, last = self.db.execute("SELECT min(published), max(published) FROM articles").fetchone()
@@ -182,6 +198,62 @@ class NewsIndex:
                 "chunk_size": int(manifest["chunk_size"]), "chunk_overlap": int(manifest["chunk_overlap"]),
                 "format_version": int(manifest["format_version"]),
                 "vector_index": self.vectors.kind, "bytes_on_disk": size}
+
+    def quotes(self, speaker: str | None = None, about: str | None = None, *,
+               sources: Sequence[str] = (), since: date | None = None, until: date | None = None,
+               limit: int = 50) -> list[Quote]:
+        """Quotations found at ingest, optionally by one speaker, ranked by topic when given.
+
+        Args:
+            speaker: a name as people write it; "Netanyahu" matches "Benjamin Netanyahu".
+            about: a topic; quotes are ranked by how close their sentence is to it.
+            sources, since, until: the same filters as `ask`.
+            limit: at most this many quotes.
+
+        Returns:
+            Quotes, most relevant first (newest first when no topic is given).
+        """
+        return [quote for quote, _ in self.ranked_quotes(speaker, about, sources=sources, since=since,
+                                                         until=until, limit=limit)]
+
+    def ranked_quotes(self, speaker: str | None = None, about: str | None = None, *,
+                      sources: Sequence[str] = (), since: date | None = None, until: date | None = None,
+                      limit: int = 50) -> list[tuple[Quote, float]]:
+        """As `quotes`, each with its topic relevance (cosine of its best sentence; 0 without a topic)."""
+        from qa.retrieve import filter_sql
+
+        where, params = filter_sql(sources, since, until)
+        if speaker:
+            # Every word of a matching speaker key is in the name asked about, or the reverse;
+            # the SQL prefilter on one word keeps this cheap, speaker_matches decides.
+            words = speaker_key(speaker).split() or [""]
+            where += " AND (" + " OR ".join("q.speaker_key LIKE ?" for _ in words) + ")"
+            params += [f"%{word}%" for word in words]
+        with self._lock:
+            rows = self.db.execute(
+                "SELECT a.id, a.text, q.start, q.end, q.speaker, q.speaker_key, q.cue, a.rowid FROM quotes q "
+                f"JOIN articles a ON a.rowid = q.article WHERE {where} "
+                "ORDER BY a.published DESC, a.rowid, q.start", params).fetchall()
+            found = [(Quote(article_id, start, end, text[start:end], who, key, cue), rowid)
+                     for article_id, text, start, end, who, key, cue, rowid in rows
+                     if not speaker or speaker_matches(speaker, who)]
+            if not about:
+                return [(quote, 0.0) for quote, _ in found[:limit]]
+            topic = self.embedder.embed([about])[0]
+            ranked = [(quote, self._quote_relevance(rowid, quote, topic)) for quote, rowid in found]
+        return sorted(ranked, key=lambda item: -item[1])[:limit]
+
+    def _quote_relevance(self, article_rowid: int, quote: Quote, topic) -> float:
+        """Best cosine between the topic and the sentences or chunks the quote overlaps.
+
+        Chunks count because a quote often leaves its topic to the sentences around it
+        ("I told him ... we will do it alone" is about Rafah only in context).
+        """
+        rows = self.db.execute(
+            "SELECT vector FROM sentences WHERE article = ?1 AND start < ?2 AND end > ?3 UNION ALL "
+            "SELECT vector FROM chunks WHERE article = ?1 AND start < ?2 AND end > ?3",
+            (article_rowid, quote.end, quote.start)).fetchall()
+        return max((float(np.frombuffer(r[0], dtype=np.float32) @ topic) for r in rows), default=0.0)
 
     def ask(self, question: str, *, k: int = 5, sources: Sequence[str] = (),
             since: date | None = None, until: date | None = None) -> Answer:
@@ -202,9 +274,15 @@ class NewsIndex:
             raise BadInput("the question must be text")
         if k < 1:
             raise BadInput(f"k must be at least 1, got {k}")
-        with self._lock:
+        with self._lock, _explained(self.path):
             self._sync_vectors()
-            return answer(self, question, k=k, sources=sources, since=since, until=until)
+            # One read transaction: what another process commits meanwhile cannot change this answer's articles.
+            self.db.execute("BEGIN")
+            try:
+                self._sync_vectors()
+                return answer(self, question, k=k, sources=sources, since=since, until=until)
+            finally:
+                self.db.execute("COMMIT")
 
     # ---- writing -------------------------------------------------------------------------
 
@@ -225,7 +303,9 @@ class NewsIndex:
         """
         report = IngestReport()
         batch: list[Article] = []
-        with self._writer():
+        with self._writer(), _explained(self.path):
+            with self._lock:
+                self._sync_vectors()  # another process may have written since: start from SQLite's state
             for item in self._articles(items):
                 if isinstance(item, Problem):
                     report.skipped.append(item)
@@ -247,13 +327,14 @@ class NewsIndex:
     def delete(self, article_ids: Iterable[str]) -> int:
         """Delete articles by id; returns how many existed."""
         ids = list(article_ids)
-        with self._writer(), self._lock, self.db:
-            rows = [r[0] for r in self.db.execute(
-                f"SELECT rowid FROM articles WHERE id IN ({','.join('?' * len(ids))})", ids)]
-            chunk_ids = self._chunk_ids(rows)
-            self.db.executemany("DELETE FROM articles WHERE rowid = ?", [(r,) for r in rows])
-            self._bump_generation()
-        with self._lock:
+        with self._writer(), self._lock, _explained(self.path):
+            self._sync_vectors()  # another process may have written since: start from SQLite's state
+            with self.db:
+                rows = [r[0] for r in self.db.execute(
+                    f"SELECT rowid FROM articles WHERE id IN ({','.join('?' * len(ids))})", ids)]
+                chunk_ids = self._chunk_ids(rows)
+                self.db.executemany("DELETE FROM articles WHERE rowid = ?", [(r,) for r in rows])
+                self._bump_generation()
             self.vectors.remove(chunk_ids)
             self.vectors.save(self._generation())
         return len(rows)
@@ -303,8 +384,17 @@ class NewsIndex:
             ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
             matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
             self.vectors.rebuild(ids, matrix.reshape(len(rows), self.embedder.dimension), generation)
-            with contextlib.suppress(IndexBusy, OSError):  # a reader that cannot write just keeps it in memory
+            if self.db.in_transaction:
+                return  # a read snapshot's generation may be old: the next sync outside one saves
+            # A reader that cannot write (busy, read-only, disk full) just keeps it in memory.
+            with contextlib.suppress(IndexBusy, OSError, RuntimeError):
                 with self._writer(wait=0):
+                    if self._generation() != generation:
+                        return  # a writer moved on meanwhile and saved its own file
+                    if rows:  # with no writer at work, a missing or unreadable file is a fault
+                        log.warning("news-qa: the vector file vectors-%d.faiss in %s/ was missing or "
+                                    "unreadable; rebuilt it from %s (%d chunks)",
+                                    generation, self.path, DATABASE, len(rows))
                     self.vectors.save(generation)
 
     def _classify(self, batch: list[Article], report: IngestReport) -> list[tuple[Article, str, int | None]]:
@@ -330,15 +420,16 @@ class NewsIndex:
         work = self._classify(batch, report)
         if not work:
             return
-        prepared = [(article, digest, old, *self._embed_article(article)) for article, digest, old in work]
+        prepared = [(article, digest, old, *self._embed_article(article), find_quotes(article.id, article.text))
+                    for article, digest, old in work]
         with self._lock:
             removed: list[int] = []
             with self.db:
-                for article, digest, old, chunk_rows, sentence_rows in prepared:
+                for article, digest, old, chunk_rows, sentence_rows, quotes in prepared:
                     if old is not None:
                         removed += self._chunk_ids([old])
                         self.db.execute("DELETE FROM articles WHERE rowid = ?", (old,))
-                    self._insert_article(article, digest, chunk_rows, sentence_rows)
+                    self._insert_article(article, digest, chunk_rows, sentence_rows, quotes)
                     (report.replaced if old is not None else report.added).append(article.id)
                     report.chunks += len(chunk_rows)
                 self._bump_generation()
@@ -381,7 +472,7 @@ class NewsIndex:
         sentence_rows = [(s.start, s.end, s.text, _vector_blob(v)) for s, v in zip(sentence_spans, sentence_vectors)]
         return chunk_rows, sentence_rows
 
-    def _insert_article(self, article: Article, digest: str, chunk_rows, sentence_rows) -> int:
+    def _insert_article(self, article: Article, digest: str, chunk_rows, sentence_rows, quotes) -> int:
         cursor = self.db.execute(
             "INSERT INTO articles(id, content_hash, title, source, url, published, text, metadata) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -397,6 +488,9 @@ class NewsIndex:
             sentence_id = self.db.execute("INSERT INTO sentences(article, start, end, vector) VALUES (?, ?, ?, ?)",
                                           (rowid, start, end, blob)).lastrowid
             self.db.execute("INSERT INTO sentences_fts(rowid, text) VALUES (?, ?)", (sentence_id, text))
+        self.db.executemany("INSERT INTO quotes(article, start, end, speaker, speaker_key, cue) "
+                            "VALUES (?, ?, ?, ?, ?, ?)",
+                            [(rowid, q.start, q.end, q.speaker, q.speaker_key, q.cue) for q in quotes])
         return rowid
 
     def _chunk_settings(self) -> tuple[int, int]:
@@ -404,8 +498,9 @@ class NewsIndex:
         return int(manifest["chunk_size"]), int(manifest["chunk_overlap"])
 
     @contextlib.contextmanager
-    def _writer(self, wait: float = LOCK_WAIT_SECONDS):
+    def _writer(self, wait: float | None = None):
         """Hold the index's write lock: one writing process at a time, others wait or get IndexBusy."""
+        wait = LOCK_WAIT_SECONDS if wait is None else wait
         with open(self.path / LOCK, "a+") as handle:
             deadline = time.monotonic() + wait
             while True:
@@ -434,6 +529,12 @@ def _check_or_write_manifest(connection: sqlite3.Connection, path: Path, embedde
     if "manifest" in tables:
         manifest = dict(connection.execute("SELECT key, value FROM manifest"))
         for key, value in expected.items():
+            found = str(manifest.get(key, ""))
+            if key == "format_version" and found.isdigit() and int(found) > FORMAT_VERSION:
+                raise IndexMismatch(
+                    f"the index at {path}/ was written by a newer news-qa (format {manifest[key]}, this one "
+                    f"reads format {FORMAT_VERSION}); upgrade news-qa, or move {path}/ away and rebuild it "
+                    f"with: python -m qa ingest --index {path} PATH...")
             if manifest.get(key) != value:
                 raise IndexMismatch(
                     f"the index at {path}/ was built with {key} {manifest.get(key)!r}, this news-qa "
@@ -445,3 +546,23 @@ def _check_or_write_manifest(connection: sqlite3.Connection, path: Path, embedde
     stamps = "".join(f"INSERT INTO manifest VALUES ('{k}', '{v}');" for k, v in settings.items())
     # One transaction: a crash here leaves either no schema or a complete, stamped one.
     connection.executescript(f"BEGIN; {SCHEMA} {stamps} COMMIT;")
+
+
+@contextlib.contextmanager
+def _explained(path: Path) -> Iterator[None]:
+    """A full disk or a damaged database file becomes a QAError that says what to do."""
+    try:
+        yield
+    except (sqlite3.DatabaseError, OSError, RuntimeError) as exc:  # FAISS reports write errors as RuntimeError
+        code = getattr(exc, "sqlite_errorcode", None)
+        if (code == sqlite3.SQLITE_FULL or getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
+                or "No space left on device" in str(exc)):
+            raise QAError(f"disk full while writing the index at {path}/; everything committed before this "
+                          "point is kept: free space and re-run the same ingest") from None
+        if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            raise IndexBusy(f"the index at {path}/ is busy ({exc}); wait for the other process to finish "
+                            "and try again") from None
+        if isinstance(exc, sqlite3.DatabaseError):
+            raise IndexCorrupt(f"{path / DATABASE} could not be read ({exc}); it is damaged: move {path}/ "
+                               f"away and rebuild with: python -m qa ingest --index {path} PATH...") from None
+        raise

@@ -60,6 +60,8 @@ class VectorIndex:
             index = faiss.read_index(str(path))
         except RuntimeError:  # truncated or corrupt file: the caller rebuilds from SQLite
             return False
+        if index.d != self.dimension or not hasattr(index, "id_map"):
+            return False  # readable, but not this index's vectors
         self._index = index
         self.generation = generation
         self.max_id = int(faiss.vector_to_array(index.id_map).max()) if index.ntotal else 0
@@ -103,10 +105,17 @@ class VectorIndex:
 
         target = self._file(generation)
         temporary = target.with_suffix(".tmp")
-        faiss.write_index(self._index, str(temporary))
-        os.replace(temporary, target)
-        for old in self.folder.glob("vectors-*.faiss"):
-            if old != target:
+        try:
+            faiss.write_index(self._index, str(temporary))
+            os.replace(temporary, target)
+        except (RuntimeError, OSError):  # e.g. a full disk: leave no half-written file behind
+            temporary.unlink(missing_ok=True)
+            raise
+        # Only older generations: a reader saving a rebuilt copy must not delete a writer's newer file.
+        # Their .tmp files are leftovers of a killed writer (every save holds the write lock).
+        for old in self.folder.glob("vectors-*"):
+            number = old.name.removeprefix("vectors-").split(".")[0]
+            if old.suffix in (".faiss", ".tmp") and number.isdigit() and int(number) < generation:
                 old.unlink(missing_ok=True)
 
     def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None

@@ -170,3 +170,31 @@ def test_missing_stale_or_foreign_index_files(tmp_path):
     database.close()
     with pytest.raises(IndexMismatch, match="some/other-model"):
         NewsIndex.open(tmp_path / "index")
+
+
+def test_what_did_x_say_answers_with_the_speakers_quotes(seeds):
+    rafah = seeds.ask("what did Netanyahu say about Rafah")
+    assert rafah.citations[0].speaker == "Benjamin Netanyahu"
+    assert rafah.citations[0].text == ("I told him that I hope we will do it with the support of the US, "
+                                       "but if we have to – we will do it alone")
+    assert any("will enter into the southern Gaza city of Rafah even without the backing" in c.text
+               for c in rafah.citations)
+    assert_cited_exactly(seeds, rafah)
+    quotes = rafah.to_dict()["quotes"]
+    assert quotes and all(set(q) == {"speaker", "cue", "start", "end", "text", "article_id"} for q in quotes)
+
+    blinken = seeds.ask("what did Blinken say")
+    assert blinken.citations[0].text == "There’s a clear consensus around a number of shared priorities."
+    assert blinken.citations[0].speaker == "Antony Blinken"
+
+    off_topic = seeds.ask("what did Blinken say about football")
+    assert off_topic.abstained and "not about football" in off_topic.reason
+    assert off_topic.related[0].speaker == "Antony Blinken"
+
+
+def test_quotes_by_speaker_and_topic(seeds):
+    assert {q.speaker for q in seeds.quotes(speaker="netanyahu")} == {"Benjamin Netanyahu"}
+    about = seeds.quotes(speaker="Benjamin Netanyahu", about="entering Rafah without US backing")
+    assert "Rafah" in about[0].text
+    for quote in seeds.quotes():
+        assert seeds.get(quote.article_id).text[quote.start:quote.end] == quote.text

@@ -47,7 +47,8 @@ def test_rafah_question_cites_netanyahu_with_exact_offsets(client, articles):
     assert_spans_exact(result, articles)
     top = result["citations"][0]
     assert top["source"] == "WION" and top["published"] == "2024-03-22"
-    assert "Netanyahu" in top["text"] and "Rafah" in top["text"]
+    # A "what did X say" question leads with X's own quoted words, attributed.
+    assert top["speaker"] == "Benjamin Netanyahu" and "we will do it alone" in top["text"]
     assert result["answer"] == " … ".join(c["text"] for c in result["citations"])
 
 

@@ -113,7 +113,8 @@ def main() -> int:
         precision = correct / predicted if predicted else 0.0
         recall = found / gold_named if gold_named else 0.0
         print(f"{split:>6}: {n_docs} articles, {n_labels} labels ({gold_named} with a named speaker)  "
-              f"precision {precision:.3f} ({correct}/{predicted})  recall {recall:.3f} ({found}/{gold_named})")
+              f"precision {precision:.3f} ({correct}/{predicted})  "
+              f"recall {recall:.3f} ({found}/{gold_named})")
     if args.verbose:
         print("\n".join(errors))
     return 0

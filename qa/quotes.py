@@ -99,7 +99,8 @@ _CONNECTOR = r"(?:(?:of|for)(?:\s+the)?|de|da|di|dos|das|du|del|della|van|von|de
 _RUN = (rf"{_TOKEN}(?:(?:\s+{_CONNECTOR})?\s+{_TOKEN}|"
         rf"(?:(?<=Ambassador)|(?<=Envoy))\s+to(?:\s+the)?\s+{_TOKEN})*")
 _RUN_END = re.compile(rf"(?<![\w'’\-]){_RUN}$")
-_ROLE_END = re.compile(r"\b(?:[Tt]he|[Hh]is|[Hh]er|[Tt]heir)\s+(?:[\w'’-]+\s+){0,3}?(?P<head>[A-Za-z0-9][\w-]*)$")
+_ROLE_END = re.compile(
+    r"\b(?:[Tt]he|[Hh]is|[Hh]er|[Tt]heir)\s+(?:[\w'’-]+\s+){0,3}?(?P<head>[A-Za-z0-9][\w-]*)$")
 # Who speaks for an organisation, or what it publishes.
 _VOICE = (r"(?:spokes(?:man|woman|person)|official|statement|jury|panel|report|tweet|post|letter|"
           r"memo|release|magazine|newspaper|paper|website|channel|agency)")
@@ -457,7 +458,8 @@ def _partial(masked: str, mark: _Mark, floor: int) -> _Claim | None:
     characterises something in their own words."""
     window = masked[floor:mark.open]
     verbs = list(_CHARACTERISE.finditer(window))
-    if not verbs or len(window[verbs[-1].end():].split()) > 15 or re.search(r"[“”\"]", window[verbs[-1].end():]):
+    between = window[verbs[-1].end():] if verbs else ""
+    if not verbs or len(between.split()) > 15 or re.search(r"[“”\"]", between):
         return None
     speaker = _speaker_before(masked, floor + verbs[-1].start(), floor)
     return speaker and _Claim(0, 0, verbs[-1].group(), speaker, 3, _after(mark))
@@ -523,7 +525,8 @@ def _clause_start(masked: str, cue: str, cue_end: int, sent_end: int) -> int | N
         if m:
             return cue_end + m.end()
         # "told Sky News there was ...", "told reporters the plan had failed".
-        m = re.match(rf"\s+(?:the\s+)?(?:{_RUN}|reporters|journalists|the\s+press)\s+(?=[a-z])([\w'’-]+)", rest)
+        m = re.match(rf"\s+(?:the\s+)?(?:{_RUN}|reporters|journalists|the\s+press)\s+(?=[a-z])([\w'’-]+)",
+                     rest)
         if m and m.group(1) not in _NOT_CLAUSE_START:
             return cue_end + m.start(1)
         return None
@@ -531,7 +534,8 @@ def _clause_start(masked: str, cue: str, cue_end: int, sent_end: int) -> int | N
     if m:
         return cue_end + m.end()
     m = re.match(rf"{_WHEN}\s+([\w'’-]+)", rest)
-    if cue in _BARE_CUES and m and m.group(1).lower() not in _NOT_CLAUSE_START and m.group(1) not in _CALENDAR:
+    if (cue in _BARE_CUES and m and m.group(1).lower() not in _NOT_CLAUSE_START
+            and m.group(1) not in _CALENDAR):
         return cue_end + m.start(1)
     # Other verbs take a clause without "that" when a subject pronoun follows: "admitted he would".
     if m and m.group(1) in ("he", "she", "it", "they", "we", "I", "there"):
@@ -625,8 +629,9 @@ def _according(text: str, masked: str, sentences: list[tuple[int, int]]) -> list
                 clause_start += name.end()
         else:
             # The source may be followed by its description: "..., according to ELA, the developer".
-            m = re.search(r"(?<!which)(?<!that)(?<!who)(?<!whom),\s+(?P<cue>according to)\s+(?P<src>[^,;“”\"]{1,100}?)"
-                          r"(?:,\s+(?:the|a|an)\s[^;“”\"]{1,100})?\s*[.!?]?$", sentence)
+            m = re.search(r"(?<!which)(?<!that)(?<!who)(?<!whom),\s+(?P<cue>according to)\s+"
+                          r"(?P<src>[^,;“”\"]{1,100}?)(?:,\s+(?:the|a|an)\s[^;“”\"]{1,100})?\s*[.!?]?$",
+                          sentence)
             if not m:
                 continue
             speaker = _speaker_in(masked, sent_start + m.start("src"), sent_start + m.end("src"))
@@ -663,7 +668,7 @@ def _speaker_before(masked: str, cue_start: int, floor: int) -> _Speaker | None:
     m = _ROLE_END.search(window)
     # "the Bishop said" is a role; "the Environmental Protection Agency says" is a name.
     if m and _is_role(m.group("head")) and (m.group("head").islower() or (
-            m.group("head").lower() in _ROLES and not re.search(r"\s[A-Z]", m.group()[3:m.start("head") - m.start()]))):
+            m.group("head").lower() in _ROLES and not re.search(r"\s[A-Z]", window[m.start() + 3:m.start("head")]))):
         return _Speaker("role", base + m.start(), base + m.end(), m.group())
     window = re.sub(r",\s*who$", "", window)  # "Jay-Z, who said ..."
     if window.endswith(","):
@@ -769,7 +774,8 @@ def _subject(masked: str, start: int, limit: int) -> _Speaker | None:
     m = re.match(rf"[Tt]he\s+(?:[\w'’-]+\s+){{0,3}}?[a-z][\w-]*,\s+(?P<name>{_RUN}),\s+[a-z]", head)
     if m:
         return _name(masked, start + m.start("name"), start + m.end("name"))
-    m = re.match(rf"(?:{_RUN}\s+)?(?:[a-z][\w-]*\s+){{0,2}}?(?:[a-z]+-)?(?:{_ROLES_RE})\s+(?P<name>{_RUN}){follows}", head)
+    m = re.match(rf"(?:{_RUN}\s+)?(?:[a-z][\w-]*\s+){{0,2}}?(?:[a-z]+-)?(?:{_ROLES_RE})\s+"
+                 rf"(?P<name>{_RUN}){follows}", head)
     if m:
         return _name(masked, start + m.start("name"), start + m.end("name"))
     m = re.match(rf"{_RUN}{follows}", head)
@@ -916,6 +922,7 @@ class _Resolver:
                     self.people.add(speaker_key(name))
         self.subjects = []  # (where, full name) of each sentence opening with a person's name
         continuing = bytearray(len(text))  # sentences whose subject is "he" or "she"
+        mid_sentence = set(re.findall(r"(?<=[\w,;])\s+([A-Z][\w'’-]*)", text))
         for start, end in sentences:
             subject = None if quoted[start] else _subject(masked, start, end)
             if subject and subject.kind == "pronoun":
@@ -925,7 +932,7 @@ class _Resolver:
                 # A lone word opening a sentence ("Unofficial results show") is a name only if
                 # the text also writes it capitalised mid-sentence ("... said Mr Mallon").
                 written = re.sub(r"['’]s$", "", text[subject.start:subject.end])
-                if " " not in written and not re.search(rf"[\w,;]\s+{re.escape(written)}\b", text):
+                if " " not in written and not {written, written + "'s", written + "’s"} & mid_sentence:
                     continue
                 if name and not _is_org(name):
                     self.subjects.append((subject.start, name))
@@ -960,7 +967,8 @@ class _Resolver:
         if speaker.kind in ("name", "voice"):
             return self._named(speaker)
         head = speaker.text.lower().split()[-1]
-        if head == "it" or head in _ORG_ROLES or not (head in _ROLES or head.endswith("year-old")) and speaker.kind == "role":
+        person_role = head in _ROLES or head.endswith("year-old")
+        if head == "it" or head in _ORG_ROLES or speaker.kind == "role" and not person_role:
             return self._organisation(head)
         # The latest of: a sentence opening with a person, a person speaking, a person named.
         found = [self.subjects[i - 1] if (i := bisect_left(self.subject_starts, limit)) else None,

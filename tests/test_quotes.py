@@ -23,7 +23,8 @@ ARTICLES = {
 PORT_HARROW = (
     "Prime Minister Jane Okafor visited the flooded district of Port Harrow on Monday. Residents "
     "gathered outside the town hall as she arrived.\n"
-    "“We will rebuild every home that was lost,” said the prime minister. “Nobody will be left behind.”\n"
+    "“We will rebuild every home that was lost,” said the prime minister. "
+    "“Nobody will be left behind.”\n"
     "Opposition leader Tom Barrett was less convinced. “These promises have been made before,” "
     "Barrett told reporters.\n"
 )

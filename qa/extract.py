@@ -85,17 +85,17 @@ def answer(index: NewsIndex, question: str, *, k: int, sources: Sequence[str] = 
                       else "the index has no articles; add some with: python -m qa ingest PATH")
     candidates = _candidates(index, hits, vector)
     _score(index, cleaned, candidates)
-    ranked = sorted(candidates, key=lambda c: -c.score)
+    ranked = _distinct(index, sorted(candidates, key=lambda c: -c.score))
     confidence = ranked[0].score if ranked else 0.0
     if confidence < ANSWER_THRESHOLD:
-        return Answer(question, related=_citations(index, _distinct(ranked)[:RELATED]), confidence=confidence,
+        return Answer(question, related=_citations(index, ranked[:RELATED]), confidence=confidence,
                       searched=cleaned, reason="the articles do not answer this question")
     chosen = [ranked[0]]
     for candidate in ranked[1:]:
         if len(chosen) == MAX_SPANS or candidate.score < ranked[0].score - SPAN_MARGIN:
             break
         chosen.append(candidate)
-    rest = [c for c in _distinct(ranked) if c not in chosen][:RELATED]
+    rest = [c for c in ranked if c not in chosen][:RELATED]
     return Answer(question, citations=_citations(index, chosen), related=_citations(index, rest),
                   confidence=confidence, searched=cleaned)
 
@@ -103,7 +103,8 @@ def answer(index: NewsIndex, question: str, *, k: int, sources: Sequence[str] = 
 def _quote_answer(index: NewsIndex, question: str, searched: str, speaker: str, topic: str, *,
                   sources: Sequence[str], since: date | None, until: date | None) -> Answer | None:
     """Answer "what did X say (about Y)" from X's quotes; None when X is never quoted."""
-    ranked = index.ranked_quotes(speaker, topic or None, sources=sources, since=since, until=until)
+    ranked = _distinct(index, index.ranked_quotes(speaker, topic or None, sources=sources, since=since,
+                                                  until=until), span=lambda item: item[0])
     if not ranked:
         return None
 
@@ -131,7 +132,7 @@ def _quote_citations(index: NewsIndex, ranked: Sequence[tuple[Quote, float]]) ->
         citations.append(Citation(
             article_id=article.id, start=quote.start, end=quote.end, text=quote.text, title=article.title,
             source=article.source, url=article.url, published=article.published, score=relevance,
-            speaker=quote.speaker))
+            speaker=quote.speaker, also_reported_by=tuple(index.family_sources(article.id))))
     return tuple(citations)
 
 
@@ -203,9 +204,23 @@ def answer_type(question: str) -> str | None:
     return None
 
 
-def _distinct(ranked: list[Candidate]) -> list[Candidate]:
-    """Candidates with repeated sentence texts dropped (the same line in several articles)."""
-    return ranked
+def _distinct(index: NewsIndex, ranked: list, span=lambda item: item) -> list:
+    """Ranked items less repeats: the same words in another copy of the same story (a
+    near-duplicate family) are cited once; the copies' sources show as "also reported by".
+
+    `span(item)` gives the item's object with article_id, start and end.
+    """
+    families = index.families(list({span(item).article_id for item in ranked}))
+    seen: set[tuple[int | str, str]] = set()
+    kept = []
+    for item in ranked:
+        where = span(item)
+        text = index.get(where.article_id).text[where.start:where.end]
+        key = (families.get(where.article_id, where.article_id), " ".join(text.casefold().split()))
+        if key not in seen:
+            seen.add(key)
+            kept.append(item)
+    return kept
 
 
 def _citations(index: NewsIndex, chosen: Sequence[Candidate]) -> tuple[Citation, ...]:
@@ -215,5 +230,6 @@ def _citations(index: NewsIndex, chosen: Sequence[Candidate]) -> tuple[Citation,
         citations.append(Citation(
             article_id=article.id, start=candidate.start, end=candidate.end,
             text=article.text[candidate.start:candidate.end], title=article.title, source=article.source,
-            url=article.url, published=article.published, score=candidate.score))
+            url=article.url, published=article.published, score=candidate.score,
+            also_reported_by=tuple(index.family_sources(article.id))))
     return tuple(citations)

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from qa import chunk
 from qa.embed import Embedder
 from qa.errors import BadInput, IndexBusy, IndexCorrupt, IndexMismatch, IndexNotFound, QAError
 from qa.load import Problem, load
+from qa.near_duplicates import NearDuplicates, signature
 from qa.quotes import find_quotes, speaker_key, speaker_matches
 from qa.types import Answer, Article, Quote
 
@@ -64,6 +66,11 @@ CREATE TABLE IF NOT EXISTS quotes(
     start INTEGER NOT NULL, end INTEGER NOT NULL,
     speaker TEXT NOT NULL, speaker_key TEXT NOT NULL, cue TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS quotes_article ON quotes(article);
+CREATE TABLE IF NOT EXISTS families(
+    article INTEGER PRIMARY KEY REFERENCES articles(rowid) ON DELETE CASCADE,
+    family INTEGER NOT NULL,
+    minhash BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS families_family ON families(family);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(text, tokenize='porter unicode61 remove_diacritics 2');
 CREATE VIRTUAL TABLE IF NOT EXISTS sentences_fts USING fts5(text, tokenize='porter unicode61 remove_diacritics 2');
 CREATE TRIGGER IF NOT EXISTS chunks_gone AFTER DELETE ON chunks
@@ -306,6 +313,7 @@ class NewsIndex:
         with self._writer(), _explained(self.path):
             with self._lock:
                 self._sync_vectors()  # another process may have written since: start from SQLite's state
+                self._group_ungrouped()
             for item in self._articles(items):
                 if isinstance(item, Problem):
                     report.skipped.append(item)
@@ -335,6 +343,8 @@ class NewsIndex:
                 chunk_ids = self._chunk_ids(rows)
                 self.db.executemany("DELETE FROM articles WHERE rowid = ?", [(r,) for r in rows])
                 self._bump_generation()
+            for row in rows:
+                self._near_duplicates.remove(row)
             self.vectors.remove(chunk_ids)
             self.vectors.save(self._generation())
         return len(rows)
@@ -420,16 +430,18 @@ class NewsIndex:
         work = self._classify(batch, report)
         if not work:
             return
-        prepared = [(article, digest, old, *self._embed_article(article), find_quotes(article.id, article.text))
-                    for article, digest, old in work]
+        prepared = [(article, digest, old, *self._embed_article(article), find_quotes(article.id, article.text),
+                     signature(article.text)) for article, digest, old in work]
         with self._lock:
             removed: list[int] = []
             with self.db:
-                for article, digest, old, chunk_rows, sentence_rows, quotes in prepared:
+                for article, digest, old, chunk_rows, sentence_rows, quotes, hashes in prepared:
                     if old is not None:
                         removed += self._chunk_ids([old])
                         self.db.execute("DELETE FROM articles WHERE rowid = ?", (old,))
-                    self._insert_article(article, digest, chunk_rows, sentence_rows, quotes)
+                        self._near_duplicates.remove(old)
+                    rowid = self._insert_article(article, digest, chunk_rows, sentence_rows, quotes)
+                    self._group(rowid, hashes)
                     (report.replaced if old is not None else report.added).append(article.id)
                     report.chunks += len(chunk_rows)
                 self._bump_generation()
@@ -439,6 +451,48 @@ class NewsIndex:
             self.vectors.add(np.array([r[0] for r in new], dtype=np.int64),
                              np.frombuffer(b"".join(r[1] for r in new), dtype=np.float32)
                              .reshape(len(new), self.embedder.dimension), self._generation())
+
+    @cached_property
+    def _near_duplicates(self) -> NearDuplicates:
+        found = NearDuplicates()
+        for article, family, blob in self.db.execute("SELECT article, family, minhash FROM families"):
+            found.add(article, family, np.frombuffer(blob, dtype=np.uint32))
+        return found
+
+    def _group(self, rowid: int, hashes: np.ndarray) -> None:
+        """Put an article in the family of its nearest near-duplicate, or a family of its own.
+
+        Called inside the article's transaction; should it roll back, the in-memory LSH keeps
+        an entry for a rowid that no article has, which only ever matches nothing new.
+        """
+        family = self._near_duplicates.family_of(hashes) or rowid
+        self.db.execute("INSERT INTO families(article, family, minhash) VALUES (?, ?, ?)",
+                        (rowid, family, hashes.tobytes()))
+        self._near_duplicates.add(rowid, family, hashes)
+
+    def _group_ungrouped(self) -> None:
+        """Group articles indexed before near-duplicate families existed (derived data, made once)."""
+        rows = self.db.execute("SELECT rowid, text FROM articles WHERE rowid NOT IN (SELECT article FROM families) "
+                               "ORDER BY rowid").fetchall()
+        with self.db:
+            for rowid, text in rows:
+                self._group(rowid, signature(text))
+
+    def family_sources(self, article_id: str) -> list[str]:
+        """The other sources that carried a near-duplicate of this article, sorted."""
+        with self._lock:
+            return [row[0] for row in self.db.execute(
+                "SELECT DISTINCT a.source FROM families f JOIN articles a ON a.rowid = f.article "
+                "WHERE f.family = (SELECT f2.family FROM families f2 JOIN articles a2 ON a2.rowid = f2.article "
+                "WHERE a2.id = ?1) AND a.id != ?1 AND a.source != '' "
+                "AND a.source != (SELECT source FROM articles WHERE id = ?1) ORDER BY a.source", (article_id,))]
+
+    def families(self, article_ids: Sequence[str]) -> dict[str, int]:
+        """Each article's near-duplicate family id (articles indexed before grouping have none)."""
+        with self._lock:
+            return dict(self.db.execute(
+                "SELECT a.id, f.family FROM articles a JOIN families f ON f.article = a.rowid "
+                f"WHERE a.id IN ({','.join('?' * len(article_ids))})", list(article_ids)))
 
     def _embed_article(self, article: Article):
         chunk_spans = chunk.chunks(article.text, *self._chunk_settings())
@@ -540,6 +594,8 @@ def _check_or_write_manifest(connection: sqlite3.Connection, path: Path, embedde
                     f"the index at {path}/ was built with {key} {manifest.get(key)!r}, this news-qa "
                     f"uses {value!r}; rebuild it: move {path}/ away, then run "
                     f"python -m qa ingest --index {path} PATH...")
+        # Tables added since the index was made (all derived data) are created empty.
+        connection.executescript(SCHEMA)
         return
     settings = {**expected, "chunk_size": str(chunk.CHUNK_SIZE),
                 "chunk_overlap": str(chunk.CHUNK_OVERLAP), "generation": "0"}

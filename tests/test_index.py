@@ -198,3 +198,29 @@ def test_quotes_by_speaker_and_topic(seeds):
     assert "Rafah" in about[0].text
     for quote in seeds.quotes():
         assert seeds.get(quote.article_id).text[quote.start:quote.end] == quote.text
+
+
+def test_wire_copy_under_three_sources_is_grouped_and_cited_once(tmp_path):
+    from dataclasses import replace
+
+    from qa.load import load
+
+    (rafah,) = load([ROOT / "seeds" / "wion-2024-03-22-netanyahu-rafah.txt"])
+    ap = replace(rafah, id="ap-copy", source="AP",
+                 text=rafah.text.replace("on Friday (Mar 22)", "on Friday").replace("(With inputs from agencies)", ""))
+    reuters = replace(rafah, id="reuters-copy", source="Reuters", title="Netanyahu: Israel will go into Rafah alone",
+                      text="JERUSALEM (Reuters) - " + rafah.text.split("\nDisclaimer:")[0])
+    index = NewsIndex.open(tmp_path / "index", create=True)
+    index.add([rafah, ap, reuters, article(0), article(1)])
+    families = index.families([rafah.id, "ap-copy", "reuters-copy", WIKINEWS[0]["id"], WIKINEWS[1]["id"]])
+    assert families[rafah.id] == families["ap-copy"] == families["reuters-copy"]
+    assert len(set(families.values())) == 3  # the two unrelated articles each stand alone
+
+    for question in ["what did Blinken say", "how many Palestinians are seeking refuge in Rafah"]:
+        answer = index.ask(question)
+        texts = [c.text for c in (*answer.citations, *answer.related)]
+        assert len(texts) == len(set(texts)), texts  # the same sentence is not repeated per copy
+        lead = answer.citations[0]
+        assert set(lead.also_reported_by) | {lead.source} == {"WION", "AP", "Reuters"}
+        assert lead.to_dict()["also_reported_by"] == sorted(set(lead.also_reported_by))
+        assert_cited_exactly(index, answer)

@@ -13,6 +13,7 @@ import numpy as np
 from qa.quotes import parse_speaker_question
 from qa.retrieve import fts_query, retrieve, terms
 from qa.types import Answer, Citation, Quote
+from qa.when import resolve_relative, time_scope
 
 if TYPE_CHECKING:
     from qa.store import NewsIndex
@@ -45,6 +46,7 @@ ANSWER_THRESHOLD = 0.7  # calibrated: see docs/QUALITY.md (in-domain vs unrelate
 RELATED = 3
 QUOTE_TOPIC_MIN = 0.3  # a quote whose sentence or chunk is less similar to the topic is not "about" it
 DIRECT_QUOTE_BONUS = 0.05  # the speaker's own words lead when relevance is close
+LATEST_WEIGHT = 0.15  # how much "latest" lifts the newest article's sentences over the oldest's
 
 
 @dataclass(slots=True)
@@ -72,6 +74,12 @@ def answer(index: NewsIndex, question: str, *, k: int, sources: Sequence[str] = 
     if not any(ch.isalnum() for ch in cleaned):
         return Answer(question, reason="the question has no words; type a question, for example "
                                        "'what did Netanyahu say about Rafah?'")
+    # "in March 2024" narrows the dates searched; the filter, not the words, does that work.
+    scope = time_scope(cleaned)
+    since = max(filter(None, [since, scope.since]), default=None)
+    until = min(filter(None, [until, scope.until]), default=None)
+    if any(ch.isalnum() for ch in scope.question):
+        cleaned = scope.question
     spoken = parse_speaker_question(cleaned)
     if spoken:
         quoted = _quote_answer(index, question, cleaned, *spoken, sources=sources, since=since, until=until)
@@ -85,6 +93,8 @@ def answer(index: NewsIndex, question: str, *, k: int, sources: Sequence[str] = 
                       else "the index has no articles; add some with: python -m qa ingest PATH")
     candidates = _candidates(index, hits, vector)
     _score(index, cleaned, candidates)
+    if scope.latest:
+        _prefer_recent(index, candidates)
     ranked = _distinct(index, sorted(candidates, key=lambda c: -c.score))
     confidence = ranked[0].score if ranked else 0.0
     if confidence < ANSWER_THRESHOLD:
@@ -132,7 +142,9 @@ def _quote_citations(index: NewsIndex, ranked: Sequence[tuple[Quote, float]]) ->
         citations.append(Citation(
             article_id=article.id, start=quote.start, end=quote.end, text=quote.text, title=article.title,
             source=article.source, url=article.url, published=article.published, score=relevance,
-            speaker=quote.speaker, also_reported_by=tuple(index.family_sources(article.id))))
+            speaker=quote.speaker, also_reported_by=tuple(index.family_sources(article.id)),
+            event_date=resolve_relative(article.text, quote.start, article.published)
+            if article.published else None))
     return tuple(citations)
 
 
@@ -204,6 +216,18 @@ def answer_type(question: str) -> str | None:
     return None
 
 
+def _prefer_recent(index: NewsIndex, candidates: list[Candidate]) -> None:
+    """For "latest"/"most recent" questions: newer articles score up to LATEST_WEIGHT more."""
+    dates = {c.article_id: index.get(c.article_id).published for c in candidates}
+    known = sorted({d for d in dates.values() if d})
+    if len(known) < 2:
+        return
+    order = {d: i / (len(known) - 1) for i, d in enumerate(known)}  # oldest 0 .. newest 1
+    for candidate in candidates:
+        published = dates[candidate.article_id]
+        candidate.score += LATEST_WEIGHT * order[published] if published else 0.0
+
+
 def _distinct(index: NewsIndex, ranked: list, span=lambda item: item) -> list:
     """Ranked items less repeats: the same words in another copy of the same story (a
     near-duplicate family) are cited once; the copies' sources show as "also reported by".
@@ -231,5 +255,7 @@ def _citations(index: NewsIndex, chosen: Sequence[Candidate]) -> tuple[Citation,
             article_id=article.id, start=candidate.start, end=candidate.end,
             text=article.text[candidate.start:candidate.end], title=article.title, source=article.source,
             url=article.url, published=article.published, score=candidate.score,
-            also_reported_by=tuple(index.family_sources(article.id))))
+            also_reported_by=tuple(index.family_sources(article.id)),
+            event_date=resolve_relative(article.text, candidate.start, article.published)
+            if article.published else None))
     return tuple(citations)

@@ -7,6 +7,7 @@ import io
 import json
 import os
 import re
+import stat
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | FEED_SUFFIXES | {".json", "
 # Whole-file formats are read into memory, so they are capped; JSONL and CSV stream.
 MAX_FILE_BYTES = 50_000_000
 MAX_ARTICLE_CHARS = 5_000_000
+MAX_LINE_BYTES = 32_000_000  # room for the longest article as escaped JSON; JSONL is read a line at a time
 TITLE_CHARS = 120
 
 FIELD_NAMES = {
@@ -137,6 +139,8 @@ def article_from_record(record: Mapping[str, Any], *, default_source: str = "") 
     text = canonical_text(raw_text)
     if not text:
         raise ValueError("text is empty")
+    if not any(ch.isalnum() for ch in text):
+        raise ValueError("text has no letters or digits (only punctuation or invisible characters)")
     source = field("source")
     if isinstance(source, Mapping):  # e.g. NewsAPI's {"id": ..., "name": ...}
         source = source.get("name") or source.get("id")
@@ -147,6 +151,10 @@ def article_from_record(record: Mapping[str, Any], *, default_source: str = "") 
     published = parse_date(published_raw)
     if published_raw is not None and published is None:
         metadata["unparsed_date"] = str(published_raw)
+    if published is None:
+        from qa.when import dateline
+
+        published = dateline(text)  # "November 13, 2004" opening the text, when nothing else says
     return Article(
         id=str(given_id).strip() if given_id is not None else content_id(title, text),
         text=text,
@@ -235,6 +243,8 @@ def load_file(path: Path) -> Iterator[Article | Problem]:
     if suffix not in SUPPORTED_SUFFIXES:
         kinds = ", ".join(sorted(SUPPORTED_SUFFIXES))
         raise ValueError(f"unsupported file type '{suffix or path.name}'; supported: {kinds}")
+    if not stat.S_ISREG(path.stat().st_mode):  # reading a pipe or a device would wait forever
+        raise ValueError("not a regular file (a pipe, socket or device)")
     if suffix in (".jsonl", ".ndjson"):
         yield from _load_jsonl(path)
         return
@@ -313,7 +323,7 @@ def _load_feed(path: Path, data: bytes) -> Iterator[Article | Problem]:
 
     feed = feedparser.parse(data)
     if not feed.entries:
-        reason = "not an RSS/Atom feed" if feed.bozo else "the feed has no entries"
+        reason = "not an RSS/Atom feed" if feed.bozo or not feed.version else "the feed has no entries"
         raise ValueError(reason)
     feed_source = feed.feed.get("title", "")
     for number, entry in enumerate(feed.entries, start=1):
@@ -357,8 +367,20 @@ def _record_or_problem(path: Path, line: int | None, record: Any, what: str = ""
 def _load_jsonl(path: Path) -> Iterator[Article | Problem]:
     # Streamed line by line so a multi-GB dump never sits in memory at once.
     with path.open("rb") as stream:
+        lines: Iterator[bytes] = iter(lambda: stream.readline(MAX_LINE_BYTES + 1), b"")
+        utf16 = stream.read(2) in (b"\xff\xfe", b"\xfe\xff")
+        stream.seek(0)
+        if utf16:  # split lines on the decoded text: in UTF-16 a newline is two bytes
+            lines = (line.encode() for line in io.TextIOWrapper(stream, encoding="utf-16"))
         empty = True
-        for number, line in enumerate(stream, start=1):
+        for number, line in enumerate(lines, start=1):
+            if len(line) > MAX_LINE_BYTES:  # one record cannot be this long; do not hold it in memory
+                while line and not line.endswith(b"\n"):
+                    line = stream.readline(1 << 20)
+                yield Problem(str(path), number, f"line is over the {MAX_LINE_BYTES / 1e6:.0f} MB limit "
+                                                 "for one record; is this really JSON Lines?")
+                empty = False
+                continue
             if not line.strip():
                 continue
             empty = False

@@ -55,6 +55,7 @@ class Citation:
     score: float = 0.0
     speaker: str = ""
     also_reported_by: tuple[str, ...] = ()
+    event_date: date | None = None  # the day the cited sentence speaks of ("on Friday"), when certain
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -69,6 +70,7 @@ class Citation:
             "score": round(self.score, 4),
             "speaker": self.speaker or None,
             "also_reported_by": list(self.also_reported_by),
+            "event_date": self.event_date.isoformat() if self.event_date else None,
         }
 
 

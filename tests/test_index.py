@@ -224,3 +224,23 @@ def test_wire_copy_under_three_sources_is_grouped_and_cited_once(tmp_path):
         assert set(lead.also_reported_by) | {lead.source} == {"WION", "AP", "Reuters"}
         assert lead.to_dict()["also_reported_by"] == sorted(set(lead.also_reported_by))
         assert_cited_exactly(index, answer)
+
+
+def test_time_words_filter_and_resolve_dates(seeds):
+    in_march = seeds.ask("what did Netanyahu say about Rafah in March 2024")
+    assert in_march.searched == "what did Netanyahu say about Rafah"
+    assert in_march.citations and all(c.published == date(2024, 3, 22) for c in in_march.citations)
+    said_friday = [c for c in in_march.citations if c.text.startswith("Israel, if required, will enter")]
+    assert said_friday and said_friday[0].event_date == date(2024, 3, 22)  # "said on Friday (Mar 22)"
+    assert seeds.ask("what did Netanyahu say about Rafah in 2005").citations == ()
+    world_cup = seeds.ask("latest news about the World Cup")
+    assert world_cup.citations[0].event_date == date(2018, 6, 18)  # "Yesterday", published 2018-06-19
+
+
+def test_a_dateline_dates_an_article_without_metadata(tmp_path):
+    from qa.load import load
+
+    path = tmp_path / "dated.txt"
+    path.write_text(WIKINEWS[0]["text"], encoding="utf-8")  # opens with "November 13, 2004"
+    (loaded,) = load([path])
+    assert loaded.published == date(2004, 11, 13)

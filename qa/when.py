@@ -1,0 +1,361 @@
+"""Dates in the news: datelines, the time span a question asks about, relative dates resolved."""
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from dateutil.relativedelta import relativedelta
+
+DATELINE_CHARS = 120  # a dateline sits at the very top; a date further down is about an event
+MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
+MONTHS |= {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
+           "oct": 10, "nov": 11, "dec": 12}
+WEEKDAYS = [name.lower() for name in calendar.day_name]  # Monday first, as date.weekday() counts
+
+# Longest first, so that "Sept" is tried before "Sep".
+_MONTH_NAMES = sorted(MONTHS, key=len, reverse=True)
+# In article text a month is capitalised ("March", "MARCH"); lower case "march" is the verb.
+_MONTH_CAP = "|".join([m.capitalize() for m in _MONTH_NAMES] + [m.upper() for m in _MONTH_NAMES])
+_MONTH_ANY = "|".join(_MONTH_NAMES)  # questions are typed in any case; these patterns are re.I
+_WEEKDAY_CAP = "|".join(calendar.day_name)
+_YEAR = r"(?:1[89]|20)\d{2}(?!\d)"
+
+
+def _day_month(month: str, tag: str) -> str:
+    """"22 March", "22nd of March" or "Mar. 22", its parts in groups named after `tag`."""
+    return (rf"(?:(?P<{tag}d1>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<{tag}m1>{month})\b\.?"
+            rf"|(?P<{tag}m2>{month})\.?\s+(?P<{tag}d2>\d{{1,2}})(?:st|nd|rd|th)?(?!\d))")
+
+
+def _full_date(month: str, tag: str) -> str:
+    """"2024-03-22", "22 March 2024" or "March 22, 2024"."""
+    return (rf"(?:(?P<{tag}iy>{_YEAR})-(?P<{tag}im>[01]\d)-(?P<{tag}id>[0-3]\d)(?!\d)"
+            rf"|{_day_month(month, tag)},?\s+(?P<{tag}y>{_YEAR}))")
+
+
+def _period(tag: str) -> str:
+    """A day, a month of a year or a year, as a question names one; never a month alone."""
+    return (rf"(?:{_full_date(_MONTH_ANY, tag)}|(?P<{tag}m3>{_MONTH_ANY})\b\.?,?\s+(?:of\s+)?"
+            rf"(?P<{tag}y3>{_YEAR})|(?P<{tag}y4>{_YEAR}))")
+
+
+def _parts(match: re.Match[str], tag: str) -> tuple[int | None, int | None, int | None]:
+    """(year, month, day) from whichever form of date matched; None for the parts it lacks."""
+    groups = match.groupdict()
+
+    def part(*names: str) -> str | None:
+        return next((groups[tag + name] for name in names if groups.get(tag + name)), None)
+
+    iso_year = part("iy")
+    if iso_year:
+        return int(iso_year), int(groups[tag + "im"]), int(groups[tag + "id"])
+    year, month, day = part("y", "y3", "y4"), part("m1", "m2", "m3"), part("d1", "d2")
+    return (int(year) if year else None, MONTHS[month.lower().rstrip(".")] if month else None,
+            int(day) if day else None)
+
+
+# --- Datelines -----------------------------------------------------------------------------------
+
+# "Friday, March 22, 2024", "WASHINGTON, March 22, 2024 (Reuters) -", "2024-03-22", alone on a
+# line or followed by what ends a dateline, so that "March 22, 2024 was..." in prose does not count.
+_DATELINE = re.compile(
+    rf"\s*(?:(?P<wd>{_WEEKDAY_CAP}),?\s+)?"
+    # A place in capitals, with its country: "WASHINGTON, ", "BRASÍLIA, Brazil, ".
+    r"(?:[A-ZÀ-Þ][A-ZÀ-Þ.'’ -]*[A-ZÀ-Þ.](?:,\s*[A-ZÀ-Þ][\w.'’ -]*)?,\s+)?"
+    rf"(?:(?P<wd2>{_WEEKDAY_CAP}),?\s+)?"
+    rf"{_full_date(_MONTH_CAP, 'x')}"
+    r"(?=\s*$|\s*\(|\s*[-–—|:]|[,.]\s|\s+\d{1,2}[:.]\d{2}|T\d)")
+
+
+def dateline(text: str) -> date | None:
+    """The publication date in an article's dateline, for articles whose metadata has none.
+
+    Only a full date (day, month and year) on one of the lines that start in the first
+    DATELINE_CHARS characters counts: "Mar 22 (Reuters) -" has no year and gives None, and so
+    does a weekday that contradicts the date.
+
+    Args:
+        text: the article's text.
+
+    Returns:
+        The date, or None when the text does not open with one.
+    """
+    for line in re.finditer(r"[^\n]+", text):
+        if line.start() >= DATELINE_CHARS:
+            break
+        match = _DATELINE.match(line.group())
+        if match:
+            found = _checked(*_parts(match, "x"), match["wd"] or match["wd2"])
+            if found:
+                return found
+    return None
+
+
+def _checked(year: int | None, month: int | None, day: int | None, weekday: str | None = None) -> date | None:
+    """The date, if it exists and falls on `weekday` when one is given."""
+    if year is None or month is None or day is None:
+        return None
+    try:
+        found = date(year, month, day)
+    except ValueError:  # February 30
+        return None
+    if weekday and WEEKDAYS[found.weekday()] != weekday.lower():
+        return None
+    return found
+
+
+# --- The time a question asks about --------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class TimeScope:
+    """What a question says about time: a publication-date filter, a preference for the newest
+    articles, and the question to search with (its time words removed where they are only a filter)."""
+
+    since: date | None
+    until: date | None
+    latest: bool
+    question: str
+
+
+_SCOPE = re.compile(
+    rf"(?:\bbetween\s+(?P<between>{_period('a')})\s+and\s+{_period('b')}"
+    rf"|\bfrom\s+(?P<fromto>{_period('c')})\s+(?:to|until|till|through)\s+{_period('d')}"
+    rf"|\b(?:before|prior\s+to|earlier\s+than)\s+(?P<before>{_period('e')})"
+    rf"|\b(?:until|till|up\s+to|as\s+of|through)\s+(?P<upto>{_period('f')})"
+    rf"|\b(?:after|later\s+than)\s+(?P<after>{_period('g')})"
+    rf"|\bsince\s+(?P<since>{_period('h')})"
+    rf"|\b(?:in|during|throughout|on)\s+(?P<within>{_period('i')})"
+    r")(?![\w-])", re.I)  # "in 2020s" and "in 2024-25" are not what the patterns read
+# Relative to `today`, when the caller gives one. "Last week" begins a filter and ends none:
+# an article published after the period may still report on it.
+_RELATIVE = re.compile(r"(?:\b(?:in|during|over)\s+the\s+)?\b(?P<which>this|last|past|previous)\s+"
+                       r"(?P<unit>week|month|year)\b|\b(?P<yesterday>yesterday)\b", re.I)
+_LATEST = re.compile(r"\b(?:latest|newest|most\s+recent(?:ly)?|recent(?:ly)?|lately|nowadays|currently|"
+                     r"current|these\s+days|right\s+now|now|today|so\s+far|up[\s-]to[\s-]date)\b", re.I)
+# Latest-words that can go without changing what is asked; "current" and "recent" stay, as they
+# are often part of a term ("current account", "recent history"), and so does the noun in
+# "the latest on Rafah".
+_LATEST_REMOVABLE = re.compile(
+    r"\b(?:most\s+recently|recently|lately|nowadays|currently|these\s+days|right\s+now|now(?!\s+that)|"
+    r"so\s+far)\b|\b(?:latest|newest|most\s+recent)\s+(?!(?:on|about|in|from|for|of|with|at|to)\b)(?=[a-z])",
+    re.I)
+
+
+def time_scope(question: str, today: date | None = None) -> TimeScope:
+    """Read the dates a question asks about, only where they are explicit.
+
+    "in March 2024", "before 2020", "after June 2021", "since 2019", "between 2019 and 2021" and
+    "on 22 March 2024" filter by publication date; "latest", "most recent", "now"... prefer newer
+    articles. A month without a year ("in March") and event-relative phrases ("before the
+    ceasefire talks") give no filter: guessing would hide the answer.
+
+    Args:
+        question: the question as typed.
+        today: the reference for "last week", "this year", "yesterday"; without one they are
+            left alone.
+
+    Returns:
+        The TimeScope; its `question` is the original when nothing was removed.
+    """
+    since: date | None = None
+    until: date | None = None
+    removed: list[tuple[int, int]] = []
+
+    def narrow(first: date | None = None, last: date | None = None) -> None:
+        nonlocal since, until
+        if first:
+            since = max(since, first) if since else first
+        if last:
+            until = min(until, last) if until else last
+
+    for match in _SCOPE.finditer(question):
+        kind = next(name for name in ("between", "fromto", "before", "upto", "after", "since", "within")
+                    if match[name] is not None)
+        tag = {"between": "a", "fromto": "c", "before": "e", "upto": "f", "after": "g", "since": "h",
+               "within": "i"}[kind]
+        span = _span(*_parts(match, tag))
+        if span is None:
+            continue  # "on 31 February 2024": not a date, so no filter
+        first, last = span
+        if kind in ("between", "fromto"):
+            end = _span(*_parts(match, "b" if kind == "between" else "d"))
+            if end is None:
+                continue
+            narrow(first, end[1])
+        elif kind == "before":
+            narrow(last=first - timedelta(days=1))
+        elif kind == "upto":
+            narrow(last=last)
+        elif kind == "after":
+            narrow(first=last + timedelta(days=1))
+        elif kind == "since":
+            narrow(first=first)
+        else:
+            narrow(first, last)
+        removed.append(match.span())
+    if today:
+        for match in _RELATIVE.finditer(question):
+            narrow(_relative_start(match, today))
+            removed.append(match.span())
+    latest = bool(_LATEST.search(question))
+    if latest:
+        removed.extend(match.span() for match in _LATEST_REMOVABLE.finditer(question))
+    return TimeScope(since, until, latest, _without(question, removed))
+
+
+def _span(year: int | None, month: int | None, day: int | None) -> tuple[date, date] | None:
+    """The first and last day of a year, a month or a day."""
+    if year is None:
+        return None
+    if month is None:
+        return date(year, 1, 1), date(year, 12, 31)
+    if day is None:
+        return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+    found = _checked(year, month, day)
+    return (found, found) if found else None
+
+
+def _relative_start(match: re.Match[str], today: date) -> date:
+    if match["yesterday"]:
+        return today - timedelta(days=1)
+    unit, which = match["unit"].lower(), match["which"].lower()
+    length = {"week": relativedelta(weeks=1), "month": relativedelta(months=1),
+              "year": relativedelta(years=1)}[unit]
+    if which == "past":  # a rolling period: "in the past week" is the last seven days
+        return today - length
+    # Calendar periods; weeks start on Monday, as ISO weeks do.
+    start = {"week": today - timedelta(days=today.weekday()), "month": today.replace(day=1),
+             "year": today.replace(month=1, day=1)}[unit]
+    return start if which == "this" else start - length
+
+
+def _without(question: str, spans: list[tuple[int, int]]) -> str:
+    """The question with the spans cut out and the seams tidied; the original if little is left."""
+    if not spans:
+        return question
+    kept, cursor = [], 0
+    for start, end in sorted(spans):
+        if start >= cursor:
+            kept.append(question[cursor:start])
+            cursor = end
+    kept.append(question[cursor:])
+    # Cutting "after 2019 and before 2022" would leave a dangling "and" between the cuts.
+    kept[1:-1] = [" " if re.fullmatch(r"[\s,]*(?:and|or|but)?[\s,]*", piece, re.I) else piece
+                  for piece in kept[1:-1]]
+    cleaned = " ".join("".join(kept).split())
+    cleaned = re.sub(r"\s+([?.!,;:])", r"\1", cleaned).strip(" ,;")
+    words = re.findall(r"\w+", cleaned)
+    return cleaned if len(words) >= 2 else question
+
+
+# --- Relative dates in article text --------------------------------------------------------------
+
+_REFERENCE = re.compile(
+    # "Friday (Mar 22)", "Friday, March 22, 2024", "Friday 22 March": the weekday checks the date.
+    rf"(?P<weekday_date>(?P<wd1>{_WEEKDAY_CAP})(?:\s*\(\s*|,\s*|\s+){_day_month(_MONTH_CAP, 'p')}"
+    rf"(?:,?\s+(?P<py>{_YEAR}))?)"  # "py" and "qy" are the years _parts reads for tags p and q
+    rf"|(?P<on_date>\b[Oo]n\s+(?:the\s+)?{_day_month(_MONTH_CAP, 'q')}(?:,?\s+(?P<qy>{_YEAR}))?)"
+    # "next Friday", "every Friday", "Good Friday": not the most recent Friday, so left unresolved.
+    rf"|(?P<weekday>\b(?P<modifier>(?:[Nn]ext|[Ll]ast|[Tt]his|[Cc]oming|[Ff]ollowing|[Pp]revious|[Ee]very|"
+    rf"Good|Black|Easter|Holy|Super|Cyber)\s+)?(?P<wd2>{_WEEKDAY_CAP})\b)"
+    r"|(?P<yesterday>\b(?:[Yy]esterday|[Ll]ast\s+night)\b)"
+    # "today's best selling artists" is figurative as often as not; the plain adverb is the day.
+    r"|(?P<today>\b(?:[Tt]oday\b(?!['’]s)|[Tt]onight\b|[Tt]his\s+(?:morning|afternoon|evening)\b))")
+# Within the clause before a bare weekday, these make it a day ahead ("talks will resume on
+# Friday") rather than the most recent one.
+_FUTURE = re.compile(r"\b(?:will|shall|would|due|scheduled|expected|set\s+to|plans?\s+to|planned|"
+                     r"going\s+to|is\s+to|are\s+to)\b|['’]ll\b", re.I)
+_CLAUSE_BREAK = r"[,;:“”\"(—–]"
+# Right before a day these make it a boundary, not the day of the event ("from Thursday").
+_BOUNDARY_WORD = re.compile(r"\b(?:until|till|by|before|after|since|from|starting)\s+(?:on\s+)?$", re.I)
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9])")
+_ABBREVIATION = re.compile(r"(?:\b[A-Z]|\b(?:Mr|Mrs|Ms|Dr|Prof|St|Gen|Sen|Rep|Gov|Lt|Col|Capt|Jr|Sr|No|"
+                           r"vs|etc|Corp|Inc|Co|Ltd|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec))\.$")
+
+
+def resolve_relative(text: str, start: int, published: date) -> date | None:
+    """The date that the sentence containing `start` gives for its event, when simple and certain.
+
+    "on Friday (Mar 22)" is that date near `published`, if it is a Friday; "on Friday" is the
+    last Friday on or before `published` (unless the clause speaks of the future); "yesterday"
+    and "last night" the day before; "today" and "this morning" the day itself; "on March 22"
+    the March 22 nearest `published` (last year's for "December 28" in early January, this
+    year's for a vote "on March 30" announced a week before). A sentence whose time words
+    disagree ("said on Monday that talks held yesterday...") gives None.
+
+    Args:
+        text: the article's text.
+        start: an offset into `text`, e.g. a quote's or a sentence's start.
+        published: the article's publication date.
+
+    Returns:
+        The date, or None when the sentence names none or it is uncertain.
+
+    Raises:
+        ValueError: `start` is not an offset into `text`.
+    """
+    if not 0 <= start <= len(text):
+        raise ValueError(f"start {start} is outside the text (0..{len(text)})")
+    first, last = _sentence(text, start)
+    sentence = text[first:last]
+    found = set()
+    for match in _REFERENCE.finditer(sentence):
+        if match["weekday_date"] or match["on_date"]:
+            year, month, day = _parts(match, "p" if match["weekday_date"] else "q")
+            if year is None and month and day:
+                year = _nearest_year(month, day, published)
+            resolved = _checked(year, month, day, match["wd1"])
+        elif match["weekday"]:
+            resolved = _recent_weekday(sentence, match, published)
+        elif match["yesterday"]:
+            resolved = published - timedelta(days=1)
+        else:
+            resolved = published
+        if resolved:
+            found.add(resolved)
+    return found.pop() if len(found) == 1 else None
+
+
+def _sentence(text: str, start: int) -> tuple[int, int]:
+    """The bounds of the sentence around `start`; like qa.chunk's, sentences never cross a line."""
+    first = text.rfind("\n", 0, start) + 1
+    last = text.find("\n", start)
+    last = len(text) if last < 0 else last
+    for match in _SENTENCE_END.finditer(text, first, last):
+        if text[match.start()] == "." and _ABBREVIATION.search(text, max(first, match.start() - 6),
+                                                              match.start() + 1):
+            continue  # "Mar. 22", "U.S. officials": a full stop that ends no sentence
+        if match.end() <= start:
+            first = match.end()
+        else:
+            return first, match.start() + 1
+    return first, last
+
+
+def _nearest_year(month: int, day: int, published: date) -> int | None:
+    """The year that puts month and day nearest the publication date."""
+    candidates = [found for year in (published.year - 1, published.year, published.year + 1)
+                  if (found := _checked(year, month, day))]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda found: abs((found - published).days)).year
+
+
+def _recent_weekday(sentence: str, match: re.Match[str], published: date) -> date | None:
+    if match["modifier"]:
+        return None
+    before = sentence[:match.start()]
+    if _BOUNDARY_WORD.search(before):
+        return None
+    clause = re.split(_CLAUSE_BREAK, before)[-1]
+    if not re.fullmatch(r"\s*(?:(?:[Aa]nd|[Bb]ut)\s+)?(?:[Oo]n\s+)?", clause):
+        ahead = ""
+    else:  # fronted, "On Wednesday, Mohamed is to visit...": the tense comes after the day
+        ahead = re.split(_CLAUSE_BREAK, sentence[match.end():].lstrip(" ,"))[0]
+        ahead = re.split(r"\b(?:that|said|says|told|announced|reported)\b", ahead)[0]
+    if _FUTURE.search(clause) or _FUTURE.search(ahead):
+        return None
+    back = (published.weekday() - WEEKDAYS.index(match["wd2"].lower())) % 7
+    return published - timedelta(days=back)

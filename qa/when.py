@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from dateutil.relativedelta import relativedelta
 
 DATELINE_CHARS = 120  # a dateline sits at the very top; a date further down is about an event
+CLAUSE_CHARS = 200  # how far around a weekday its tense and "until"/"from" are looked for
 MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
 MONTHS |= {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
            "oct": 10, "nov": 11, "dec": 12}
@@ -263,8 +264,8 @@ _REFERENCE = re.compile(
     r"|(?P<yesterday>\b(?:[Yy]esterday|[Ll]ast\s+night)\b)"
     # "today's best selling artists" is figurative as often as not; the plain adverb is the day.
     r"|(?P<today>\b(?:[Tt]oday\b(?!['’]s)|[Tt]onight\b|[Tt]his\s+(?:morning|afternoon|evening)\b))")
-# Within the clause before a bare weekday, these make it a day ahead ("talks will resume on
-# Friday") rather than the most recent one.
+# In a bare weekday's clause these put the day ahead ("talks will resume on Friday"), or after
+# it ("he would resign on Friday") relative to another time: either way not the most recent one.
 _FUTURE = re.compile(r"\b(?:will|shall|would|due|scheduled|expected|set\s+to|plans?\s+to|planned|"
                      r"going\s+to|is\s+to|are\s+to)\b|['’]ll\b", re.I)
 _CLAUSE_BREAK = r"[,;:“”\"(—–]"
@@ -315,7 +316,9 @@ def resolve_relative(text: str, start: int, published: date) -> date | None:
             resolved = published
         if resolved:
             found.add(resolved)
-    return found.pop() if len(found) == 1 else None
+            if len(found) > 1:
+                return None  # two days for one sentence: which is its event's is not certain
+    return found.pop() if found else None
 
 
 def _sentence(text: str, start: int) -> tuple[int, int]:
@@ -346,14 +349,15 @@ def _nearest_year(month: int, day: int, published: date) -> int | None:
 def _recent_weekday(sentence: str, match: re.Match[str], published: date) -> date | None:
     if match["modifier"]:
         return None
-    before = sentence[:match.start()]
+    # A clause is short; a window keeps a run-on "sentence" (a table, a list) from costing n².
+    before = sentence[max(0, match.start() - CLAUSE_CHARS):match.start()]
     if _BOUNDARY_WORD.search(before):
         return None
     clause = re.split(_CLAUSE_BREAK, before)[-1]
     if not re.fullmatch(r"\s*(?:(?:[Aa]nd|[Bb]ut)\s+)?(?:[Oo]n\s+)?", clause):
         ahead = ""
     else:  # fronted, "On Wednesday, Mohamed is to visit...": the tense comes after the day
-        ahead = re.split(_CLAUSE_BREAK, sentence[match.end():].lstrip(" ,"))[0]
+        ahead = re.split(_CLAUSE_BREAK, sentence[match.end():match.end() + CLAUSE_CHARS].lstrip(" ,"))[0]
         ahead = re.split(r"\b(?:that|said|says|told|announced|reported)\b", ahead)[0]
     if _FUTURE.search(clause) or _FUTURE.search(ahead):
         return None

@@ -40,29 +40,34 @@ def fts_query(words: Sequence[str]) -> str:
     return " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
 
 
-def filter_sql(sources: Sequence[str], since: date | None, until: date | None) -> tuple[str, list]:
-    """A WHERE clause on `articles a` for the filters, and its parameters."""
+def filter_sql(sources: Sequence[str], since: date | None, until: date | None,
+               undated: bool = False) -> tuple[str, list]:
+    """A WHERE clause on `articles a` for the filters, and its parameters.
+
+    With `undated`, articles of unknown date pass the date range: a range read from the
+    question's words should narrow dated articles, not silence every undated one.
+    """
     clauses, params = [], []
     if sources:
         clauses.append(f"a.source IN ({','.join('?' * len(sources))})")
         params += list(sources)
-    if since:
-        clauses.append("a.published >= ?")
-        params.append(since.isoformat())
-    if until:
-        clauses.append("a.published <= ?")
-        params.append(until.isoformat())
+    for bound, operator in ((since, ">="), (until, "<=")):
+        if bound:
+            test = f"a.published {operator} ?"
+            clauses.append(f"(a.published IS NULL OR {test})" if undated else test)
+            params.append(bound.isoformat())
     return (" AND ".join(clauses) or "1"), params
 
 
 def retrieve(index: NewsIndex, question: str, question_vector: np.ndarray, *, k: int,
-             sources: Sequence[str] = (), since: date | None = None, until: date | None = None) -> list[Hit]:
+             sources: Sequence[str] = (), since: date | None = None, until: date | None = None,
+             undated: bool = False) -> list[Hit]:
     """The k best chunks for the question, among articles that pass the filters.
 
     Filters restrict both retrievers before ranking (FAISS gets the allowed ids, FTS5 a join),
     so a filter never empties a result that a fixed top-k would have cut off.
     """
-    where, params = filter_sql(sources, since, until)
+    where, params = filter_sql(sources, since, until, undated)
     allowed = None
     if params:
         allowed = np.array([r[0] for r in index.db.execute(

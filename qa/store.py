@@ -151,7 +151,7 @@ class NewsIndex:
             connection.execute("PRAGMA foreign_keys=ON")
             connection.execute("PRAGMA synchronous=NORMAL")
             _check_or_write_manifest(connection, path, embedder)
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # a damaged schema can garble the message
             connection.close()
             raise IndexCorrupt(f"{database} is not a readable news-qa index ({exc}); move it away and "
                                f"rebuild with: python -m qa ingest --index {path} PATH...") from None
@@ -225,11 +225,11 @@ class NewsIndex:
 
     def ranked_quotes(self, speaker: str | None = None, about: str | None = None, *,
                       sources: Sequence[str] = (), since: date | None = None, until: date | None = None,
-                      limit: int = 50) -> list[tuple[Quote, float]]:
+                      undated: bool = False, limit: int = 50) -> list[tuple[Quote, float]]:
         """As `quotes`, each with its topic relevance (cosine of its best sentence; 0 without a topic)."""
         from qa.retrieve import filter_sql
 
-        where, params = filter_sql(sources, since, until)
+        where, params = filter_sql(sources, since, until, undated)
         if speaker:
             # Every word of a matching speaker key is in the name asked about, or the reverse;
             # the SQL prefilter on one word keeps this cheap, speaker_matches decides.
@@ -609,7 +609,7 @@ def _explained(path: Path) -> Iterator[None]:
     """A full disk or a damaged database file becomes a QAError that says what to do."""
     try:
         yield
-    except (sqlite3.DatabaseError, OSError, RuntimeError) as exc:  # FAISS reports write errors as RuntimeError
+    except (sqlite3.DatabaseError, UnicodeDecodeError, OSError, RuntimeError) as exc:  # FAISS: RuntimeError
         code = getattr(exc, "sqlite_errorcode", None)
         if (code == sqlite3.SQLITE_FULL or getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
                 or "No space left on device" in str(exc)):
@@ -618,7 +618,7 @@ def _explained(path: Path) -> Iterator[None]:
         if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
             raise IndexBusy(f"the index at {path}/ is busy ({exc}); wait for the other process to finish "
                             "and try again") from None
-        if isinstance(exc, sqlite3.DatabaseError):
+        if isinstance(exc, (sqlite3.DatabaseError, UnicodeDecodeError)):  # a damaged page can garble text
             raise IndexCorrupt(f"{path / DATABASE} could not be read ({exc}); it is damaged: move {path}/ "
                                f"away and rebuild with: python -m qa ingest --index {path} PATH...") from None
         raise

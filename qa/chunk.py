@@ -42,19 +42,37 @@ def chunks(text: str, size: int = CHUNK_SIZE, overlap: int = CHUNK_OVERLAP) -> l
     return spans
 
 
+SEGMENT_WINDOW = 5_000  # pysbd slows down faster than linearly on long lines: feed it windows
+
+
+def _windows(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Cut text[start:end] into pieces of at most about SEGMENT_WINDOW characters, each ending
+    after a sentence mark and a space where there is one, else at a space."""
+    pieces = []
+    while end - start > SEGMENT_WINDOW:
+        limit = start + SEGMENT_WINDOW
+        cut = max(text.rfind(". ", start, limit), text.rfind("? ", start, limit), text.rfind("! ", start, limit))
+        cut = cut + 2 if cut > start else text.rfind(" ", start + 1, limit) + 1
+        cut = cut if cut > start else limit
+        pieces.append((start, cut))
+        start = cut
+    return pieces + [(start, end)]
+
+
 def sentences(text: str) -> list[Span]:
     """Sentences of `text`, never crossing a line break, trimmed of surrounding whitespace."""
     spans: list[Span] = []
     for line in LINE.finditer(text):
-        cursor = line.start()
-        for piece in _segmenter().segment(line.group()):
-            piece = piece.strip()
-            if not piece:
-                continue
-            # Segments come in order and never overlap, so the first match at the cursor is theirs.
-            start = text.find(piece, cursor, line.end())
-            if start < 0:
-                continue  # pysbd dropped or rewrote characters; the line's other sentences stand
-            spans.append(Span(start, start + len(piece), piece))
-            cursor = start + len(piece)
+        for window_start, window_end in _windows(text, line.start(), line.end()):
+            cursor = window_start
+            for piece in _segmenter().segment(text[window_start:window_end]):
+                piece = piece.strip()
+                if not piece:
+                    continue
+                # Segments come in order and never overlap, so the first match at the cursor is theirs.
+                start = text.find(piece, cursor, window_end)
+                if start < 0:
+                    continue  # pysbd dropped or rewrote characters; the line's other sentences stand
+                spans.append(Span(start, start + len(piece), piece))
+                cursor = start + len(piece)
     return spans

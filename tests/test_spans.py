@@ -63,3 +63,10 @@ def test_sentences_keep_abbreviations_and_quotes_together():
     text = "Mr. Smith went to Washington D.C. today. “We will do it alone,” he said. The U.S. agreed."
     assert [s.text for s in sentences(text)] == [
         "Mr. Smith went to Washington D.C. today.", "“We will do it alone,” he said.", "The U.S. agreed."]
+
+
+def test_a_very_long_line_is_split_in_windows_and_keeps_exact_offsets():
+    text = "The minister said the plan will work, and the opposition disagreed. " * 3000
+    found = sentences(text)
+    assert len(found) == 3000
+    assert all(text[s.start:s.end] == s.text for s in found)

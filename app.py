@@ -234,7 +234,8 @@ CSS = """
 .qa-evidence-scroll { position: relative; max-height: 68vh; overflow-y: auto; padding: 4px 14px 12px;
                       border: 1px solid var(--border-color-primary); border-radius: 8px;
                       background: var(--background-fill-primary); }
-.qa-article header { position: sticky; top: 0; background: var(--background-fill-primary); padding: 8px 0 6px;
+/* top: -4px covers the scroller's own top padding, where scrolled text would otherwise show. */
+.qa-article header { position: sticky; top: -4px; background: var(--background-fill-primary); padding: 12px 0 6px;
                      border-bottom: 1px solid var(--border-color-primary); margin-bottom: 8px; }
 .qa-article h3 { margin: 0; font-size: 1.05rem; line-height: 1.35; }
 .qa-body { white-space: pre-wrap; line-height: 1.6; font-size: 0.95rem; }

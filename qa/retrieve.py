@@ -77,11 +77,17 @@ def retrieve(index: NewsIndex, question: str, question_vector: np.ndarray, *, k:
     dense = [chunk_id for chunk_id, _ in index.vectors.search(question_vector, depth, allowed)]
     lexical: list[int] = []
     words = terms(question)
-    if words:
+    if words and params:
         lexical = [r[0] for r in index.db.execute(
             "SELECT f.rowid FROM chunks_fts f JOIN chunks c ON c.id = f.rowid "
             f"JOIN articles a ON a.rowid = c.article WHERE chunks_fts MATCH ? AND {where} "
             "ORDER BY bm25(chunks_fts) LIMIT ?", [fts_query(words), *params, depth])]
+    elif words:
+        # Without filters the joins only slow FTS5 down (4x at 10k chunks): it must rank every
+        # match, and each would be looked up twice before the LIMIT.
+        lexical = [r[0] for r in index.db.execute(
+            "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts) LIMIT ?",
+            [fts_query(words), depth])]
     fused: dict[int, float] = {}
     for ranking in (dense, lexical):
         for rank, chunk_id in enumerate(ranking):

@@ -26,7 +26,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere: the checkout's qa/, not an installed one
-EXTRA = Path("/work/shared/data/bbc_news.documents.jsonl")
+from qa.evaluate import percentile  # noqa: E402  (after the path is set)
+
+EXTRA = ROOT.parent / "shared" / "data" / "bbc_news.documents.jsonl"
 HOST = "127.0.0.1"  # local only, by design
 QUESTIONS = [
     "What did Netanyahu say about Rafah?",
@@ -49,11 +51,6 @@ def _free_port() -> int:
 def _env(**extra: str) -> dict[str, str]:
     return {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
             "PYTHONPATH": str(ROOT), **extra}
-
-
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def _wait_until_serving(url: str, app: subprocess.Popen, deadline: float) -> None:
@@ -160,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             "answered": sum(1 for r in results if (r.get("answer") or {}).get("citations")),
             "abstained": sum(1 for r in results if (r.get("answer") or {}).get("abstained")),
             "p50_s": round(statistics.median(latencies), 3) if latencies else None,
-            "p95_s": round(_percentile(latencies, 0.95), 3) if latencies else None,
+            "p95_s": round(percentile(latencies, 0.95), 3) if latencies else None,
             "max_s": round(max(latencies), 3) if latencies else None,
             "throughput_per_s": round(len(results) / (clients_done - ingest_started), 2),
             "requests_started_during_ingest": during,

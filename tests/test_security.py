@@ -95,6 +95,7 @@ ALLOWED_WRITES = {
     ("qa/embed.py", "onnx_path"),  # the model cache: named after the weights' SHA-256
     ("qa/embed.py", "_weights_hash"),  # the model cache's hash memo
     ("qa/embed.py", "_session"),  # drops the cached ONNX graph when it cannot be loaded
+    ("qa/embed.py", "__init__"),  # the OpenVINO runner drops that same cached graph likewise
     ("qa/store.py", "open"),  # the index folder and news.sqlite, from the --index path the operator gives
     ("qa/store.py", "_writer"),  # write.lock in the index folder
     ("qa/vectors.py", "save"),  # vectors-<generation>.faiss: an integer from SQLite

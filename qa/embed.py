@@ -199,8 +199,7 @@ class _OpenVinoModel:
     name = "openvino"
 
     def __init__(self, path: Path) -> None:
-        import openvino
-
+        openvino = _import_openvino()
         self._core = openvino.Core()
         self.bf16 = native_bf16(self._core)
         try:
@@ -230,13 +229,22 @@ class _OpenVinoModel:
         return np.array(outputs[0], dtype=np.float32, copy=True)
 
 
+def _import_openvino():
+    """OpenVINO without its model converter, which reports usage to Google Analytics when imported
+    (opt-out by default). news-qa never converts with it, and must make no network calls."""
+    import sys
+
+    sys.modules.setdefault("openvino.tools.ovc", None)  # None makes that import fail; OpenVINO allows it
+    import openvino
+
+    return openvino
+
+
 def native_bf16(core=None) -> bool:
     """Whether OpenVINO can run bf16 natively on this CPU (AVX512-BF16 or AMX); False without OpenVINO."""
     try:
         if core is None:
-            import openvino
-
-            core = openvino.Core()
+            core = _import_openvino().Core()
         return "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
     except Exception:  # no OpenVINO, or a plugin that cannot answer: take it as no
         return False

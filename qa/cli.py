@@ -169,6 +169,7 @@ def _quotes(index, args: argparse.Namespace) -> int:
     quotes = index.quotes(speaker=args.speaker, about=args.about)
     if args.json:
         print(json.dumps([q.to_dict() for q in quotes], ensure_ascii=False, indent=2))
-    for quote in [] if args.json else quotes:
+        return 0
+    for quote in quotes:
         print(f"{quote.speaker} ({quote.cue}): “{quote.text}” — {quote.article_id} {quote.start}-{quote.end}")
     return 0

@@ -1,6 +1,7 @@
 """Files and folders -> Articles (txt, md, json, jsonl, csv, html, rss/atom), bad items reported."""
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
@@ -181,10 +182,26 @@ def decode(data: bytes) -> str:
     Raises:
         ValueError: the bytes are binary data, not text.
     """
+    encoding = text_encoding(data)
+    # UTF-8 and UTF-16 were checked or are strict; only a guessed legacy codec may need replacing.
+    return data.decode(encoding, errors="strict" if encoding.startswith("utf") else "replace")
+
+
+def text_encoding(data: bytes, *, whole: bool = True) -> str:
+    """The codec of these bytes: UTF-16 by its byte-order mark, UTF-8 if it decodes, else a guess.
+
+    Args:
+        data: the bytes, or with `whole=False` only the start of a file (a character cut off at
+            its end does not count against UTF-8).
+
+    Raises:
+        ValueError: the bytes are binary data, not text.
+    """
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        return "utf-16"
     try:
-        return data.decode("utf-8-sig")
+        codecs.getincrementaldecoder("utf-8-sig")().decode(data, final=whole)
+        return "utf-8-sig"
     except UnicodeDecodeError:
         pass
     if b"\x00" in data[:8192]:
@@ -197,7 +214,7 @@ def decode(data: bytes) -> str:
     best = matches[0]
     # On a tie, Windows-1252 wins: it is what legacy Western news text (and "latin-1") usually is.
     tied = [m.encoding for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)]
-    return data.decode("cp1252" if "cp1252" in tied else best.encoding, errors="replace")
+    return "cp1252" if "cp1252" in tied else best.encoding
 
 
 def iter_files(paths: Iterable[str | Path]) -> Iterator[Path | Problem]:
@@ -398,14 +415,13 @@ def _load_jsonl(path: Path) -> Iterator[Article | Problem]:
 def _load_csv(path: Path) -> Iterator[Article | Problem]:
     csv.field_size_limit(MAX_ARTICLE_CHARS)
     with path.open("rb") as binary:
-        head = binary.read(65536)
-        if not head.strip():
-            raise ValueError("empty file")
-        encoding = "utf-16" if head.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
-        try:
-            head.decode(encoding) if encoding == "utf-16" else head[:65000].decode("utf-8-sig")
-        except UnicodeDecodeError:
-            encoding = "cp1252"
+        head = binary.read(1_000_000)  # enough to tell the encoding; the rows stream below
+    if not head.strip():
+        raise ValueError("empty file")
+    try:
+        encoding = text_encoding(head, whole=False)
+    except ValueError:  # read it anyway: the missing text column is the clearer reason to give
+        encoding = "cp1252"
     with io.open(path, encoding=encoding, errors="replace", newline="") as stream:
         reader = csv.DictReader(stream)
         columns = {name.lower() for name in reader.fieldnames or ()}

@@ -282,7 +282,7 @@ class NewsIndex:
         if k < 1:
             raise BadInput(f"k must be at least 1, got {k}")
         with self._lock, _explained(self.path):
-            self._sync_vectors()
+            self._sync_vectors()  # outside a transaction, so that a rebuilt FAISS file can be saved
             # One read transaction: what another process commits meanwhile cannot change this answer's articles.
             self.db.execute("BEGIN")
             try:

@@ -76,7 +76,8 @@ plc group party association union commission authority committee police service 
 court government university universities institute foundation board federation league club team
 network organisation organization programme program movement reuters bbc cnn alliance army forces
 force museum centre center hospital school society trust fund guard house parliament congress
-senate assembly airlines airline motors industries holdings community campaign""".split())
+senate assembly airlines airline motors industries holdings community campaign bureau
+administration exchange reserve treasury division commission institution""".split())
 # Capitalised words that start sentences without naming anyone.
 _LEADING = set("""The A An But And Or So Yet However Meanwhile Also In On At For From With By After
 Before During When While As If Although Though Since Still Instead Then Now Earlier Later Last
@@ -88,11 +89,12 @@ Nevertheless Nonetheless Elsewhere Overall""".split())
 _GROUPS = set("""police officials analysts experts critics authorities witnesses residents
 researchers scientists sources others reports prosecutors investigators doctors observers
 economists campaigners fans organisers organizers staff officers lawyers protesters supporters
-opponents democrats republicans""".split())
+opponents democrats republicans diplomats traders dealers bankers economists sources insiders
+aides officials negotiators delegates ministers""".split())
 _INTRO = re.compile(r"(?:In|On|At|During|After|Before|Following|Speaking|When|While|As|Since|"
                     r"Despite|Asked|Last|Earlier|Later|Separately|Today|Yesterday|Addressing)\b")
 
-_TOKEN = r"(?:[A-Z][\w'’\-]*|(?:al|el|bin|ibn)-[A-Z][\w'’\-]*)"
+_TOKEN = r"(?<![\w'’\-])(?:[A-Z][\w'’\-]*|[a-z]{1,2}[A-Z][\w'’\-]*|(?:al|el|bin|ibn)-[A-Z][\w'’\-]*)"
 _CONNECTOR = r"(?:(?:of|for)(?:\s+the)?|de|da|di|dos|das|du|del|della|van|von|der|den|le|la|bin|ibn|al)"
 # A run of capitalised words, the shape of a name: "Benjamin Netanyahu", "Luiz Inácio Lula da
 # Silva", "US Secretary of State Antony Blinken", "Ambassador to the United States Hamdullah Mohib".
@@ -162,7 +164,7 @@ def find_quotes(article_id: str, text: str) -> list[Quote]:
         A quotation with no speaker next to it (a scare quote, a title) is left out.
     """
     masked = _mask(text)
-    marks = _marks(text)
+    marks = _marks(masked)
     sentences = _sentences(masked, marks)
     reported = _reported(text, masked, marks, sentences)
     claims = _direct(text, masked, marks, sentences, reported) + reported
@@ -257,7 +259,14 @@ def _mask(text: str) -> str:
                     r"Asst|Det|Supt|Insp|vs|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.",
                     hide, text)
     masked = re.sub(r"\b(?:[A-Z]\.){2,}|\b[A-Z]\.(?=\s+[A-Z])", hide, masked)
-    return re.sub(r"\b(?:Co|Corp|Inc|Ltd)\.(?=,|\s+[a-z])", hide, masked)
+    masked = re.sub(r"\b(?:Co|Corp|Inc|Ltd)\.(?=,|\s+[a-z])", hide, masked)
+    # Wire copy is hard-wrapped at about 65 columns: a newline inside a paragraph (not after a
+    # sentence's end, not before an indent or a blank line) is a space.
+    masked = re.sub(r"(?<![.!?:;][”\"’')\]])(?<![.!?:;\s])\n(?=\S)", " ", masked)
+    # Markup around names is not part of them: Reuters' "<Queensland Press Ltd>", tickers and
+    # short forms after a name ("Tyson (TSN) said", "The Queensland Press Ltd (QPL) board").
+    masked = re.sub(r"<(?=[A-Z])([^<>\n]{1,60})>", lambda m: f" {m.group(1)} ", masked)
+    return re.sub(r"(?<=[\w ]) \([A-Z][A-Z.&-]{0,9}\)(?=[\s,])", lambda m: " " * len(m.group()), masked)
 
 
 def _marks(text: str) -> list[_Mark]:
@@ -427,8 +436,11 @@ def _cue_after(masked: str, mark: _Mark, last_char: str) -> _Claim | None:
             return None
         cue_start, cue_end = after + lead + m.start("cue"), after + lead + m.end("cue")
         speaker = _speaker_before(masked, cue_start, after + lead)
-        # Only descriptive words may come before the name: "director and producer Hwang said".
-        if speaker and re.search(r"[A-Z]|[^\w\s,'’-]", masked[after + lead:speaker.start]):
+        # Only descriptive words may come before the name: "director and producer Hwang said",
+        # "BA chairman Martin Broughton said".
+        described = masked[after + lead:speaker.start] if speaker else ""
+        if speaker and re.search(r"[A-Z]|[^\w\s,'’-]", described) and not re.fullmatch(
+                rf"{_RUN}(?:['’]s)?\s+(?:[a-z][\w-]*\s+){{0,3}}?(?:{_ROLES_RE})\s+", described):
             speaker = None
     if not speaker:
         return None
@@ -438,7 +450,9 @@ def _cue_after(masked: str, mark: _Mark, last_char: str) -> _Claim | None:
     tail = re.match(r"[^.;!?\n]*", masked[attr_end:]).group()
     if last_char == "." and len(tail.split()) > 4:
         return None
-    if len(tail.split()) <= 8:  # "Mr Wong told the BBC News website." ends the attribution
+    # "Mr Wong told the BBC News website." and ", vice president of SpeechWorks, a division of
+    # ScanSoft." end the attribution.
+    if len(tail.split()) <= 8 or tail.lstrip().startswith(",") and len(tail.split()) <= 25:
         attr_end += len(tail)
     return _Claim(0, 0, masked[cue_start:cue_end], speaker, 0, attr_end)
 
@@ -504,8 +518,14 @@ def _forward(text: str, masked: str, cue: str, cue_start: int, cue_end: int,
         return None
     nested = _CLAUSE_STOP.search(masked, clause_start, sent_end)
     s, e = _clause(text, clause_start, nested.start() if nested else sent_end)
-    if len(text[s:e].split()) < 3 or text[s] in _QUOTE_CHARS:
+    if len(text[s:e].split()) < 3:
         return None
+    if text[s] in _QUOTE_CHARS:
+        # A quotation that is the whole clause is direct speech, found there; one that only
+        # opens it is a quoted phrase in reported speech: 'told CNN that "Squid Game" was ...'.
+        closing = re.search(r"[”\"]", text[s + 1:e])
+        if not closing or len(text[s + 1 + closing.end():e].split()) < 2:
+            return None
     if re.fullmatch(_PARTICIPLE, cue):
         speaker = _participle_speaker(masked, cue_start, sent_start)
     else:
@@ -538,7 +558,7 @@ def _clause_start(masked: str, cue: str, cue_end: int, sent_end: int) -> int | N
             and m.group(1) not in _CALENDAR):
         return cue_end + m.start(1)
     # Other verbs take a clause without "that" when a subject pronoun follows: "admitted he would".
-    if m and m.group(1) in ("he", "she", "it", "they", "we", "I", "there"):
+    if m and re.sub(r"['’](?:s|d|ll|re|ve|m)$", "", m.group(1)) in ("he", "she", "it", "they", "we", "I", "there"):
         return cue_end + m.start(1)
     return None
 
@@ -597,11 +617,14 @@ def _inverted(text: str, masked: str, sent_start: int, sent_end: int, taken: set
         else:
             if re.search(r"[;:“”\"]", att):
                 continue
-            cue = re.search(rf"{_AUX}\s+(?P<cue>{_CUE})(?:\s+[^\s,.;!?]+){{0,6}}$", att)
-            if cue and att_start + cue.start("cue") in taken:
+            # After the verb, a few words ("said on Friday"), more after "told" (whom and where).
+            cue = re.search(rf"{_AUX}\s+(?:(?P<cue>{_CUE})(?:\s+[^\s,.;!?]+){{0,6}}|"
+                            rf"(?P<told>told|tells)(?:\s+[^\s,.;!?]+){{1,10}})$", att)
+            verb = cue and ("cue" if cue.group("cue") else "told")
+            if cue and att_start + cue.start(verb) in taken:
                 continue
-            speaker = cue and _speaker_before(masked, att_start + cue.start("cue"), att_start)
-            cue_text = cue.group("cue") if cue else ""
+            speaker = cue and _speaker_before(masked, att_start + cue.start(verb), att_start)
+            cue_text = cue.group(verb) if cue else ""
             if speaker and masked[att_start:speaker.start].strip() not in ("", "the"):
                 speaker = None
         if speaker:
@@ -659,12 +682,23 @@ def _speaker_before(masked: str, cue_start: int, floor: int) -> _Speaker | None:
     m = re.search(r"(?<![\w'’-])(?:he|she|they|it|He|She|They|It)$", window)
     if m:
         return _Speaker("pronoun", base + m.start(), base + m.end(), m.group())
+    m = re.search(rf"(?<![\w'’-])(?:[a-z][\w-]*\s+){{0,2}}(?:{'|'.join(_GROUPS)})$", window)
+    if m and not re.search(r"\b(?:by|of|from|with|to|for|at|about|against)\s+$", window[:m.start()]):
+        return _Speaker("group", base + m.start(), base + m.end(), m.group())  # "analysts said"
     if re.search(r"\b(?:and|but)$", window):
         # "Mr Wallace agreed and said ...": the subject of the sentence.
         return _subject(masked, floor, base + len(window))
-    m = _ORG_VOICE_END.search(window)
-    if m:
-        return _voice(masked, base, m)
+    # "a spokesman for the Foreign Office said", "The Queensland Press Ltd board said": the
+    # organisation. ("The official said" names none: a role, below.)
+    org_role = re.search(rf"(?<![\w'’-])(?P<org>{_RUN})(?:['’]s)?\s+(?:board|management|directors|"
+                         rf"{'|'.join(_ORG_ROLES)})$", window)
+    if org_role and re.search(r"\b(?:by|of|from|in|with|to|for|at|on|about|against|into)\s+(?:the\s+)?$",
+                              window[:org_role.start()]):
+        org_role = None
+    for m in (_ORG_VOICE_END.search(window), org_role):
+        voice = m and _voice(masked, base, m)
+        if voice:
+            return voice
     m = _ROLE_END.search(window)
     # "the Bishop said" is a role; "the Environmental Protection Agency says" is a name.
     if m and _is_role(m.group("head")) and (m.group("head").islower() or (
@@ -719,7 +753,11 @@ def _speaker_after(masked: str, cue_end: int) -> _Speaker | None:
         return _name(masked, base, base + p.end())
     # "said former New Zealand coach John Bracewell": the last name, ending the phrase.
     runs = list(re.finditer(_RUN, seg))
-    if (runs and len(seg[:runs[-1].start()].split()) <= 10 and len(seg[runs[-1].end():].split()) <= 3
+    trailing = seg[runs[-1].end():] if runs else ""
+    # After the name, a few words or where it was said: "in the news release", "at a briefing".
+    if (runs and len(seg[:runs[-1].start()].split()) <= 10
+            and (len(trailing.split()) <= 3 or re.match(r"\s+(?:in|on|at|during|after|to)\s", trailing)
+                 and len(trailing.split()) <= 7)
             and not re.match(r"(?:his|her|its|their|our|my)\b", seg)
             and not re.search(r"\b(?:of|to|in|on|at|from|with|by|into|for)\b", seg[:runs[-1].start()])):
         return _name(masked, base + runs[-1].start(), base + runs[-1].end())
@@ -737,6 +775,9 @@ def _speaker_in(masked: str, start: int, end: int) -> _Speaker | None:
     """The source in `according to SOURCE`: a name ending it ("figures from the Health
     Ministry", not "a report on labour standards in Brazil"), or a role noun."""
     seg = re.sub(r"\s*\([^()]*\)$", "", masked[start:end].rstrip())  # "Equatorial Launch Australia (ELA)"
+    # "according to Labor Department figures", "the agency's latest data": who published them.
+    seg = re.sub(r"(?<=[A-Za-z])(?:['’]s)?(?:\s+[a-z]+){0,2}?\s+(?:figures|data|statistics|estimates|numbers|"
+                 r"calculations|research|records|survey|analysis|forecasts?|projections?)$", "", seg)
     m = re.fullmatch(r"the\s+(?:[\w-]+\s+){0,3}?(?P<head>[A-Za-z][\w-]*)", seg)
     if m and _is_role(m.group("head")):  # "according to the Bishop"
         return _Speaker("role", start, start + len(seg), seg)
@@ -803,9 +844,9 @@ def _participle_speaker(masked: str, cue_start: int, floor: int) -> _Speaker | N
 
 def _voice(masked: str, base: int, m: re.Match) -> _Speaker | None:
     """The organisation of "a spokesman for X": a name, marked as one speaking through a person."""
-    group = "org" if m.group("org") else "org2"
+    group = "org" if m.groupdict().get("org") else "org2"
     name = _name(masked, base + m.start(group), base + m.end(group))
-    return name and _Speaker("voice", name.start, name.end, name.text)
+    return _Speaker("voice", name.start, name.end, name.text) if name and name.kind == "name" else None
 
 
 def _name(masked: str, start: int, end: int) -> _Speaker | None:
@@ -821,7 +862,11 @@ def _name(masked: str, start: int, end: int) -> _Speaker | None:
         return None
     start = start + words[0].start()
     first = re.sub(r"['’]s$", "", words[0].group())
-    if len(words) == 1 and (first.lower() in _GROUPS or first.lower() in _TITLES or first in _CALENDAR
+    if len(words) == 1 and first.lower() in _GROUPS:
+        # "Diplomats said": a statement with no one named, kept so that it is not given to
+        # someone else and so that a following "they added" stays unattributed.
+        return _Speaker("group", start, end, masked[start:end])
+    if len(words) == 1 and (first.lower() in _TITLES or first in _CALENDAR
                             or re.fullmatch(r"[A-Z][a-z]{4,}(?:ers|ists|ians|ents|ants|ors)", first)
                             or _lower_elsewhere(masked, first)):
         # A lone capitalised word that is a common noun: "Police said", "Commentators said".
@@ -951,10 +996,16 @@ class _Resolver:
         self.candidate_ends = [end for end, _ in self.candidates]
         self.spoken: list[tuple[int, str, bool]] = []  # (where, speaker, a person or a spokesman)
         self.spoken_people: list[tuple[int, str]] = []  # sorted by where
+        self.voices: list[str] = []  # organisations that spoke through "an official", "a spokesman"
 
     def __call__(self, speaker: _Speaker, at: int) -> str:
         """The speaker's name, or "" when it cannot be told; `at` is where the claim starts."""
+        if speaker.kind == "group":  # "analysts said": no one, but the latest to speak
+            self.spoken.append((speaker.start, "", False))
+            return ""
         name = self._resolve(speaker, min(at, speaker.start))
+        if name and speaker.kind == "voice":
+            self.voices.append(name)
         if name:
             person = (speaker.kind in ("voice", "pronoun") or speaker_key(name) in self.people
                       or speaker.text.lower().split()[-1].startswith("spokes"))
@@ -979,7 +1030,7 @@ class _Resolver:
             # A "they" is rarely one named person: the organisation or group last quoted, if any;
             # an unknown "they" is not attributed at all.
             if head == "they":
-                return self._organisation("it")
+                return "" if self.spoken and not self.spoken[-1][1] else self._organisation("it")
             return latest or speaker.text
         # "said the minister": the latest person named with that role, else the latest person.
         wanted = {w for w in speaker.text.lower().split() if w in _ROLES}
@@ -987,10 +1038,13 @@ class _Resolver:
         for _, full, context, _ in reversed(earlier):
             if wanted and wanted <= set(re.findall(r"[\w-]+", context)):
                 return full
+        if head == "official" and self.voices:  # "A Commission official said ... The official said"
+            return self.voices[-1]
         return latest
 
     def _organisation(self, head: str) -> str:
-        orgs = [name for _, name, person in self.spoken if not person or speaker_key(name) not in self.people]
+        orgs = [name for _, name, person in self.spoken
+                if name and (not person or speaker_key(name) not in self.people)]
         for name in reversed(orgs):
             if head in name.lower().split():
                 return name  # "the conservancy" -> "Conservancy of Southwest Florida"

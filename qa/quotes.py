@@ -77,7 +77,7 @@ court government university universities institute foundation board federation l
 network organisation organization programme program movement reuters bbc cnn alliance army forces
 force museum centre center hospital school society trust fund guard house parliament congress
 senate assembly airlines airline motors industries holdings community campaign bureau
-administration exchange reserve treasury division commission institution""".split())
+administration exchange reserve treasury division commission institution unit""".split())
 # Capitalised words that start sentences without naming anyone.
 _LEADING = set("""The A An But And Or So Yet However Meanwhile Also In On At For From With By After
 Before During When While As If Although Though Since Still Instead Then Now Earlier Later Last
@@ -94,7 +94,8 @@ aides officials negotiators delegates ministers""".split())
 _INTRO = re.compile(r"(?:In|On|At|During|After|Before|Following|Speaking|When|While|As|Since|"
                     r"Despite|Asked|Last|Earlier|Later|Separately|Today|Yesterday|Addressing)\b")
 
-_TOKEN = r"(?<![\w'’\-])(?:[A-Z][\w'’\-]*|[a-z]{1,2}[A-Z][\w'’\-]*|(?:al|el|bin|ibn)-[A-Z][\w'’\-]*)"
+_TOKEN = (r"(?<![\w'’\-])(?:[A-Z][\w'’\-]*|[a-z]{1,2}[A-Z][\w'’\-]*|(?:al|el|bin|ibn)-[A-Z][\w'’\-]*"
+          r"|(?<=\s)['‘][A-Z][\w-]*['’](?=\s+[A-Z]))")  # eBay, al-Assad, Ahmed 'Mido' Hossam
 _CONNECTOR = r"(?:(?:of|for)(?:\s+the)?|de|da|di|dos|das|du|del|della|van|von|der|den|le|la|bin|ibn|al)"
 # A run of capitalised words, the shape of a name: "Benjamin Netanyahu", "Luiz Inácio Lula da
 # Silva", "US Secretary of State Antony Blinken", "Ambassador to the United States Hamdullah Mohib".
@@ -193,8 +194,8 @@ def speaker_key(name: str) -> str:
     """
     plain = unicodedata.normalize("NFKD", name)
     plain = "".join(c for c in plain if not unicodedata.combining(c)).casefold()
-    words = re.findall(r"[\w'-]+", re.sub(r"'s\b", "", plain.replace("’", "'")))
-    return " ".join(w for w in words if w.strip("'-") not in _TITLES and w != "the")
+    words = [w.strip("'-") for w in re.findall(r"[\w'-]+", re.sub(r"'s\b", "", plain.replace("’", "'")))]
+    return " ".join(w for w in words if w and w not in _TITLES and w != "the")  # "Ahmed 'Mido' Hossam"
 
 
 def speaker_matches(query_name: str, speaker: str) -> bool:
@@ -364,13 +365,17 @@ def _direct(text: str, masked: str, marks: list[_Mark], sentences: list[tuple[in
     claims: list[_Claim] = []
     lead_ins = sorted((c for c in reported if c.attr_end >= 0), key=lambda c: c.attr_end)
     lead_ends = [c.attr_end for c in lead_ins]
+    run_on = {mark.close for mark in marks if not mark.closed}  # where a quotation left open ends
     for mark in marks:
         s, e = _inner(text, mark)
         if s >= e:
             continue
         sent_start, _ = _sentence_at(sentences, mark.open)
+        # A quotation opening its sentence may have its speaker after it; so may one that
+        # follows a quotation left open, whose sentence ends cannot be told.
+        opens = sent_start == mark.open or mark.open in run_on
         claim = _cue_before(masked, mark, sent_start) or (
-            _cue_after(masked, mark, text[e - 1]) if mark.closed and sent_start == mark.open else None)
+            _cue_after(masked, mark, text[e - 1]) if mark.closed and opens else None)
         if claim:
             claim.start, claim.end, claim.mark = s, e, mark
             claims.append(claim)
@@ -473,7 +478,9 @@ def _partial(masked: str, mark: _Mark, floor: int) -> _Claim | None:
     window = masked[floor:mark.open]
     verbs = list(_CHARACTERISE.finditer(window))
     between = window[verbs[-1].end():] if verbs else ""
-    if not verbs or len(between.split()) > 15 or re.search(r"[“”\"]", between):
+    # The quotation must be the verb's own object: not after a comma ("who he described as an
+    # activist, and that he was \"willing ...\"").
+    if not verbs or len(between.split()) > 15 or re.search(r"[“”\",]", between):
         return None
     speaker = _speaker_before(masked, floor + verbs[-1].start(), floor)
     return speaker and _Claim(0, 0, verbs[-1].group(), speaker, 3, _after(mark))
@@ -534,7 +541,7 @@ def _forward(text: str, masked: str, cue: str, cue_start: int, cue_end: int,
     if not speaker or re.search(r"\b(?:[Ww]hat|[Ww]hich|[Ww]ho|[Ww]hom|[Aa]s|than|to|[Ii]f|whether)\s+$",
                                 masked[sent_start:speaker.start]):
         return None
-    return _Claim(s, e, cue, speaker, 1, sent_end, across=False)
+    return _Claim(s, e, cue, speaker, 1, sent_end)
 
 
 def _clause_start(masked: str, cue: str, cue_end: int, sent_end: int) -> int | None:
@@ -552,6 +559,10 @@ def _clause_start(masked: str, cue: str, cue_end: int, sent_end: int) -> int | N
         return None
     m = re.match(rf"(?:\s+{_ADVERBIAL}[^.;:!?“”\"\n]{{0,70}}?)?\s+that\b[\s,]*", rest)
     if m:
+        return cue_end + m.end()
+    m = re.match(r"\s+in\s+(?:a|an|its|his|her|their|the)\s[^.;:!?“”\"\n,]{0,80}?\s(?=(?:it|he|she|they|we|there)\s)",
+                 rest)
+    if m and cue in _BARE_CUES:  # "said in its latest monthly report on the economy it expected"
         return cue_end + m.end()
     m = re.match(rf"{_WHEN}\s+([\w'’-]+)", rest)
     if (cue in _BARE_CUES and m and m.group(1).lower() not in _NOT_CLAUSE_START
@@ -627,6 +638,10 @@ def _inverted(text: str, masked: str, sent_start: int, sent_end: int, taken: set
             cue_text = cue.group(verb) if cue else ""
             if speaker and masked[att_start:speaker.start].strip() not in ("", "the"):
                 speaker = None
+            # "In opening remarks to welcome Zelenska, Biden recalled that visit.": an opening
+            # phrase, not a clause, stands before the comma.
+            if speaker and _INTRO.match(masked, sent_start) and "," not in masked[sent_start:sent_start + comma.start()]:
+                speaker = None
         if speaker:
             s, e = _clause(text, sent_start, sent_start + comma.start())
             if len(text[s:e].split()) < 4:
@@ -684,6 +699,10 @@ def _speaker_before(masked: str, cue_start: int, floor: int) -> _Speaker | None:
         return _Speaker("pronoun", base + m.start(), base + m.end(), m.group())
     m = re.search(rf"(?<![\w'’-])(?:[a-z][\w-]*\s+){{0,2}}(?:{'|'.join(_GROUPS)})$", window)
     if m and not re.search(r"\b(?:by|of|from|with|to|for|at|about|against)\s+$", window[:m.start()]):
+        words = m.group().split()
+        if len(words) > 1 and words[-2] in _ORG_ROLES:  # "bank officials said": the bank's words
+            return _Speaker("role", base + m.start(), base + m.start() + len(" ".join(words[:-1])),
+                            " ".join(words[:-1]))
         return _Speaker("group", base + m.start(), base + m.end(), m.group())  # "analysts said"
     if re.search(r"\b(?:and|but)$", window):
         # "Mr Wallace agreed and said ...": the subject of the sentence.
@@ -695,10 +714,16 @@ def _speaker_before(masked: str, cue_start: int, floor: int) -> _Speaker | None:
     if org_role and re.search(r"\b(?:by|of|from|in|with|to|for|at|on|about|against|into)\s+(?:the\s+)?$",
                               window[:org_role.start()]):
         org_role = None
+    m = re.search(rf"(?<![\w'’-])[Tt]he\s+(?:{_RUN}(?:['’]s)?\s+)?spokes(?:man|woman|person)$", window)
+    if m:  # "The Toyota spokesman said": maybe the spokesman named before, resolved later
+        return _Speaker("role", base + m.start(), base + m.end(), m.group())
     for m in (_ORG_VOICE_END.search(window), org_role):
         voice = m and _voice(masked, base, m)
         if voice:
             return voice
+    m = re.search(r"(?<![\w'’-])[Aa]n?\s+(?:[a-z]+\s+)?(?:spokes(?:man|woman|person)|official|source)$", window)
+    if m:  # "A spokesman said", for no one named
+        return _Speaker("group", base + m.start(), base + m.end(), m.group())
     m = _ROLE_END.search(window)
     # "the Bishop said" is a role; "the Environmental Protection Agency says" is a name.
     if m and _is_role(m.group("head")) and (m.group("head").islower() or (
@@ -856,7 +881,8 @@ def _name(masked: str, start: int, end: int) -> _Speaker | None:
         words.pop(0)
     opens_sentence = re.search(r"(?:^|[.!?\n][”\"’]?)\s*$", masked[max(0, start - 3):start]) is not None
     # "Bowler Shane Warne said": a common noun capitalised only because it opens the sentence.
-    while len(words) > 1 and opens_sentence and _lower_elsewhere(masked, words[0].group()):
+    while (len(words) > 1 and opens_sentence and _lower_elsewhere(masked, words[0].group())
+           and not re.fullmatch(_CONNECTOR, words[1].group())):  # but "Bank of America said"
         words.pop(0)
     if not words:
         return None
@@ -981,18 +1007,18 @@ class _Resolver:
                     continue
                 if name and not _is_org(name):
                     self.subjects.append((subject.start, name))
-        self.mentions = []  # (end, full name, context, a candidate for "he") for each person
+        self.mentions = []  # (end, full name, name as written, context, a candidate for "he")
         for start, end, name, context in self.runs:
             full = self._full(name, start)
             # Not who speaks next: a name inside what someone said, a possessor ("Mr Mallon's
             # arguments"), or someone met in a sentence about "she" ("she made up with Nielsen").
             possessive = re.match(r"['’]s\b", text[end:end + 2]) is not None
             if speaker_key(full) in self.people:
-                self.mentions.append((end, full, context,
+                self.mentions.append((end, full, name.lower(), context,
                                       not (quoted[start] or possessive or continuing[start])))
-        self.mention_ends = [end for end, _, _, _ in self.mentions]
+        self.mention_ends = [end for end, *_ in self.mentions]
         self.subject_starts = [pos for pos, _ in self.subjects]
-        self.candidates = [(end, full) for end, full, _, candidate in self.mentions if candidate]
+        self.candidates = [(end, full) for end, full, _, _, candidate in self.mentions if candidate]
         self.candidate_ends = [end for end, _ in self.candidates]
         self.spoken: list[tuple[int, str, bool]] = []  # (where, speaker, a person or a spokesman)
         self.spoken_people: list[tuple[int, str]] = []  # sorted by where
@@ -1019,8 +1045,14 @@ class _Resolver:
             return self._named(speaker)
         head = speaker.text.lower().split()[-1]
         person_role = head in _ROLES or head.endswith("year-old")
+        if head.startswith("spokes") and speaker.kind == "role":
+            # "The Toyota spokesman said", after "Toyota spokesman Jerry Giaquinta told Reuters".
+            named = self._with_role(speaker, limit, adjacent=True)
+            org = re.search(_RUN, speaker.text[3:])  # else whose spokesman: "the Toyota spokesman"
+            if named or org:
+                return named or self._full(_clean_name(org.group())[0], speaker.start)
         if head == "it" or head in _ORG_ROLES or speaker.kind == "role" and not person_role:
-            return self._organisation(head)
+            return self._organisation(head, limit)
         # The latest of: a sentence opening with a person, a person speaking, a person named.
         found = [self.subjects[i - 1] if (i := bisect_left(self.subject_starts, limit)) else None,
                  self.spoken_people[i - 1] if (i := bisect_left(self.spoken_people, (limit,))) else None,
@@ -1030,24 +1062,42 @@ class _Resolver:
             # A "they" is rarely one named person: the organisation or group last quoted, if any;
             # an unknown "they" is not attributed at all.
             if head == "they":
-                return "" if self.spoken and not self.spoken[-1][1] else self._organisation("it")
+                return "" if self.spoken and not self.spoken[-1][1] else self._organisation("it", limit)
             return latest or speaker.text
         # "said the minister": the latest person named with that role, else the latest person.
-        wanted = {w for w in speaker.text.lower().split() if w in _ROLES}
-        earlier = self.mentions[:bisect_right(self.mention_ends, limit)]
-        for _, full, context, _ in reversed(earlier):
-            if wanted and wanted <= set(re.findall(r"[\w-]+", context)):
-                return full
+        named = self._with_role(speaker, limit)
+        if named:
+            return named
         if head == "official" and self.voices:  # "A Commission official said ... The official said"
             return self.voices[-1]
         return latest
 
-    def _organisation(self, head: str) -> str:
+    def _with_role(self, speaker: _Speaker, limit: int, adjacent: bool = False) -> str:
+        """The latest person named with the role words of "the minister", "the Toyota spokesman";
+        `adjacent`: only a name the role is written next to ("spokesman Jerry Giaquinta",
+        "Giaquinta, a spokesman"), not one merely near it."""
+        wanted = {w for w in speaker.text.lower().split() if w in _ROLES}
+        earlier = self.mentions[:bisect_right(self.mention_ends, limit)]
+        for _, full, name, context, _ in reversed(earlier):
+            if not wanted or not wanted <= set(re.findall(r"[\w-]+", context)):
+                continue
+            role = "|".join(wanted)
+            if not adjacent or re.search(rf"\b(?:{role})\s+{re.escape(name)}\b|\b{re.escape(name)},\s+"
+                                         rf"(?:[\w'’-]+\s+){{0,4}}?(?:{role})\b", context):
+                return full
+        return ""
+
+    def _organisation(self, head: str, limit: int) -> str:
         orgs = [name for _, name, person in self.spoken
                 if name and (not person or speaker_key(name) not in self.people)]
         for name in reversed(orgs):
             if head in name.lower().split():
                 return name  # "the conservancy" -> "Conservancy of Southwest Florida"
+        if head != "it":
+            # "The paper said", after "The trade paper Automotive News reported".
+            for start, _, name, _ in reversed(self.runs):
+                if start < limit and name in orgs and head in self.text[max(0, start - 30):start].lower().split():
+                    return name
         return orgs[-1] if orgs and (head == "it" or head in _ORG_ROLES) else ""
 
     def _named(self, speaker: _Speaker) -> str:

@@ -432,9 +432,14 @@ def _cue_after(masked: str, mark: _Mark, last_char: str) -> _Claim | None:
     rest = masked[after:line_end if line_end >= 0 else len(masked)]
     lead = re.match(r"\s*,?\s*", rest).end()
     m = re.match(_CUE, rest[lead:])
+    quoted = re.match(r"[^.;:!?“”\"\n]{1,140}?\bas\s+(?P<cue>saying)\b", rest[lead:])
     if m:
         cue_start, cue_end = after + lead, after + lead + m.end()
         speaker = _speaker_after(masked, cue_end)
+    elif quoted and re.search(r"\bquot(?:ed|es)\b", quoted.group()):
+        # "“...,” the newspaper quoted Geoff Dixon as saying."
+        cue_start, cue_end = after + lead + quoted.start("cue"), after + lead + quoted.end("cue")
+        speaker = _quoted_as(masked, after + lead, cue_start - 1)
     else:
         m = re.match(rf"[^.;:!?“”\"\n]{{1,100}}?{_AUX}\s+(?P<cue>{_CUE})", rest[lead:])
         if not m:
@@ -743,7 +748,9 @@ def _speaker_before(masked: str, cue_start: int, floor: int) -> _Speaker | None:
         head = window[:inner].rstrip()
         name = re.fullmatch(rf"\s*(?:the\s+)?({_RUN})\s*", apposition)
         head_run = _RUN_END.search(head)
+        described = any(w.lower() in _ROLES for w in head.split()) or head.split()[-1].lower() in _ORG_WORDS
         if name and head.split() and (head.split()[-1].lower() in _ROLES or (
+                described and len(name.group(1).split()) > 1) or (
                 head_run and (_is_org(head_run.group()) or not _clean_name(head_run.group())[0])
                 and len(name.group(1).split()) > 1)):
             # "Director, David Caldwell, said", "the co-chairman of the Conservative Party, Liam
@@ -753,6 +760,10 @@ def _speaker_before(masked: str, cue_start: int, floor: int) -> _Speaker | None:
         m = re.search(r"(?<![\w'’-])(?:he|she|He|She)$", window)
         if m:
             return _Speaker("pronoun", base + m.start(), base + m.end(), m.group())
+    m = re.search(rf"(?<![\w'’-])(?P<name>{_RUN}),\s+(?:the\s+|an?\s+)?(?:[\w-]+\s+){{0,3}}?(?:{_ROLES_RE})\s+"
+                  r"(?:of|at|for|with)\s+[^,]{1,80}$", window)
+    if m:  # "Dharyono Kertosastro, chairman of the Association of Coffee Exporters told Reuters"
+        return _name(masked, base + m.start("name"), base + m.end("name"))
     m = _RUN_END.search(window)
     # "a letter seen by Sky News says": a name after a preposition is not the subject.
     if not m or re.search(r"\b(?:by|of|from|in|with|to|for|at|on|about|against|into)\s+$",
@@ -834,7 +845,7 @@ def _subject(masked: str, start: int, limit: int) -> _Speaker | None:
     if m and _is_role(m.group("head")):
         return _Speaker("role", start, start + m.end(), m.group())
     # Followed by its verb, not by a noun it modifies ("Saudi Arabian government officials").
-    follows = (rf"(?=(?:,[^,]{{1,80}},|\s[-–—]\s[^-–—]{{1,200}}\s[-–—])?"
+    follows = (rf"(?=(?:,[^,]{{1,120}},|\s[-–—]\s[^-–—]{{1,200}}\s[-–—])?"
                rf"\s+(?!(?:{'|'.join(_GROUPS)}|government)\b)[a-z])")
     # "The government candidate, Mr. Yanukovich, vowed": the name in apposition.
     m = re.match(rf"[Tt]he\s+(?:[\w'’-]+\s+){{0,3}}?[a-z][\w-]*,\s+(?P<name>{_RUN}),\s+[a-z]", head)
@@ -853,7 +864,7 @@ def _participle_speaker(masked: str, cue_start: int, floor: int) -> _Speaker | N
     (`said Dr Nielsen, adding`), or else the sentence's subject."""
     before = masked[floor:cue_start].rstrip()
     if re.search(r"\bas$", before):
-        return None  # "quotes an aide as saying": the speaker is the object, not the subject
+        return _quoted_as(masked, floor, floor + len(before))
     if not before.endswith(","):
         m = _RUN_END.search(before)
         return _name(masked, floor + m.start(), floor + m.end()) if m else None
@@ -865,6 +876,22 @@ def _participle_speaker(masked: str, cue_start: int, floor: int) -> _Speaker | N
     if m:
         return _speaker_after(masked, floor + m.end())
     return _subject(masked, floor, cue_start)
+
+
+def _quoted_as(masked: str, start: int, end: int) -> _Speaker | None:
+    """Who is quoted in `the paper quoted Geoff Dixon as` and `Dixon was quoted by the paper as`
+    (`masked[start:end]`, just before "saying")."""
+    window = masked[start:end]
+    m = re.search(r"\bquot(?:ed|es|ing)\s+(?!by\b)(?P<who>[^,.;:!?“”\"]{1,80}?)\s+as$", window)
+    if m:  # the one quoted is the object
+        who = m.group("who")
+        if re.fullmatch(r"him|her", who):
+            return _Speaker("pronoun", start + m.start("who"), start + m.end("who"), "he")
+        name = _RUN_END.search(who)
+        return name and _name(masked, start + m.start("who") + name.start(), start + m.start("who") + name.end())
+    m = re.search(r"\s+(?:was|were|is|are|has\s+been|had\s+been)\s+quoted\s+(?:by\s+[^,.;:!?“”\"]{1,60}?\s+)?as$",
+                  window)
+    return _speaker_before(masked, start + m.start(), start) if m else None
 
 
 def _voice(masked: str, base: int, m: re.Match) -> _Speaker | None:
@@ -922,8 +949,9 @@ def _clean_name(run: str) -> tuple[str, bool]:
     Returns the name ("" when the run is only titles) and whether a title was removed.
     """
     words = run.replace("_", ".").split()
-    while words and words[0] in _LEADING:
-        words.pop(0)
+    while words and (words[0] in _LEADING or len(words) > 1 and re.search(
+            r"-(?:nominated|winning|based|born|led|run|owned|backed|funded|bound|born)$", words[0])):
+        words.pop(0)  # "The", "Oscar-nominated Owen"
     if words and re.search(r"['’]s$", words[-1]):
         words[-1] = words[-1][:-2]
     while len(words) > 1 and re.search(r"['’]s$", words[0]):
@@ -934,7 +962,7 @@ def _clean_name(run: str) -> tuple[str, bool]:
         if words and words[0] in ("of", "for", "to"):
             # "Secretary of State Antony Blinken", "Commissioner for Refugees": after the office
             # come its department and then, maybe, the name (one word after an organisation).
-            if len(words) <= 2:
+            if len(words) <= 2 or len(words) == 3 and words[1] == "the":  # "Director of the Banco"
                 return "", True
             words = words[-1:] if len(words) == 3 or words[-2].lower() in _ORG_WORDS else words[-2:]
     elif words and all(w.lower().strip(".") in _NAME_TITLES for w in words):
@@ -970,9 +998,10 @@ class _Resolver:
         self.runs = []  # (start, end, name, context): every name, with the words around it
         self.fuller: dict[str, list[tuple[int, str, list[str]]]] = {}
         self.people = set()  # keys of names known to be people: titled, or speakers with a full name
+        things = set(re.findall(r"\b(?:a|an|A|An)\s+([A-Z][\w'’-]*)", text))  # "won a Bafta"
         for m in re.finditer(_RUN, masked):
             name, titled = _clean_name(text[m.start():m.end()])
-            if not name:
+            if not name or name in things:
                 continue
             before = text[max(0, m.start() - 40):m.start()].lower()
             after = re.match(r"[^.;\n]{0,80}", text[m.end():]).group().lower()
@@ -992,6 +1021,7 @@ class _Resolver:
                 if len(name.split()) > 1 and not _is_org(name):
                     self.people.add(speaker_key(name))
         self.subjects = []  # (where, full name) of each sentence opening with a person's name
+        self.subject_ends: dict[int, int] = {}  # where each of those sentences ends
         continuing = bytearray(len(text))  # sentences whose subject is "he" or "she"
         mid_sentence = set(re.findall(r"(?<=[\w,;])\s+([A-Z][\w'’-]*)", text))
         for start, end in sentences:
@@ -1007,6 +1037,7 @@ class _Resolver:
                     continue
                 if name and not _is_org(name):
                     self.subjects.append((subject.start, name))
+                    self.subject_ends[subject.start] = end
         self.mentions = []  # (end, full name, name as written, context, a candidate for "he")
         for start, end, name, context in self.runs:
             full = self._full(name, start)
@@ -1057,6 +1088,11 @@ class _Resolver:
         found = [self.subjects[i - 1] if (i := bisect_left(self.subject_starts, limit)) else None,
                  self.spoken_people[i - 1] if (i := bisect_left(self.spoken_people, (limit,))) else None,
                  self.candidates[i - 1] if (i := bisect_right(self.candidate_ends, limit)) else None]
+        subject, spoken, candidate = found
+        if subject and candidate and candidate[0] <= self.subject_ends[subject[0]]:
+            # "Mirza ... will now face Svetlana Kuznetsova. ... she said": a sentence's subject,
+            # not someone named later in it, is who "she" goes on about.
+            found[2] = None
         latest = max((f for f in found if f), default=(0, ""))[1]
         if speaker.kind == "pronoun":
             # A "they" is rarely one named person: the organisation or group last quoted, if any;
@@ -1093,10 +1129,14 @@ class _Resolver:
         for name in reversed(orgs):
             if head in name.lower().split():
                 return name  # "the conservancy" -> "Conservancy of Southwest Florida"
+        publication = head in ("newspaper", "paper", "magazine", "website", "broadcaster")
         if head != "it":
-            # "The paper said", after "The trade paper Automotive News reported".
-            for start, _, name, _ in reversed(self.runs):
-                if start < limit and name in orgs and head in self.text[max(0, start - 30):start].lower().split():
+            # "The paper said", after "The trade paper Automotive News reported" or "quoted by
+            # The Australian newspaper": the name written next to that noun.
+            for start, end, name, _ in reversed(self.runs):
+                near = self.text[max(0, start - 30):start].lower().split()[-1:] + \
+                    self.text[end:end + 20].lower().split()[:1]
+                if start < limit and (name in orgs or publication) and head in near:
                     return name
         return orgs[-1] if orgs and (head == "it" or head in _ORG_ROLES) else ""
 

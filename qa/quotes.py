@@ -1099,7 +1099,7 @@ class _Resolver:
             # an unknown "they" is not attributed at all.
             if head == "they":
                 return "" if self.spoken and not self.spoken[-1][1] else self._organisation("it", limit)
-            return latest or speaker.text
+            return latest  # a "he" with no one to be is not attributed
         # "said the minister": the latest person named with that role, else the latest person.
         named = self._with_role(speaker, limit)
         if named:

@@ -176,9 +176,10 @@ def test_age_noun_and_company_noun_resolve_to_the_latest_person_and_organisation
     assert quote_starting(quotes, "the cuts were needed").speaker == "Northwind Airlines"
 
 
-def test_an_unresolvable_pronoun_keeps_the_pronoun_as_written():
-    [q] = find_quotes("x", "“It was a long night,” he said.")
-    assert (q.text, q.speaker) == ("It was a long night", "he")
+def test_a_pronoun_with_no_one_named_before_is_not_attributed():
+    assert find_quotes("x", "“It was a long night,” he said.") == []
+    [q] = find_quotes("x", "Anna Berg won the race. “It was a long night,” she said.")
+    assert (q.text, q.speaker) == ("It was a long night", "Anna Berg")
 
 
 def test_scare_quotes_and_titles_alone_give_no_quotes():

@@ -28,13 +28,17 @@ def _segmenter():
 def chunks(text: str, size: int = CHUNK_SIZE, overlap: int = CHUNK_OVERLAP) -> list[Span]:
     """Overlapping chunks of `text`, in order; `text[c.start:c.end] == c.text` for each.
 
-    The splitter returns strings; each is located at or after the previous chunk's start, which
-    is where chunks of an in-order, overlapping split must begin, so repeats cannot mislead.
+    The splitter returns strings; each is located after the previous chunk's start (or at it),
+    which is where chunks of an in-order, overlapping split begin, so repeats cannot mislead.
     """
     spans: list[Span] = []
     cursor = 0
     for piece in _splitter(size, overlap).split_text(text):
         start = text.find(piece, cursor)
+        if start < 0 and spans:
+            # The splitter may start a chunk where the last one started, when the last one was
+            # a short paragraph it then extends ("Rafah" then "Rafah the ...").
+            start = text.find(piece, spans[-1].start)
         if start < 0:  # the splitter never rewrites text, so this means a splitter change
             raise AssertionError(f"chunk not found in text at or after {cursor}: {piece[:40]!r}")
         spans.append(Span(start, start + len(piece), piece))

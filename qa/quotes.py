@@ -89,8 +89,8 @@ Nevertheless Nonetheless Elsewhere Overall""".split())
 _GROUPS = set("""police officials analysts experts critics authorities witnesses residents
 researchers scientists sources others reports prosecutors investigators doctors observers
 economists campaigners fans organisers organizers staff officers lawyers protesters supporters
-opponents democrats republicans diplomats traders dealers bankers economists sources insiders
-aides officials negotiators delegates ministers""".split())
+opponents democrats republicans diplomats traders dealers bankers insiders aides negotiators
+delegates ministers""".split())
 _INTRO = re.compile(r"(?:In|On|At|During|After|Before|Following|Speaking|When|While|As|Since|"
                     r"Despite|Asked|Last|Earlier|Later|Separately|Today|Yesterday|Addressing)\b")
 
@@ -702,7 +702,9 @@ def _speaker_before(masked: str, cue_start: int, floor: int) -> _Speaker | None:
     m = re.search(r"(?<![\w'’-])(?:he|she|they|it|He|She|They|It)$", window)
     if m:
         return _Speaker("pronoun", base + m.start(), base + m.end(), m.group())
-    m = re.search(rf"(?<![\w'’-])(?:[a-z][\w-]*\s+){{0,2}}(?:{'|'.join(_GROUPS)})$", window)
+    # The phrases below end in a known noun: look at the last word before searching backwards.
+    last = window.rsplit(None, 1)[-1] if window.strip() else ""
+    m = last in _GROUPS and re.search(rf"(?<![\w'’-])(?:[a-z][\w-]*\s+){{0,2}}(?:{'|'.join(_GROUPS)})$", window)
     if m and not re.search(r"\b(?:by|of|from|with|to|for|at|about|against)\s+$", window[:m.start()]):
         words = m.group().split()
         if len(words) > 1 and words[-2] in _ORG_ROLES:  # "bank officials said": the bank's words
@@ -714,12 +716,13 @@ def _speaker_before(masked: str, cue_start: int, floor: int) -> _Speaker | None:
         return _subject(masked, floor, base + len(window))
     # "a spokesman for the Foreign Office said", "The Queensland Press Ltd board said": the
     # organisation. ("The official said" names none: a role, below.)
-    org_role = re.search(rf"(?<![\w'’-])(?P<org>{_RUN})(?:['’]s)?\s+(?:board|management|directors|"
-                         rf"{'|'.join(_ORG_ROLES)})$", window)
+    org_role = (last in _ORG_ROLES or last in ("board", "management", "directors")) and re.search(
+        rf"(?<![\w'’-])(?P<org>{_RUN})(?:['’]s)?\s+(?:board|management|directors|{'|'.join(_ORG_ROLES)})$", window)
     if org_role and re.search(r"\b(?:by|of|from|in|with|to|for|at|on|about|against|into)\s+(?:the\s+)?$",
                               window[:org_role.start()]):
         org_role = None
-    m = re.search(rf"(?<![\w'’-])[Tt]he\s+(?:{_RUN}(?:['’]s)?\s+)?spokes(?:man|woman|person)$", window)
+    m = last.startswith("spokes") and re.search(
+        rf"(?<![\w'’-])[Tt]he\s+(?:{_RUN}(?:['’]s)?\s+)?spokes(?:man|woman|person)$", window)
     if m:  # "The Toyota spokesman said": maybe the spokesman named before, resolved later
         return _Speaker("role", base + m.start(), base + m.end(), m.group())
     for m in (_ORG_VOICE_END.search(window), org_role):
@@ -748,11 +751,12 @@ def _speaker_before(masked: str, cue_start: int, floor: int) -> _Speaker | None:
         head = window[:inner].rstrip()
         name = re.fullmatch(rf"\s*(?:the\s+)?({_RUN})\s*", apposition)
         head_run = _RUN_END.search(head)
-        described = any(w.lower() in _ROLES for w in head.split()) or head.split()[-1].lower() in _ORG_WORDS
-        if name and head.split() and (head.split()[-1].lower() in _ROLES or (
-                described and len(name.group(1).split()) > 1) or (
-                head_run and (_is_org(head_run.group()) or not _clean_name(head_run.group())[0])
-                and len(name.group(1).split()) > 1)):
+        # The head describes an office: a role word in it, an organisation, or titles only.
+        office = head.split() and (any(w.lower() in _ROLES for w in head.split())
+                                   or head.split()[-1].lower() in _ORG_WORDS or head_run and (
+                                       _is_org(head_run.group()) or not _clean_name(head_run.group())[0]))
+        if name and head.split() and (head.split()[-1].lower() in _ROLES
+                                      or office and len(name.group(1).split()) > 1):
             # "Director, David Caldwell, said", "the co-chairman of the Conservative Party, Liam
             # Fox, said": the apposition is the name.
             return _name(masked, base + inner + 1 + name.start(1), base + inner + 1 + name.end(1))
@@ -886,7 +890,7 @@ def _quoted_as(masked: str, start: int, end: int) -> _Speaker | None:
     if m:  # the one quoted is the object
         who = m.group("who")
         if re.fullmatch(r"him|her", who):
-            return _Speaker("pronoun", start + m.start("who"), start + m.end("who"), "he")
+            return _Speaker("pronoun", start + m.start("who"), start + m.end("who"), who)
         name = _RUN_END.search(who)
         return name and _name(masked, start + m.start("who") + name.start(), start + m.start("who") + name.end())
     m = re.search(r"\s+(?:was|were|is|are|has\s+been|had\s+been)\s+quoted\s+(?:by\s+[^,.;:!?“”\"]{1,60}?\s+)?as$",
@@ -950,7 +954,7 @@ def _clean_name(run: str) -> tuple[str, bool]:
     """
     words = run.replace("_", ".").split()
     while words and (words[0] in _LEADING or len(words) > 1 and re.search(
-            r"-(?:nominated|winning|based|born|led|run|owned|backed|funded|bound|born)$", words[0])):
+            r"-(?:nominated|winning|based|born|led|run|owned|backed|funded|bound)$", words[0])):
         words.pop(0)  # "The", "Oscar-nominated Owen"
     if words and re.search(r"['’]s$", words[-1]):
         words[-1] = words[-1][:-2]
@@ -1134,9 +1138,11 @@ class _Resolver:
             # "The paper said", after "The trade paper Automotive News reported" or "quoted by
             # The Australian newspaper": the name written next to that noun.
             for start, end, name, _ in reversed(self.runs):
+                if start >= limit or not (name in orgs or publication):
+                    continue
                 near = self.text[max(0, start - 30):start].lower().split()[-1:] + \
                     self.text[end:end + 20].lower().split()[:1]
-                if start < limit and (name in orgs or publication) and head in near:
+                if head in near:
                     return name
         return orgs[-1] if orgs and (head == "it" or head in _ORG_ROLES) else ""
 

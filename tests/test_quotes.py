@@ -182,6 +182,51 @@ def test_a_pronoun_with_no_one_named_before_is_not_attributed():
     assert (q.text, q.speaker) == ("It was a long night", "Anna Berg")
 
 
+# Wire copy as Reuters sent it in 1987: lines wrapped at about 65 columns, paragraphs indented,
+# company names in angle brackets and tickers in parentheses.
+WIRE = """The <Harbour Mills Ltd> (HML) board
+said it had accepted a takeover offer from <Calder Group>, a
+textile maker based in Leeds.
+    The offer values the company at 40 mln stg and no rival bid
+is expected, it said in a statement.
+    Diplomats said the merger would need approval in Brussels.
+They added that the review could take three months.
+    "We are delighted with the price," Harbour Mills chairman
+Peter Lund said.
+"""
+
+
+def test_hard_wrapped_wire_copy_with_company_markup():
+    quotes = find_quotes("wire", WIRE)
+    assert_spans(WIRE, quotes)
+    accepted = quote_starting(quotes, "it had accepted a takeover offer")
+    assert accepted.speaker == "Harbour Mills Ltd"
+    assert "\n" in accepted.text  # the clause runs on over the wrapped line
+    assert quote_starting(quotes, "The offer values the company").speaker == "Harbour Mills Ltd"
+    assert quote_starting(quotes, "We are delighted with the price").speaker == "Peter Lund"
+    # Unnamed diplomats, and "they" after them, are not given to the company.
+    assert not [q for q in quotes if "Brussels" in q.text or "three months" in q.text]
+
+
+def test_quoted_as_saying_names_the_one_quoted():
+    text = ("Chief executive Ruth Adler was quoted by the Daily Courier as saying the airline could no "
+            "longer afford its London routes. \"We have to cut costs,\" the paper quoted Ms Adler as saying.")
+    quotes = find_quotes("x", text)
+    assert_spans(text, quotes)
+    assert quote_starting(quotes, "the airline could no longer").speaker == "Ruth Adler"
+    assert quote_starting(quotes, "We have to cut costs").speaker == "Ruth Adler"
+
+
+def test_the_company_spokesman_is_the_spokesman_named_before():
+    text = ("Orbis spokesman Dan Reyes told Reuters: \"No decision has been made.\" "
+            "The trade paper Motor Weekly reported that Orbis would build a plant in Ohio. "
+            "The Orbis spokesman said, \"The report is speculation.\" "
+            "The paper said the plant would employ 2,000 people.")
+    quotes = find_quotes("x", text)
+    assert quote_starting(quotes, "The report is speculation.").speaker == "Dan Reyes"
+    assert quote_starting(quotes, "the plant would employ").speaker == "Motor Weekly"
+
+
 def test_scare_quotes_and_titles_alone_give_no_quotes():
     text = 'The so-called "peace dividend" never came. She watched "Casablanca" twice.'
     assert find_quotes("x", text) == []

@@ -31,7 +31,7 @@ _CHARACTERISE = re.compile(r"\b(?:called|calls|described|describes|labelled|labe
 _BARE_CUES = {"said", "says", "say", "added", "adds", "saying", "adding"}
 # Words that may stand between a subject and its verb: "Smith has also said", "he did say".
 _AUX = (r"(?:\s+(?:has|have|had|did|does|do|also|later|earlier|previously|then|again|once|would|"
-        r"will|further|yesterday|today|on\s+(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|"
+        r"will|further|yesterday|today|in\s+an?\s+(?:statement|interview)|on\s+(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|"
         r"Sunday)|[a-z]+ly))*")
 # A clause after a bare "said" cannot start with these ("said in a statement", "said it was").
 _NOT_CLAUSE_START = set("""in on at to of for with by from about after before during when while as if
@@ -39,13 +39,15 @@ so and but or yes nothing goodbye hello thanks sorry was is were are had has hav
 could should can may might did does do been being this last earlier later yesterday today tonight
 previously recently also again once then now repeatedly so-called that""".split())
 _DAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
 # Openers of "said on Friday (Mar 22) that" and the like: only these may come between verb and "that".
 _ADVERBIAL = (rf"(?:on|in|at|during|after|before|to|from|via|through|last|this|earlier|later|"
               rf"yesterday|today|tonight|late|early|recently|previously|also|again|separately|"
               rf"publicly|privately|repeatedly|then|now|when|while|{_DAY})\b")
 # When a bare "said" is followed by a time before its clause: "said on Wednesday it had bought".
 _WHEN = (rf"(?:\s+(?:on\s+{_DAY}|{_DAY}|yesterday|today|earlier|later|last\s+(?:week|month|year|night)|"
-         rf"this\s+(?:week|month|year|morning)|in\s+a\s+statement|in\s+an\s+interview)\b)?")
+         rf"this\s+(?:week|month|year|morning)|in\s+a\s+statement|in\s+an\s+interview|"
+         rf"in\s+(?:{_MONTH}|\d{{4}})(?:\s+\d{{4}})?|on\s+{_MONTH}\s+\d{{1,2}})\b)?")
 
 _TITLES = set("""mr mrs ms miss dr prof professor sir dame lord lady baroness baron rev reverend
 president vice prime minister secretary chancellor senator sen rep representative congressman
@@ -70,10 +72,15 @@ prosecutor founder author writer producer designer guru bowler batsman""".split(
 # Nouns that refer back to an organisation: "the company said".
 _ORG_ROLES = set("""company firm group bank club institute organisation organization network
 retailer carrier airline manufacturer broadcaster regulator union agency studio label newspaper
-paper magazine channel website spokesman spokeswoman spokesperson""".split())
+paper magazine channel website spokesman spokeswoman spokesperson release report statement
+bulletin""".split())
+# Nouns for one particular institution: "the commission said" is the Electoral Commission named
+# before, never merely the latest organisation quoted.
+_INSTITUTIONS = set("""government ministry department commission council committee authority
+watchdog university college school court parliament board""".split())
 _ORG_WORDS = set("""ministry agency office council department bank company corp corporation inc ltd
 plc group party association union commission authority committee police service news times post
-court government university universities institute foundation board federation league club team
+court government university universities college academy institute foundation board federation league club team
 network organisation organization programme program movement reuters bbc cnn alliance army forces
 force museum centre center hospital school society trust fund guard house parliament congress
 senate assembly airlines airline motors industries holdings community campaign bureau
@@ -105,16 +112,17 @@ _RUN_END = re.compile(rf"(?<![\w'’\-]){_RUN}$")
 _ROLE_END = re.compile(
     r"\b(?:[Tt]he|[Hh]is|[Hh]er|[Tt]heir)\s+(?:[\w'’-]+\s+){0,3}?(?P<head>[A-Za-z0-9][\w-]*)$")
 # Who speaks for an organisation, or what it publishes.
-_VOICE = (r"(?:spokes(?:man|woman|person)|official|statement|jury|panel|report|tweet|post|letter|"
+_VOICE = (r"(?:spokes(?:man|woman|person)|official|statement|bulletin|jury|panel|report|tweet|post|letter|"
           r"memo|release|magazine|newspaper|paper|website|channel|agency)")
 # "a spokesman for the Foreign Office said", "a Downing Street spokesman said", "Broadcast
 # magazine said": the organisation.
 _ORG_VOICE_END = re.compile(
     rf"\b(?:[Aa]n?|[Tt]he)\s+(?:[a-z]+\s+){{0,2}}?{_VOICE}\s+(?:for|from|at|of|by|with)\s+(?:the\s+)?"
-    rf"(?P<org>{_RUN})$|(?:\b(?:[Aa]n?|[Tt]he)\s+(?:[\w-]+\s+)?)?(?<![\w'’-])(?P<org2>{_RUN})\s+{_VOICE}$")
+    rf"(?P<org>{_RUN})$|(?:\b(?:[Aa]n?|[Tt]he)\s+(?:[a-z][\w-]*\s+)?)?(?<![\w'’-])(?P<org2>{_RUN})\s+{_VOICE}$")
 _QUOTE_CHARS = "\"“”"
 # A reported clause ends at a semicolon, a quotation it introduces, or another attribution.
-_CLAUSE_STOP = re.compile(rf";|[,:]\s*[\"“]|,\s+{_PARTICIPLE}|,\s+according to\b|,\s+{_RUN}{_AUX}\s+{_CUE}")
+_CLAUSE_STOP = re.compile(rf";|[,:]\s*[\"“]|,\s+{_PARTICIPLE}|,\s+according to\b|,\s+{_RUN}{_AUX}\s+{_CUE}"
+                          rf"|,\s+the\s+(?:[\w-]+\s+){{0,2}}?[a-z]+{_AUX}\s+{_CUE}(?=(?:\s+[^\s,.;]+){{0,6}}[\s.]*$)")
 _CALENDAR = set("""Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March
 April May June July August September October November December""".split())
 
@@ -174,7 +182,8 @@ def find_quotes(article_id: str, text: str) -> list[Quote]:
     resolve = _Resolver(text, masked, marks, sentences, claims)
     quotes = []
     for claim in claims:
-        speaker = resolve(claim.speaker, claim.start)
+        # The words of a quotation tell who is not speaking ("I had a word with Olof").
+        speaker = resolve(claim.speaker, claim.start, text[claim.start:claim.end] if claim.rank == 0 else "")
         if speaker:
             quotes.append(Quote(article_id=article_id, start=claim.start, end=claim.end,
                                 text=text[claim.start:claim.end], speaker=speaker,
@@ -266,6 +275,7 @@ def _mask(text: str) -> str:
     masked = re.sub(r"(?<![.!?:;][”\"’')\]])(?<![.!?:;\s])\n(?=\S)", " ", masked)
     # Markup around names is not part of them: Reuters' "<Queensland Press Ltd>", tickers and
     # short forms after a name ("Tyson (TSN) said", "The Queensland Press Ltd (QPL) board").
+    masked = re.sub(r"(?<=\w) <[A-Z0-9.]{1,10}>", lambda m: " " * len(m.group()), masked)  # "Plc <GLYN.L>"
     masked = re.sub(r"<(?=[A-Z])([^<>\n]{1,60})>", lambda m: f" {m.group(1)} ", masked)
     return re.sub(r"(?<=[\w ]) \([A-Z][A-Z.&-]{0,9}\)(?=[\s,])", lambda m: " " * len(m.group()), masked)
 
@@ -379,8 +389,11 @@ def _direct(text: str, masked: str, marks: list[_Mark], sentences: list[tuple[in
         if claim:
             claim.start, claim.end, claim.mark = s, e, mark
             claims.append(claim)
-        elif (prev := _lead_in(claims, lead_ins, lead_ends, mark)) and _continues(masked, prev, mark):
-            # "“A,” he said. “B.”": the next quotation is the same speaker going on.
+        elif ((prev := _lead_in(claims, lead_ins, lead_ends, mark)) and _continues(masked, prev, mark)
+              and not (mark.closed and masked[mark.close - 1] == ","
+                       and re.match(rf"[^.;:!?“”\"\n]{{0,100}}?\s{_CUE}", masked[mark.close + 1:]))):
+            # "“A,” he said. “B.”": the next quotation is the same speaker going on (unless a
+            # speaker of its own follows that could not be told).
             claims.append(_Claim(s, e, prev.cue, prev.speaker, 0, _after(mark), mark))
         else:
             partial = _partial(masked, mark, sent_start)
@@ -450,7 +463,8 @@ def _cue_after(masked: str, mark: _Mark, last_char: str) -> _Claim | None:
         # "BA chairman Martin Broughton said".
         described = masked[after + lead:speaker.start] if speaker else ""
         if speaker and re.search(r"[A-Z]|[^\w\s,'’-]", described) and not re.fullmatch(
-                rf"{_RUN}(?:['’]s)?\s+(?:[a-z][\w-]*\s+){{0,3}}?(?:{_ROLES_RE})\s+", described):
+                rf"{_RUN}(?:['’]s)?\s+(?:[a-z][\w-]*\s+){{0,2}}?(?!(?:of|for|to|in|at|by|with|and)\s)[a-z][\w-]*\s+",
+                described):  # "Dartmouth alumna Ellie Loughlin said"
             speaker = None
     if not speaker:
         return None
@@ -556,9 +570,11 @@ def _clause_start(masked: str, cue: str, cue_end: int, sent_end: int) -> int | N
         m = re.match(r"\s+[^.;:!?“”\"\n,]{1,60}?\s+that\s+", rest)
         if m:
             return cue_end + m.end()
-        # "told Sky News there was ...", "told reporters the plan had failed".
-        m = re.match(rf"\s+(?:the\s+)?(?:{_RUN}|reporters|journalists|the\s+press)\s+(?=[a-z])([\w'’-]+)",
-                     rest)
+        # "told Sky News there was ...", "told reporters the plan had failed", "told a weekend
+        # marketing conference Thai would finance".
+        m = re.match(rf"\s+(?:the\s+)?(?:{_RUN}|reporters|journalists|the\s+press|(?:an?|the)\s+(?:[a-z][\w-]*\s+)"
+                     rf"{{0,3}}?(?:conference|briefing|meeting|rally|audience|hearing|committee|forum|seminar))"
+                     rf"\s+(?=[a-z]|{_RUN}\s+[a-z])([\w'’-]+)", rest)
         if m and m.group(1) not in _NOT_CLAUSE_START:
             return cue_end + m.start(1)
         return None
@@ -622,6 +638,8 @@ def _inverted(text: str, masked: str, sent_start: int, sent_end: int, taken: set
         att_start = sent_start + comma.end()
         att = masked[att_start:end]
         cue = re.match(_CUE, att)
+        if any(cue_start < sent_start + comma.start() for cue_start in taken):
+            return None  # "X announced it would ..., the university said": X's clause
         if cue and att_start not in taken:
             speaker = _speaker_after(masked, att_start + cue.end())
             cue_text = cue.group()
@@ -641,7 +659,7 @@ def _inverted(text: str, masked: str, sent_start: int, sent_end: int, taken: set
                 continue
             speaker = cue and _speaker_before(masked, att_start + cue.start(verb), att_start)
             cue_text = cue.group(verb) if cue else ""
-            if speaker and masked[att_start:speaker.start].strip() not in ("", "the"):
+            if speaker and not _describes(masked[att_start:speaker.start], speaker):
                 speaker = None
             # "In opening remarks to welcome Zelenska, Biden recalled that visit.": an opening
             # phrase, not a clause, stands before the comma.
@@ -653,6 +671,19 @@ def _inverted(text: str, masked: str, sent_start: int, sent_end: int, taken: set
                 return None
             return _Claim(s, e, cue_text, speaker, 1, sent_end)
     return None
+
+
+def _describes(words: str, speaker: _Speaker) -> bool:
+    """Whether `words`, between a comma and the speaker of `..., X said.`, only introduce the
+    speaker: "the", "a spokesman for the" (before an organisation speaking through one), or a
+    description ending in a title ("co-lead manager Bankers Trust Co said")."""
+    words = words.strip()
+    if words in ("", "the") or speaker.kind == "voice" and re.fullmatch(
+            rf"(?:(?:an?|the)\s+)?(?:[a-z]+\s+){{0,2}}?(?:{_VOICE}\s+(?:for|from|at|of|by|with)(?:\s+the)?\s+)?",
+            words + " "):
+        return True
+    return speaker.kind == "name" and re.fullmatch(r"(?:(?:an?|the)\s+)?(?:[a-z][\w-]*\s+){0,2}[a-z][\w-]*", words) \
+        is not None and words.split()[-1].split("-")[-1] in _NAME_TITLES
 
 
 def _according(text: str, masked: str, sentences: list[tuple[int, int]]) -> list[_Claim]:
@@ -702,6 +733,9 @@ def _speaker_before(masked: str, cue_start: int, floor: int) -> _Speaker | None:
     m = re.search(r"(?<![\w'’-])(?:he|she|they|it|He|She|They|It)$", window)
     if m:
         return _Speaker("pronoun", base + m.start(), base + m.end(), m.group())
+    place = re.search(rf"(?<=[a-z])\s+(?:in|at)\s+{_RUN}$", window)
+    if place and re.search(rf"\b{_VOICE}$", window[:place.start()]):
+        window = window[:place.start()]  # "A JAL spokesman in Tokyo said"
     # The phrases below end in a known noun: look at the last word before searching backwards.
     last = window.rsplit(None, 1)[-1] if window.strip() else ""
     m = last in _GROUPS and re.search(rf"(?<![\w'’-])(?:[a-z][\w-]*\s+){{0,2}}(?:{'|'.join(_GROUPS)})$", window)
@@ -710,6 +744,10 @@ def _speaker_before(masked: str, cue_start: int, floor: int) -> _Speaker | None:
         if len(words) > 1 and words[-2] in _ORG_ROLES:  # "bank officials said": the bank's words
             return _Speaker("role", base + m.start(), base + m.start() + len(" ".join(words[:-1])),
                             " ".join(words[:-1]))
+        org = re.search(rf"(?<![\w'’-])(?P<org>{_RUN})\s+{re.escape(m.group())}$", window)
+        voice = org and (len(org.group("org").split()) > 1 or _is_org(org.group("org"))) and _voice(masked, base, org)
+        if voice:  # "NY Fed researchers wrote": the organisation's words
+            return voice
         return _Speaker("group", base + m.start(), base + m.end(), m.group())  # "analysts said"
     if re.search(r"\b(?:and|but)$", window):
         # "Mr Wallace agreed and said ...": the subject of the sentence.
@@ -729,7 +767,9 @@ def _speaker_before(masked: str, cue_start: int, floor: int) -> _Speaker | None:
         voice = m and _voice(masked, base, m)
         if voice:
             return voice
-    m = re.search(r"(?<![\w'’-])[Aa]n?\s+(?:[a-z]+\s+)?(?:spokes(?:man|woman|person)|official|source)$", window)
+    m = re.search(r"(?<![\w'’-])[Aa]n?\s+(?:(?P<org>[a-z]+)\s+)?(?:spokes(?:man|woman|person)|official|source)$", window)
+    if m and m.group("org") in _ORG_ROLES:  # "A company spokesman said": the company's words
+        return _Speaker("role", base + m.start("org"), base + m.end("org"), m.group("org"))
     if m:  # "A spokesman said", for no one named
         return _Speaker("group", base + m.start(), base + m.end(), m.group())
     m = _ROLE_END.search(window)
@@ -788,6 +828,9 @@ def _speaker_after(masked: str, cue_end: int) -> _Speaker | None:
     p = _ORG_VOICE_END.search(masked[base:base + len(seg.rstrip())])
     if p and p.start() == 0:
         return _voice(masked, base, p)
+    p = re.match(rf"{_RUN}['’]s\s+(?:[a-z][\w-]*\s+){{1,3}}(?P<name>{_RUN})", seg)
+    if p:  # "said Cosby’s spokesperson Andrew Wyatt"
+        return _name(masked, base + p.start("name"), base + p.end("name"))
     p = re.match(_RUN, seg)
     if p:  # "said Bolden to the gathered crowd"
         return _name(masked, base, base + p.end())
@@ -942,7 +985,7 @@ def _lowercase_words(masked: str) -> frozenset[str]:
 
 def _is_role(head: str) -> bool:
     head = head.lower()  # "the minister", "the Bishop"
-    return head in _ROLES or head in _ORG_ROLES or head.endswith("year-old")
+    return head in _ROLES or head in _ORG_ROLES or head in _INSTITUTIONS or head.endswith("year-old")
 
 
 # Names and who they are.
@@ -952,7 +995,7 @@ def _clean_name(run: str) -> tuple[str, bool]:
 
     Returns the name ("" when the run is only titles) and whether a title was removed.
     """
-    words = run.replace("_", ".").split()
+    words = run.replace("_", ".").replace("<", " ").replace(">", " ").split()
     while words and (words[0] in _LEADING or len(words) > 1 and re.search(
             r"-(?:nominated|winning|based|born|led|run|owned|backed|funded|bound)$", words[0])):
         words.pop(0)  # "The", "Oscar-nominated Owen"
@@ -1011,7 +1054,7 @@ class _Resolver:
             after = re.match(r"[^.;\n]{0,80}", text[m.end():]).group().lower()
             if not _is_org(name) and name not in _CALENDAR and (
                     titled or re.search(rf"\b(?!official)(?:{_ROLES_RE})\s+$", before)
-                    or re.match(rf",\s+(?:the\s+|an?\s+)?(?:[\w-]+\s+){{0,3}}?(?:{_ROLES_RE})"
+                    or re.match(rf",\s+(?:the\s+|an?\s+)?(?:[\w-]+\s+){{0,3}}?(?:[a-z]+-)?(?:{_ROLES_RE})"
                                 rf"(?:\s+(?:of|at|for|in|with|from)\b|\s*[,.;])", after)):
                 self.people.add(speaker_key(name))
             self.runs.append((m.start(), m.end(), name, f"{before} {name.lower()} {after}"))
@@ -1024,6 +1067,7 @@ class _Resolver:
                 name = self._named(claim.speaker)
                 if len(name.split()) > 1 and not _is_org(name):
                     self.people.add(speaker_key(name))
+        self.openers = []  # (where, full name) of each sentence opening with any name
         self.subjects = []  # (where, full name) of each sentence opening with a person's name
         self.subject_ends: dict[int, int] = {}  # where each of those sentences ends
         continuing = bytearray(len(text))  # sentences whose subject is "he" or "she"
@@ -1039,6 +1083,8 @@ class _Resolver:
                 written = re.sub(r"['’]s$", "", text[subject.start:subject.end])
                 if " " not in written and not {written, written + "'s", written + "’s"} & mid_sentence:
                     continue
+                if name:
+                    self.openers.append((subject.start, name))
                 if name and not _is_org(name):
                     self.subjects.append((subject.start, name))
                     self.subject_ends[subject.start] = end
@@ -1058,15 +1104,20 @@ class _Resolver:
         self.spoken: list[tuple[int, str, bool]] = []  # (where, speaker, a person or a spokesman)
         self.spoken_people: list[tuple[int, str]] = []  # sorted by where
         self.voices: list[str] = []  # organisations that spoke through "an official", "a spokesman"
+        self.org_keys: set[str] = set()  # keys of those: never "he" or "she"
 
-    def __call__(self, speaker: _Speaker, at: int) -> str:
-        """The speaker's name, or "" when it cannot be told; `at` is where the claim starts."""
+    def __call__(self, speaker: _Speaker, at: int, said: str) -> str:
+        """The speaker's name, or "" when it cannot be told; the claim starts at `at`, and `said`
+        are its words when they are a quotation."""
         if speaker.kind == "group":  # "analysts said": no one, but the latest to speak
             self.spoken.append((speaker.start, "", False))
             return ""
-        name = self._resolve(speaker, min(at, speaker.start))
+        name = self._resolve(speaker, min(at, speaker.start), said)
         if name and speaker.kind == "voice":
             self.voices.append(name)
+            self.org_keys.add(speaker_key(name))
+        if name and speaker.text.lower() in ("he", "she"):
+            self.people.add(speaker_key(name))
         if name:
             person = (speaker.kind in ("voice", "pronoun") or speaker_key(name) in self.people
                       or speaker.text.lower().split()[-1].startswith("spokes"))
@@ -1075,7 +1126,7 @@ class _Resolver:
                 insort(self.spoken_people, (speaker.start, name))
         return name
 
-    def _resolve(self, speaker: _Speaker, limit: int) -> str:
+    def _resolve(self, speaker: _Speaker, limit: int, said: str) -> str:
         if speaker.kind in ("name", "voice"):
             return self._named(speaker)
         head = speaker.text.lower().split()[-1]
@@ -1086,31 +1137,43 @@ class _Resolver:
             org = re.search(_RUN, speaker.text[3:])  # else whose spokesman: "the Toyota spokesman"
             if named or org:
                 return named or self._full(_clean_name(org.group())[0], speaker.start)
+            if self.voices:  # "A spokesman for Yeutter said ... The spokesman said"
+                return self.voices[-1]
         if head == "it" or head in _ORG_ROLES or speaker.kind == "role" and not person_role:
             return self._organisation(head, limit)
+        # Not someone the quotation names ("I had a word with Olof"), nor an organisation
+        # met as a name (one that spoke through a spokesman is "he" only as that spokesman).
+        named_in_said = set(speaker_key(said).split())
+
+        def fits(found: tuple[int, str], spoke: bool = False) -> bool:
+            key = speaker_key(found[1])
+            return not set(key.split()) & named_in_said and (spoke or key not in self.org_keys)
+
         # The latest of: a sentence opening with a person, a person speaking, a person named.
-        found = [self.subjects[i - 1] if (i := bisect_left(self.subject_starts, limit)) else None,
-                 self.spoken_people[i - 1] if (i := bisect_left(self.spoken_people, (limit,))) else None,
-                 self.candidates[i - 1] if (i := bisect_right(self.candidate_ends, limit)) else None]
-        subject, spoken, candidate = found
-        if subject and candidate and candidate[0] <= self.subject_ends[subject[0]]:
+        i, j, k = (bisect_left(self.subject_starts, limit), bisect_left(self.spoken_people, (limit,)),
+                   bisect_right(self.candidate_ends, limit))
+        subject = next((f for f in reversed(self.subjects[max(0, i - 3):i]) if fits(f)), None)
+        spoken = self.spoken_people[j - 1] if j and fits(self.spoken_people[j - 1], spoke=True) else None
+        candidate = next((f for f in reversed(self.candidates[max(0, k - 3):k]) if fits(f)), None)
+        if subject and candidate and subject[0] <= candidate[0] <= self.subject_ends[subject[0]]:
             # "Mirza ... will now face Svetlana Kuznetsova. ... she said": a sentence's subject,
             # not someone named later in it, is who "she" goes on about.
-            found[2] = None
-        latest = max((f for f in found if f), default=(0, ""))[1]
+            candidate = None
+        latest = max((f for f in (subject, spoken, candidate) if f), default=(0, ""))[1]
         if speaker.kind == "pronoun":
             # A "they" is rarely one named person: the organisation or group last quoted, if any;
             # an unknown "they" is not attributed at all.
             if head == "they":
                 return "" if self.spoken and not self.spoken[-1][1] else self._organisation("it", limit)
             return latest  # a "he" with no one to be is not attributed
-        # "said the minister": the latest person named with that role, else the latest person.
-        named = self._with_role(speaker, limit)
+        # "said the minister": the latest person named with that role; "the official" after "a
+        # Commission official said", the Commission; else the latest person.
+        named = self._with_role(speaker, limit, adjacent=head == "official")
         if named:
             return named
-        if head == "official" and self.voices:  # "A Commission official said ... The official said"
+        if head == "official" and self.voices:
             return self.voices[-1]
-        return latest
+        return self._with_role(speaker, limit) or latest
 
     def _with_role(self, speaker: _Speaker, limit: int, adjacent: bool = False) -> str:
         """The latest person named with the role words of "the minister", "the Toyota spokesman";
@@ -1129,38 +1192,50 @@ class _Resolver:
 
     def _organisation(self, head: str, limit: int) -> str:
         orgs = [name for _, name, person in self.spoken
-                if name and (not person or speaker_key(name) not in self.people)]
+                if name and (not person or speaker_key(name) not in self.people or speaker_key(name) in self.org_keys)]
         for name in reversed(orgs):
             if head in name.lower().split():
                 return name  # "the conservancy" -> "Conservancy of Southwest Florida"
+        if head in _INSTITUTIONS:  # "the commission": one named before, else no one
+            return next((name for start, _, name, _ in reversed(self.runs)
+                         if start < limit and head in name.lower().split()), "")
         publication = head in ("newspaper", "paper", "magazine", "website", "broadcaster")
         if head != "it":
             # "The paper said", after "The trade paper Automotive News reported" or "quoted by
-            # The Australian newspaper": the name written next to that noun.
+            # The Australian newspaper": the name written next to that noun; "the report said"
+            # after "the NY Fed said in the report": the one that spoke of it.
+            after = 5 if head in ("report", "release", "statement", "bulletin") else 1
             for start, end, name, _ in reversed(self.runs):
                 if start >= limit or not (name in orgs or publication):
                     continue
                 near = self.text[max(0, start - 30):start].lower().split()[-1:] + \
-                    self.text[end:end + 20].lower().split()[:1]
+                    re.findall(r"[\w-]+", self.text[end:end + 60].lower())[:after]
                 if head in near:
                     return name
-        return orgs[-1] if orgs and (head == "it" or head in _ORG_ROLES) else ""
+        if orgs and (head == "it" or head in _ORG_ROLES):
+            return orgs[-1]
+        if head not in _ORG_ROLES:
+            return ""
+        # No organisation has spoken yet: "Thai Airways plans to expand, company officials said."
+        # is about the organisation that opens a sentence before.
+        return next((name for start, name in reversed(self.openers)
+                     if start < limit and speaker_key(name) not in self.people), "")
 
     def _named(self, speaker: _Speaker) -> str:
         name = _clean_name(self.text[speaker.start:speaker.end])[0]
         return self._full(name, speaker.start) if name else ""
 
     def _full(self, name: str, pos: int) -> str:
-        """A one-word name ("Blinken", "Lula") as the latest fuller name before it."""
+        """A one-word name ("Blinken", "Lula") as a fuller name met before it: the one named most
+        often, else the first ("Mack Rutherford", not his sister Zara named later)."""
         if len(name.split()) != 1:
             return name
         key = speaker_key(name)
         fuller = self.fuller.get(key, [])
-        for start, other, words in reversed(fuller[:bisect_left(fuller, (pos,))]):
-            # A surname fits any fuller name; a first or middle name only a known person's.
-            if words[-1] == key and not _is_org(other) or speaker_key(other) in self.people:
-                return other
-        return name
+        # A surname fits any fuller name; a first or middle name only a known person's.
+        fitting = [other for _, other, words in fuller[:bisect_left(fuller, (pos,))]
+                   if words[-1] == key and not _is_org(other) or speaker_key(other) in self.people]
+        return max(fitting, key=lambda other: (fitting.count(other), -fitting.index(other)), default=name)
 
 
 def _without_overlaps(claims: list[_Claim]) -> list[_Claim]:

@@ -18,7 +18,8 @@ commented comments remarked remarks acknowledged acknowledges confirmed confirms
 maintains stressed stresses emphasised emphasises emphasized emphasizes urged urges predicted
 predicts conceded concedes recalled recalls observed observes responded responds revealed reveals
 reiterated reiterates countered counters cautioned cautions concluded concludes joked jokes
-tweeted tweets posted vowed vows reported reports""".split()
+tweeted tweets posted vowed vows reported reports alleged alleges estimated estimates forecast
+forecasts""".split()
 _CUE = r"\b(?:went on to say|goes on to say|pointed out|points out|went on|goes on|" + "|".join(
     _CUE_WORDS) + r")\b"
 _PARTICIPLE = r"\b(?:saying|stating|adding|telling|warning|noting|insisting|arguing|explaining|claiming)\b"
@@ -265,18 +266,19 @@ def _mask(text: str) -> str:
     def hide(m: re.Match) -> str:
         return m.group().replace(".", "_")
     # Same length as `text`, so every offset found in it is an offset into `text`.
+    # Markup around names is not part of them: Reuters' "<Queensland Press Ltd>", tickers and
+    # short forms after a name ("Plc <GLYN.L> said", "Tyson (TSN) said", "The Queensland Press
+    # Ltd (QPL) board").
+    masked = re.sub(r"(?<=[\w.]) <[A-Z0-9.]{1,10}>", lambda m: " " * len(m.group()), text)
+    masked = re.sub(r"<(?=[A-Z])([^<>\n]{1,60})>", lambda m: f" {m.group(1)} ", masked)
     masked = re.sub(r"\b(?:Mr|Mrs|Ms|Dr|Prof|Sen|Rep|Gov|Gen|Col|Lt|Sgt|Capt|Rev|St|Jr|Sr|Mt|No|"
                     r"Asst|Det|Supt|Insp|vs|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.",
-                    hide, text)
+                    hide, masked)
     masked = re.sub(r"\b(?:[A-Z]\.){2,}|\b[A-Z]\.(?=\s+[A-Z])", hide, masked)
-    masked = re.sub(r"\b(?:Co|Corp|Inc|Ltd)\.(?=,|\s+[a-z])", hide, masked)
+    masked = re.sub(r"\b(?:Co|Corp|Inc|Ltd)\.(?=,|\s+[a-z(])", hide, masked)
     # Wire copy is hard-wrapped at about 65 columns: a newline inside a paragraph (not after a
     # sentence's end, not before an indent or a blank line) is a space.
     masked = re.sub(r"(?<![.!?:;][”\"’')\]])(?<![.!?:;\s])\n(?=\S)", " ", masked)
-    # Markup around names is not part of them: Reuters' "<Queensland Press Ltd>", tickers and
-    # short forms after a name ("Tyson (TSN) said", "The Queensland Press Ltd (QPL) board").
-    masked = re.sub(r"(?<=\w) <[A-Z0-9.]{1,10}>", lambda m: " " * len(m.group()), masked)  # "Plc <GLYN.L>"
-    masked = re.sub(r"<(?=[A-Z])([^<>\n]{1,60})>", lambda m: f" {m.group(1)} ", masked)
     return re.sub(r"(?<=[\w ]) \([A-Z][A-Z.&-]{0,9}\)(?=[\s,])", lambda m: " " * len(m.group()), masked)
 
 
@@ -682,6 +684,8 @@ def _describes(words: str, speaker: _Speaker) -> bool:
             rf"(?:(?:an?|the)\s+)?(?:[a-z]+\s+){{0,2}}?(?:{_VOICE}\s+(?:for|from|at|of|by|with)(?:\s+the)?\s+)?",
             words + " "):
         return True
+    if speaker.kind == "role" and re.fullmatch(rf"(?:an?|the)\s+(?:[a-z]+\s+)?{_VOICE}\s+(?:for|from|at|of)", words):
+        return True  # "a spokesman for the airplane manufacturer"
     return speaker.kind == "name" and re.fullmatch(r"(?:(?:an?|the)\s+)?(?:[a-z][\w-]*\s+){0,2}[a-z][\w-]*", words) \
         is not None and words.split()[-1].split("-")[-1] in _NAME_TITLES
 
@@ -945,6 +949,9 @@ def _voice(masked: str, base: int, m: re.Match) -> _Speaker | None:
     """The organisation of "a spokesman for X": a name, marked as one speaking through a person."""
     group = "org" if m.groupdict().get("org") else "org2"
     name = _name(masked, base + m.start(group), base + m.end(group))
+    if name and re.fullmatch(r"U\.?S\.?|U\.?K\.?|[A-Z][a-z]+(?:ian|ese|ish|can)|[A-Z][a-z]{4,}i", name.text):
+        # "a U.S. official", "an Israeli official": a country's, not one named body's
+        return _Speaker("group", base + m.start(), base + m.end(), masked[base + m.start():base + m.end()])
     return _Speaker("voice", name.start, name.end, name.text) if name and name.kind == "name" else None
 
 
@@ -1039,7 +1046,8 @@ class _Resolver:
     def __init__(self, text: str, masked: str, marks: list[_Mark], sentences: list[tuple[int, int]],
                  claims: list[_Claim]):
         self.text = text
-        quoted = _inside(marks, len(text))
+        in_marks = _inside(marks, len(text))
+        quoted = in_marks[:]
         for claim in claims:  # names inside what someone said are not who is speaking
             quoted[claim.start:claim.end] = b"\x01" * (claim.end - claim.start)
         self.runs = []  # (start, end, name, context): every name, with the words around it
@@ -1073,8 +1081,9 @@ class _Resolver:
         continuing = bytearray(len(text))  # sentences whose subject is "he" or "she"
         mid_sentence = set(re.findall(r"(?<=[\w,;])\s+([A-Z][\w'’-]*)", text))
         for start, end in sentences:
-            subject = None if quoted[start] else _subject(masked, start, end)
-            if subject and subject.kind == "pronoun":
+            # A reported clause's own subject still tells which organisation a story is about.
+            subject = None if in_marks[start] else _subject(masked, start, end)
+            if subject and subject.kind == "pronoun" and not quoted[start]:
                 continuing[start:end] = b"\x01" * (end - start)
             if subject and subject.kind == "name":
                 name = self._named(subject)
@@ -1085,7 +1094,7 @@ class _Resolver:
                     continue
                 if name:
                     self.openers.append((subject.start, name))
-                if name and not _is_org(name):
+                if name and not _is_org(name) and not quoted[start]:
                     self.subjects.append((subject.start, name))
                     self.subject_ends[subject.start] = end
         self.mentions = []  # (end, full name, name as written, context, a candidate for "he")
@@ -1140,7 +1149,7 @@ class _Resolver:
             if self.voices:  # "A spokesman for Yeutter said ... The spokesman said"
                 return self.voices[-1]
         if head == "it" or head in _ORG_ROLES or speaker.kind == "role" and not person_role:
-            return self._organisation(head, limit)
+            return self._organisation(head, limit, speaker.start)
         # Not someone the quotation names ("I had a word with Olof"), nor an organisation
         # met as a name (one that spoke through a spokesman is "he" only as that spokesman).
         named_in_said = set(speaker_key(said).split())
@@ -1190,7 +1199,10 @@ class _Resolver:
                 return full
         return ""
 
-    def _organisation(self, head: str, limit: int) -> str:
+    def _organisation(self, head: str, limit: int, at: int = -1) -> str:
+        """The organisation "it", "the company" or "the commission" stands for: one that spoke or
+        was named before `limit`; else, for a company noun, one opening a sentence before `at`
+        (where the speaker phrase is)."""
         orgs = [name for _, name, person in self.spoken
                 if name and (not person or speaker_key(name) not in self.people or speaker_key(name) in self.org_keys)]
         for name in reversed(orgs):
@@ -1219,7 +1231,7 @@ class _Resolver:
         # No organisation has spoken yet: "Thai Airways plans to expand, company officials said."
         # is about the organisation that opens a sentence before.
         return next((name for start, name in reversed(self.openers)
-                     if start < limit and speaker_key(name) not in self.people), "")
+                     if start < max(at, limit) and speaker_key(name) not in self.people), "")
 
     def _named(self, speaker: _Speaker) -> str:
         name = _clean_name(self.text[speaker.start:speaker.end])[0]

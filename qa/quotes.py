@@ -74,7 +74,7 @@ prosecutor founder author writer producer designer guru bowler batsman""".split(
 _ORG_ROLES = set("""company firm group bank club institute organisation organization network
 retailer carrier airline manufacturer broadcaster regulator union agency studio label newspaper
 paper magazine channel website spokesman spokeswoman spokesperson release report statement
-bulletin""".split())
+bulletin maker lender insurer supplier subsidiary""".split())
 # Nouns for one particular institution: "the commission said" is the Electoral Commission named
 # before, never merely the latest organisation quoted.
 _INSTITUTIONS = set("""government ministry department commission council committee authority
@@ -686,7 +686,9 @@ def _describes(words: str, speaker: _Speaker) -> bool:
         return True
     if speaker.kind == "role" and re.fullmatch(rf"(?:an?|the)\s+(?:[a-z]+\s+)?{_VOICE}\s+(?:for|from|at|of)", words):
         return True  # "a spokesman for the airplane manufacturer"
-    return speaker.kind == "name" and re.fullmatch(r"(?:(?:an?|the)\s+)?(?:[a-z][\w-]*\s+){0,2}[a-z][\w-]*", words) \
+    # "co-lead manager Bankers Trust Co", "Storehouse Plc corporate treasurer Lance Moir"
+    return speaker.kind == "name" and re.fullmatch(
+        rf"(?:(?:an?|the)\s+)?(?:{_RUN}(?:['’]s)?\s+)?(?:[a-z][\w-]*\s+){{0,2}}[a-z][\w-]*", words) \
         is not None and words.split()[-1].split("-")[-1] in _NAME_TITLES
 
 
@@ -949,7 +951,7 @@ def _voice(masked: str, base: int, m: re.Match) -> _Speaker | None:
     """The organisation of "a spokesman for X": a name, marked as one speaking through a person."""
     group = "org" if m.groupdict().get("org") else "org2"
     name = _name(masked, base + m.start(group), base + m.end(group))
-    if name and re.fullmatch(r"U\.?S\.?|U\.?K\.?|[A-Z][a-z]+(?:ian|ese|ish|can)|[A-Z][a-z]{4,}i", name.text):
+    if name and re.fullmatch(r"U[._]?[SK][._]?|[A-Z][a-z]+(?:ian|ese|ish|can)|[A-Z][a-z]{4,}i", name.text):
         # "a U.S. official", "an Israeli official": a country's, not one named body's
         return _Speaker("group", base + m.start(), base + m.end(), masked[base + m.start():base + m.end()])
     return _Speaker("voice", name.start, name.end, name.text) if name and name.kind == "name" else None
@@ -1045,7 +1047,7 @@ class _Resolver:
 
     def __init__(self, text: str, masked: str, marks: list[_Mark], sentences: list[tuple[int, int]],
                  claims: list[_Claim]):
-        self.text = text
+        self.text, self.masked = text, masked
         in_marks = _inside(marks, len(text))
         quoted = in_marks[:]
         for claim in claims:  # names inside what someone said are not who is speaking
@@ -1088,9 +1090,12 @@ class _Resolver:
             if subject and subject.kind == "name":
                 name = self._named(subject)
                 # A lone word opening a sentence ("Unofficial results show") is a name only if
-                # the text also writes it capitalised mid-sentence ("... said Mr Mallon").
+                # the text also writes it capitalised mid-sentence ("... said Mr Mallon") or opens
+                # other sentences with it, or is spelt like a name ("DiCaprio, who lost out, will").
                 written = re.sub(r"['’]s$", "", text[subject.start:subject.end])
-                if " " not in written and not {written, written + "'s", written + "’s"} & mid_sentence:
+                if (" " not in written and not {written, written + "'s", written + "’s"} & mid_sentence
+                        and len(re.findall(rf"\b{re.escape(written)}\b", text)) < 2
+                        and not re.search(r"[a-z][A-Z]", written)):  # "DiCaprio", "McCain"
                     continue
                 if name:
                     self.openers.append((subject.start, name))
@@ -1224,14 +1229,16 @@ class _Resolver:
                     re.findall(r"[\w-]+", self.text[end:end + 60].lower())[:after]
                 if head in near:
                     return name
+        opener = next(((start, name) for start, name in reversed(self.openers)
+                       if start < at and speaker_key(name) not in self.people), None)
+        if opener and head in _ORG_ROLES and not re.search(r"[.!?]\s", self.masked[opener[0]:at]):
+            return opener[1]  # "Kestrel Shipping plans ..., company officials said": the sentence's own
         if orgs and (head == "it" or head in _ORG_ROLES):
             return orgs[-1]
         if head not in _ORG_ROLES:
             return ""
-        # No organisation has spoken yet: "Thai Airways plans to expand, company officials said."
-        # is about the organisation that opens a sentence before.
-        return next((name for start, name in reversed(self.openers)
-                     if start < max(at, limit) and speaker_key(name) not in self.people), "")
+        # No organisation has spoken yet: the one a sentence before opens with.
+        return opener[1] if opener else ""
 
     def _named(self, speaker: _Speaker) -> str:
         name = _clean_name(self.text[speaker.start:speaker.end])[0]

@@ -227,6 +227,72 @@ def test_the_company_spokesman_is_the_spokesman_named_before():
     assert quote_starting(quotes, "the plant would employ").speaker == "Motor Weekly"
 
 
+WIRE_SPOKESMAN = """Talbot Aero Corp. <TLB> is investigating why a wing bolt cracked on one of
+Nordair's cargo jets, a spokesman for the aircraft maker said.
+    "We are aware of the report and have asked operators to check
+the bolts," said the spokesman.
+    A Nordair spokesman in Oslo said mechanics found the crack during a routine
+inspection.
+    Kestrel Shipping plans to sell two tankers by June, company officials
+said. A U.S. official said the sale needed no approval.
+"""
+
+
+def test_a_wire_story_speaks_for_the_organisation_it_opens_with():
+    quotes = find_quotes("wire", WIRE_SPOKESMAN)
+    assert_spans(WIRE_SPOKESMAN, quotes)
+    # "a spokesman for the aircraft maker" and "the spokesman" are Talbot Aero Corp.'s (the
+    # ticker is not part of its name); "A Nordair spokesman in Oslo" is Nordair's.
+    assert quote_starting(quotes, "Talbot Aero Corp").speaker == "Talbot Aero Corp."
+    assert quote_starting(quotes, "We are aware of the report").speaker == "Talbot Aero Corp."
+    assert quote_starting(quotes, "mechanics found the crack").speaker == "Nordair"
+    assert quote_starting(quotes, "Kestrel Shipping plans").speaker == "Kestrel Shipping"
+    # "A U.S. official" names no one.
+    assert not [q for q in quotes if "approval" in q.text]
+
+
+def test_he_is_not_someone_his_own_quotation_names():
+    text = ("Coach Dan Ferris has signed a new contract. Winger Luis Ortega criticised the fans last "
+            "week. \"I've had a quiet word with Luis about it,\" he told the club website.")
+    quotes = find_quotes("x", text)
+    assert quote_starting(quotes, "I've had a quiet word").speaker == "Dan Ferris"
+
+
+def test_a_surname_alone_is_the_person_named_first_not_a_relative_named_later():
+    text = ("Anna Kovac, 19, landed in Split on Sunday after flying solo around the world, "
+            "beating a record held by her brother Marek Kovac. \"It was the hardest thing I have "
+            "done,\" Kovac told reporters.")
+    quotes = find_quotes("x", text)
+    assert quote_starting(quotes, "It was the hardest thing").speaker == "Anna Kovac"
+
+
+def test_the_report_and_the_release_are_the_organisation_that_spoke_of_them():
+    text = ("Household debt rose by $300 billion, the Fenwick Institute said in its quarterly report. "
+            "Card balances grew fastest, the Census Office said separately. "
+            "\"Borrowers in poorer areas are starting to struggle,\" the report said.\n\n"
+            "Marlow College said on Tuesday it would end student loans. "
+            "\"No student will graduate in debt,\" the release said. "
+            "\"I wish this had come sooner,\" Marlow graduate Ruth Obi said in a statement.")
+    quotes = find_quotes("x", text)
+    assert quote_starting(quotes, "Borrowers in poorer areas").speaker == "Fenwick Institute"
+    assert quote_starting(quotes, "No student will graduate").speaker == "Marlow College"
+    assert quote_starting(quotes, "I wish this had come sooner").speaker == "Ruth Obi"
+
+
+def test_an_institution_noun_needs_that_institution_named():
+    text = ("Greenfield Farms said it had complied with the law. "
+            "The government said all land titles would be examined within a month.")
+    quotes = find_quotes("x", text)
+    assert quote_starting(quotes, "it had complied").speaker == "Greenfield Farms"
+    assert not [q for q in quotes if "land titles" in q.text]  # not Greenfield Farms'
+
+
+def test_alleged_is_a_verb_of_saying():
+    text = "Nora Velez alleged that the landlord ignored repeated complaints about damp."
+    [quote] = find_quotes("x", text)
+    assert (quote.speaker, quote.cue) == ("Nora Velez", "alleged")
+
+
 def test_scare_quotes_and_titles_alone_give_no_quotes():
     text = 'The so-called "peace dividend" never came. She watched "Casablanca" twice.'
     assert find_quotes("x", text) == []

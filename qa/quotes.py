@@ -79,8 +79,8 @@ bulletin maker lender insurer supplier subsidiary""".split())
 # before, never merely the latest organisation quoted.
 _INSTITUTIONS = set("""government ministry department commission council committee authority
 watchdog university college school court parliament board""".split())
-_ORG_WORDS = set("""ministry agency office council department bank company corp corporation inc ltd
-plc group party association union commission authority committee police service news times post
+_ORG_WORDS = set("""ministry agency office council department bank company co corp corporation inc ltd
+plc llc spa ag sa nv gmbh group party association union commission authority committee police service news times post
 court government university universities college academy institute foundation board federation league club team
 network organisation organization programme program movement reuters bbc cnn alliance army forces
 force museum centre center hospital school society trust fund guard house parliament congress
@@ -424,6 +424,12 @@ def _after(mark: _Mark) -> int:
 def _cue_before(masked: str, mark: _Mark, floor: int) -> _Claim | None:
     """`Netanyahu said, “...”`, `Smith told the BBC: "..."`, `According to Smith: "..."`."""
     window = masked[floor:mark.open]
+    m = re.fullmatch(rf"\s*(?P<cue>Said|Says|Added|Adds)\s+(?P<who>[^“”\"\n.;!?:,]{{1,80}}?)\s*[:,]\s*", window)
+    name = m and _RUN_END.search(m.group("who"))
+    if name:  # "Said Wales assistant coach Scott Johnson: “...”"
+        start = floor + m.start("who") + name.start()
+        speaker = _name(masked, start, start + len(name.group()))
+        return speaker and _Claim(0, 0, m.group("cue"), speaker, 0, _after(mark))
     m = re.search(rf"(?P<cue>{_CUE}|{_PARTICIPLE})(?:\s+that|(?:\s+[^“”\"\n.;!?,]{{1,80}}?)?\s*[,:]"
                   r"|\s*)\s*$", window)
     if m:
@@ -1008,8 +1014,8 @@ def _clean_name(run: str) -> tuple[str, bool]:
     while words and (words[0] in _LEADING or len(words) > 1 and re.search(
             r"-(?:nominated|winning|based|born|led|run|owned|backed|funded|bound)$", words[0])):
         words.pop(0)  # "The", "Oscar-nominated Owen"
-    if words and re.search(r"['’]s$", words[-1]):
-        words[-1] = words[-1][:-2]
+    if words and re.search(r"['’]s$|s['’]$", words[-1]):
+        words[-1] = words[-1][:-2] if words[-1][-1] == "s" else words[-1][:-1]  # "Matt Williams'"
     while len(words) > 1 and re.search(r"['’]s$", words[0]):
         words.pop(0)  # "the BBC's Rachel Harvey"
     titled = [i for i, w in enumerate(words[:-1]) if w.lower().strip(".") in _NAME_TITLES]
@@ -1080,6 +1086,7 @@ class _Resolver:
         self.openers = []  # (where, full name) of each sentence opening with any name
         self.subjects = []  # (where, full name) of each sentence opening with a person's name
         self.subject_ends: dict[int, int] = {}  # where each of those sentences ends
+        self.possessors: set[int] = set()  # those written as possessives: "Matt Williams' side"
         continuing = bytearray(len(text))  # sentences whose subject is "he" or "she"
         mid_sentence = set(re.findall(r"(?<=[\w,;])\s+([A-Z][\w'’-]*)", text))
         for start, end in sentences:
@@ -1102,6 +1109,8 @@ class _Resolver:
                 if name and not _is_org(name) and not quoted[start]:
                     self.subjects.append((subject.start, name))
                     self.subject_ends[subject.start] = end
+                    if re.search(r"['’]s?$", text[subject.start:subject.end]):
+                        self.possessors.add(subject.start)
         self.mentions = []  # (end, full name, name as written, context, a candidate for "he")
         for start, end, name, context in self.runs:
             full = self._full(name, start)
@@ -1169,9 +1178,11 @@ class _Resolver:
         subject = next((f for f in reversed(self.subjects[max(0, i - 3):i]) if fits(f)), None)
         spoken = self.spoken_people[j - 1] if j and fits(self.spoken_people[j - 1], spoke=True) else None
         candidate = next((f for f in reversed(self.candidates[max(0, k - 3):k]) if fits(f)), None)
-        if subject and candidate and subject[0] <= candidate[0] <= self.subject_ends[subject[0]]:
+        if (subject and candidate and subject[0] <= candidate[0] <= self.subject_ends[subject[0]]
+                and subject[0] not in self.possessors):
             # "Mirza ... will now face Svetlana Kuznetsova. ... she said": a sentence's subject,
-            # not someone named later in it, is who "she" goes on about.
+            # not someone named later in it, is who "she" goes on about (but in "Matt Williams'
+            # side has shown little, but Johnson insisted", Johnson is).
             candidate = None
         latest = max((f for f in (subject, spoken, candidate) if f), default=(0, ""))[1]
         if speaker.kind == "pronoun":

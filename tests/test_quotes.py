@@ -287,6 +287,15 @@ def test_an_institution_noun_needs_that_institution_named():
     assert not [q for q in quotes if "land titles" in q.text]  # not Greenfield Farms'
 
 
+def test_said_opening_a_sentence_and_a_possessive_subject():
+    text = ("Said Harbour assistant coach Tom Reid: \"The squad trained well this week.\" "
+            "Matt Doyle's side has lost twice, but Reid insisted the visitors would be dangerous. "
+            "\"They are a hard side to beat,\" he said.")
+    quotes = find_quotes("x", text)
+    assert quote_starting(quotes, "The squad trained well").speaker == "Tom Reid"
+    assert quote_starting(quotes, "They are a hard side").speaker == "Tom Reid"  # not Matt Doyle
+
+
 def test_alleged_is_a_verb_of_saying():
     text = "Nora Velez alleged that the landlord ignored repeated complaints about damp."
     [quote] = find_quotes("x", text)

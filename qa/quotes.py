@@ -32,8 +32,8 @@ _CHARACTERISE = re.compile(r"\b(?:called|calls|described|describes|labelled|labe
 _BARE_CUES = {"said", "says", "say", "added", "adds", "saying", "adding"}
 # Words that may stand between a subject and its verb: "Smith has also said", "he did say".
 _AUX = (r"(?:\s+(?:has|have|had|did|does|do|also|later|earlier|previously|then|again|once|would|"
-        r"will|further|yesterday|today|in\s+an?\s+(?:statement|interview)|on\s+(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|"
-        r"Sunday)|[a-z]+ly))*")
+        r"will|further|yesterday|today|in\s+an?\s+(?:statement|interview)|"
+        r"on\s+(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)|[a-z]+ly))*")
 # A clause after a bare "said" cannot start with these ("said in a statement", "said it was").
 _NOT_CLAUSE_START = set("""in on at to of for with by from about after before during when while as if
 so and but or yes nothing goodbye hello thanks sorry was is were are had has have would will
@@ -80,12 +80,13 @@ bulletin maker lender insurer supplier subsidiary""".split())
 _INSTITUTIONS = set("""government ministry department commission council committee authority
 watchdog university college school court parliament board""".split())
 _ORG_WORDS = set("""ministry agency office council department bank company co corp corporation inc ltd
-plc llc spa ag sa nv gmbh group party association union commission authority committee police service news times post
-court government university universities college academy institute foundation board federation league club team
-network organisation organization programme program movement reuters bbc cnn alliance army forces
-force museum centre center hospital school society trust fund guard house parliament congress
-senate assembly airlines airline motors industries holdings community campaign bureau
-administration exchange reserve treasury division commission institution unit""".split())
+plc llc spa ag sa nv gmbh group party association union commission authority committee police
+service news times post court government university universities college academy institute
+foundation board federation league club team network organisation organization programme program
+movement reuters bbc cnn alliance army forces force museum centre center hospital school society
+trust fund guard house parliament congress senate assembly airlines airline motors industries
+holdings community campaign bureau administration exchange reserve treasury division institution
+unit""".split())
 # Capitalised words that start sentences without naming anyone.
 _LEADING = set("""The A An But And Or So Yet However Meanwhile Also In On At For From With By After
 Before During When While As If Although Though Since Still Instead Then Now Earlier Later Last
@@ -122,8 +123,9 @@ _ORG_VOICE_END = re.compile(
     rf"(?P<org>{_RUN})$|(?:\b(?:[Aa]n?|[Tt]he)\s+(?:[a-z][\w-]*\s+)?)?(?<![\w'’-])(?P<org2>{_RUN})\s+{_VOICE}$")
 _QUOTE_CHARS = "\"“”"
 # A reported clause ends at a semicolon, a quotation it introduces, or another attribution.
-_CLAUSE_STOP = re.compile(rf";|[,:]\s*[\"“]|,\s+{_PARTICIPLE}|,\s+according to\b|,\s+{_RUN}{_AUX}\s+{_CUE}"
-                          rf"|,\s+the\s+(?:[\w-]+\s+){{0,2}}?[a-z]+{_AUX}\s+{_CUE}(?=(?:\s+[^\s,.;]+){{0,6}}[\s.]*$)")
+_CLAUSE_STOP = re.compile(
+    rf";|[,:]\s*[\"“]|,\s+{_PARTICIPLE}|,\s+according to\b|,\s+{_RUN}{_AUX}\s+{_CUE}"
+    rf"|,\s+the\s+(?:[\w-]+\s+){{0,2}}?[a-z]+{_AUX}\s+{_CUE}(?=(?:\s+[^\s,.;]+){{0,6}}[\s.]*$)")
 _CALENDAR = set("""Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March
 April May June July August September October November December""".split())
 
@@ -757,9 +759,10 @@ def _speaker_before(masked: str, cue_start: int, floor: int) -> _Speaker | None:
             return _Speaker("role", base + m.start(), base + m.start() + len(" ".join(words[:-1])),
                             " ".join(words[:-1]))
         org = re.search(rf"(?<![\w'’-])(?P<org>{_RUN})\s+{re.escape(m.group())}$", window)
-        voice = org and (len(org.group("org").split()) > 1 or _is_org(org.group("org"))) and _voice(masked, base, org)
-        if voice:  # "NY Fed researchers wrote": the organisation's words
-            return voice
+        if org and (len(org.group("org").split()) > 1 or _is_org(org.group("org"))):
+            voice = _voice(masked, base, org)
+            if voice:  # "NY Fed researchers wrote": the organisation's words
+                return voice
         return _Speaker("group", base + m.start(), base + m.end(), m.group())  # "analysts said"
     if re.search(r"\b(?:and|but)$", window):
         # "Mr Wallace agreed and said ...": the subject of the sentence.
@@ -779,7 +782,8 @@ def _speaker_before(masked: str, cue_start: int, floor: int) -> _Speaker | None:
         voice = m and _voice(masked, base, m)
         if voice:
             return voice
-    m = re.search(r"(?<![\w'’-])[Aa]n?\s+(?:(?P<org>[a-z]+)\s+)?(?:spokes(?:man|woman|person)|official|source)$", window)
+    m = re.search(r"(?<![\w'’-])[Aa]n?\s+(?:(?P<org>[a-z]+)\s+)?(?:spokes(?:man|woman|person)|official|source)$",
+                  window)
     if m and m.group("org") in _ORG_ROLES:  # "A company spokesman said": the company's words
         return _Speaker("role", base + m.start("org"), base + m.end("org"), m.group("org"))
     if m:  # "A spokesman said", for no one named
@@ -1219,8 +1223,8 @@ class _Resolver:
         """The organisation "it", "the company" or "the commission" stands for: one that spoke or
         was named before `limit`; else, for a company noun, one opening a sentence before `at`
         (where the speaker phrase is)."""
-        orgs = [name for _, name, person in self.spoken
-                if name and (not person or speaker_key(name) not in self.people or speaker_key(name) in self.org_keys)]
+        orgs = [name for _, name, person in self.spoken if name and (
+            not person or speaker_key(name) not in self.people or speaker_key(name) in self.org_keys)]
         for name in reversed(orgs):
             if head in name.lower().split():
                 return name  # "the conservancy" -> "Conservancy of Southwest Florida"
@@ -1240,16 +1244,14 @@ class _Resolver:
                     re.findall(r"[\w-]+", self.text[end:end + 60].lower())[:after]
                 if head in near:
                     return name
+        if head not in _ORG_ROLES:
+            return orgs[-1] if orgs and head == "it" else ""
         opener = next(((start, name) for start, name in reversed(self.openers)
                        if start < at and speaker_key(name) not in self.people), None)
-        if opener and head in _ORG_ROLES and not re.search(r"[.!?]\s", self.masked[opener[0]:at]):
+        if opener and not re.search(r"[.!?]\s", self.masked[opener[0]:at]):
             return opener[1]  # "Kestrel Shipping plans ..., company officials said": the sentence's own
-        if orgs and (head == "it" or head in _ORG_ROLES):
-            return orgs[-1]
-        if head not in _ORG_ROLES:
-            return ""
-        # No organisation has spoken yet: the one a sentence before opens with.
-        return opener[1] if opener else ""
+        # Else the latest organisation to speak; if none has, the one a sentence before opens with.
+        return orgs[-1] if orgs else opener[1] if opener else ""
 
     def _named(self, speaker: _Speaker) -> str:
         name = _clean_name(self.text[speaker.start:speaker.end])[0]

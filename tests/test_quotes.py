@@ -251,19 +251,19 @@ def test_a_wire_story_speaks_for_the_organisation_it_opens_with():
     assert not [q for q in quotes if "approval" in q.text]
 
 
-def test_he_is_not_someone_his_own_quotation_names():
-    text = ("Coach Dan Ferris has signed a new contract. Winger Luis Ortega criticised the fans last "
-            "week. \"I've had a quiet word with Luis about it,\" he told the club website.")
+@pytest.mark.parametrize("text, words, speaker", [
+    pytest.param("Coach Dan Ferris has signed a new contract. Winger Luis Ortega criticised the fans last "
+                 "week. \"I've had a quiet word with Luis about it,\" he told the club website.",
+                 "I've had a quiet word", "Dan Ferris", id="he-is-not-someone-his-own-quotation-names"),
+    pytest.param("Anna Kovac, 19, landed in Split on Sunday after flying solo around the world, beating a "
+                 "record held by her brother Marek Kovac. \"It was the hardest thing I have done,\" Kovac "
+                 "told reporters.",
+                 "It was the hardest thing", "Anna Kovac", id="a-surname-is-the-person-named-first"),
+])
+def test_who_a_pronoun_or_a_surname_stands_for(text, words, speaker):
     quotes = find_quotes("x", text)
-    assert quote_starting(quotes, "I've had a quiet word").speaker == "Dan Ferris"
-
-
-def test_a_surname_alone_is_the_person_named_first_not_a_relative_named_later():
-    text = ("Anna Kovac, 19, landed in Split on Sunday after flying solo around the world, "
-            "beating a record held by her brother Marek Kovac. \"It was the hardest thing I have "
-            "done,\" Kovac told reporters.")
-    quotes = find_quotes("x", text)
-    assert quote_starting(quotes, "It was the hardest thing").speaker == "Anna Kovac"
+    assert_spans(text, quotes)
+    assert quote_starting(quotes, words).speaker == speaker
 
 
 def test_the_report_and_the_release_are_the_organisation_that_spoke_of_them():

@@ -19,8 +19,8 @@ from typing import Any
 import gradio as gr
 
 from qa import NewsIndex, QAError, render
-from qa.conversation import resolve_followup
-from qa.load import SUPPORTED_SUFFIXES, canonical_text, content_id, derive_title, parse_date
+from qa.text.conversation import resolve_followup
+from qa.ingest.load import SUPPORTED_SUFFIXES, canonical_text, content_id, derive_title, parse_date
 from qa.types import Article
 
 HERE = Path(__file__).resolve().parent

@@ -9,7 +9,7 @@ import sys
 import time
 from collections import defaultdict
 
-from qa.near_duplicates import THRESHOLD, NearDuplicates, signature
+from qa.ingest.near_duplicates import THRESHOLD, NearDuplicates, signature
 
 
 def main(path: str, samples: int = 8) -> None:

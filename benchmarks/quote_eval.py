@@ -1,4 +1,4 @@
-"""Quote attribution precision and recall of qa.quotes.find_quotes against hand-labelled articles.
+"""Quote attribution precision and recall of qa.text.quotes.find_quotes against hand-labelled articles.
 
 Usage:
     .venv/bin/python benchmarks/quote_eval.py --labels tests/data/quote_labels.jsonl \
@@ -54,7 +54,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from qa.quotes import find_quotes, speaker_matches  # noqa: E402
+from qa.text.quotes import find_quotes, speaker_matches  # noqa: E402
 
 
 def overlaps(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:

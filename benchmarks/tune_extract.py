@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from qa.evaluate import covers, read_gold
-from qa import extract
-from qa.extract import _candidates, _score, clean_question
-from qa.retrieve import retrieve
-from qa.store import NewsIndex
+from qa.answer import extract
+from qa.answer.extract import _candidates, _score, clean_question
+from qa.answer.retrieve import retrieve
+from qa.news_index import NewsIndex
 
 
 def dump(index_path: Path, questions: Path, limit: int, out: Path) -> None:

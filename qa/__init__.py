@@ -7,7 +7,7 @@ from pathlib import Path
 
 from qa.errors import (BadInput, IndexBusy, IndexCorrupt, IndexMismatch, IndexNotFound, ModelMissing,
                        QAError)
-from qa.store import DEFAULT_INDEX, IngestReport, NewsIndex
+from qa.news_index import DEFAULT_INDEX, IngestReport, NewsIndex
 from qa.types import Answer, Article, Citation, Quote
 
 __all__ = ["ask", "NewsIndex", "Answer", "Article", "Citation", "Quote", "IngestReport", "QAError",

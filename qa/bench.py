@@ -215,7 +215,7 @@ def _langchain_cold(folder: Path, questions: Path, repeats: int) -> dict:
         "import sys, torch; torch.set_num_threads(%d)\n"
         "from langchain_community.vectorstores import FAISS\n"
         "from langchain_huggingface import HuggingFaceEmbeddings\n"
-        "from qa.embed import model_path\n"
+        "from qa.ingest.embed import model_path\n"
         "store = FAISS.load_local(sys.argv[1], HuggingFaceEmbeddings(model_name=str(model_path())), "
         "allow_dangerous_deserialization=True)\n"
         "print(store.similarity_search(sys.argv[2], k=%d)[0].page_content[:80])\n" % (THREADS, TOP_K))
@@ -278,7 +278,7 @@ def _records(path: Path) -> Iterator[dict]:
 
 def read_articles(path: Path, n: int) -> list:
     """The first `n` usable articles of a JSONL(.gz) file."""
-    from qa.load import article_from_record
+    from qa.ingest.load import article_from_record
 
     articles = []
     for record in _records(path):
@@ -295,7 +295,7 @@ def read_articles(path: Path, n: int) -> list:
 
 def _chunk_count(path: Path, at_least: int) -> int:
     """Chunks in the file, counted until `at_least` is reached."""
-    from qa import chunk
+    from qa.ingest import chunk
 
     total = 0
     for record in _records(path):
@@ -307,7 +307,7 @@ def _chunk_count(path: Path, at_least: int) -> int:
 
 def _articles_for(path: Path, chunks: int) -> int:
     """How many leading articles of the file make at least `chunks` chunks."""
-    from qa import chunk
+    from qa.ingest import chunk
 
     total = count = 0
     for count, article in enumerate(read_articles(path, 10**9), start=1):
@@ -332,7 +332,7 @@ def synthesise(folder: Path, size: int) -> int:
     Copies keep the text (so SQLite, FTS5 and answer extraction do real work) and get synthetic
     vectors: the original plus Gaussian noise, renormalised. Returns how many copies were made.
     """
-    from qa.store import DATABASE
+    from qa.news_index import DATABASE
 
     db = sqlite3.connect(folder / DATABASE)
     rng = np.random.default_rng(0)
@@ -415,7 +415,7 @@ def _peak_rss() -> int:
 
 
 def _task_prepare() -> dict:
-    from qa.embed import Embedder
+    from qa.ingest.embed import Embedder
 
     embedder = Embedder()
     embedder.embed(["warm up", "the export"])
@@ -425,8 +425,8 @@ def _task_prepare() -> dict:
 def _task_limit(documents: str, n: int) -> dict:
     import torch
 
-    from qa import chunk
-    from qa.embed import model_path
+    from qa.ingest import chunk
+    from qa.ingest.embed import model_path
 
     torch.set_num_threads(THREADS)
     from sentence_transformers import SentenceTransformer
@@ -441,9 +441,9 @@ def _task_limit(documents: str, n: int) -> dict:
 
 
 def _task_ingest(documents: str, n: int, folder: str, runtime: str = "auto") -> dict:
-    from qa import chunk
-    from qa.embed import Embedder
-    from qa.store import NewsIndex
+    from qa.ingest import chunk
+    from qa.ingest.embed import Embedder
+    from qa.news_index import NewsIndex
 
     articles = read_articles(Path(documents), n)
     embedder = Embedder(threads=THREADS, runtime=runtime)
@@ -470,8 +470,8 @@ def _task_langchain(documents: str, n: int, folder: str, questions: str) -> dict
     from langchain_huggingface import HuggingFaceEmbeddings
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from qa import chunk
-    from qa.embed import model_path
+    from qa.ingest import chunk
+    from qa.ingest.embed import model_path
 
     docs = [Document(page_content=a.text, metadata={"id": a.id, "title": a.title})
             for a in read_articles(Path(documents), n)]
@@ -496,7 +496,7 @@ def _task_langchain(documents: str, n: int, folder: str, questions: str) -> dict
 
 def _task_open(folder: str) -> dict:
     """Open the index once so FAISS is rebuilt from SQLite and saved (timed), as a first open would."""
-    from qa.store import NewsIndex
+    from qa.news_index import NewsIndex
 
     began = time.perf_counter()
     with NewsIndex.open(folder) as index:
@@ -508,9 +508,9 @@ def _task_serve(folder: str, questions: str, repeats: int, recall: bool = False)
     """Warm, in-process latency of the full `ask` and of retrieval alone, memory, and FAISS recall."""
     import faiss  # noqa: F401  (libraries load before the baseline: only the index counts per chunk)
 
-    from qa.embed import Embedder
-    from qa.retrieve import retrieve
-    from qa.store import NewsIndex
+    from qa.ingest.embed import Embedder
+    from qa.answer.retrieve import retrieve
+    from qa.news_index import NewsIndex
 
     asked = json.loads(Path(questions).read_text())
     embedder = Embedder(threads=THREADS)

@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from qa.store import NewsIndex
+    from qa.news_index import NewsIndex
 
     if args.command == "ingest":
         for path in args.paths:

@@ -88,7 +88,7 @@ def _default_index(documents: Sequence[Path]) -> Path:
 
 def baseline_answer(index, question: str) -> tuple[Answer, list[tuple[str, int, int]]]:
     """The plain baseline: dense top-5 chunks, then the one sentence nearest the question."""
-    from qa.extract import _candidates, _citations
+    from qa.answer.extract import _candidates, _citations
     from qa.types import Hit
 
     vector = index.embedder.embed([question])[0]
@@ -104,8 +104,8 @@ def baseline_answer(index, question: str) -> tuple[Answer, list[tuple[str, int, 
 
 def evaluate(index, golds: Iterable[Gold], *, baseline: bool = False) -> list[dict]:
     """Answer every question; one row of measurements per question."""
-    from qa.extract import clean_question
-    from qa.retrieve import retrieve
+    from qa.answer.extract import clean_question
+    from qa.answer.retrieve import retrieve
 
     rows = []
     for gold in golds:
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from qa.errors import BadInput
-    from qa.store import NewsIndex
+    from qa.news_index import NewsIndex
 
     for path in [*args.documents, args.questions]:
         if not path.exists():

@@ -59,7 +59,7 @@ def _pause(where: str) -> None:
 
 
 def _install_hooks() -> None:
-    from qa import store
+    from qa import news_index as store
 
     store.Embedder = HashEmbedder  # what NewsIndex.open makes when no embedder is given
     if os.environ.get("QA_TEST_LOCK_WAIT"):

@@ -21,7 +21,7 @@ import pytest
 from fakes import HashEmbedder
 from qa import Answer, NewsIndex
 from qa.errors import BadInput
-from qa.load import MAX_ARTICLE_CHARS
+from qa.ingest.load import MAX_ARTICLE_CHARS
 
 ROOT = Path(__file__).resolve().parent.parent
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 8
@@ -265,7 +265,7 @@ def test_odd_folder_entries_are_skipped_and_the_rest_loads(index, tmp_path, what
 
 MEASURE = """
 import json, resource, sys
-from qa.load import Problem, load
+from qa.ingest.load import Problem, load
 list(load([sys.argv[2]]))  # imports and first-use costs before the baseline
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 articles, reasons = 0, []

@@ -57,7 +57,7 @@ def test_bench_writes_the_report_on_a_tiny_corpus(corpus, tmp_path):
 
 
 def test_synthetic_copies_keep_offsets_text_and_unit_vectors(corpus, tmp_path):
-    from qa.store import NewsIndex
+    from qa.news_index import NewsIndex
 
     folder = tmp_path / "index"
     with NewsIndex.open(folder, create=True) as index:

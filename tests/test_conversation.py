@@ -1,9 +1,9 @@
-"""qa.conversation.resolve_followup: follow-ups borrow the previous question's subject, and only they."""
+"""qa.text.conversation.resolve_followup: follow-ups borrow the previous question's subject, and only they."""
 from __future__ import annotations
 
 import pytest
 
-from qa.conversation import content_words, find_subject, resolve_followup
+from qa.text.conversation import content_words, find_subject, resolve_followup
 
 RAFAH = "What did Netanyahu say about Rafah?"
 

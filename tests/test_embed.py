@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa import chunk
-from qa.embed import MAX_TOKENS, Embedder, model_path, onnx_path
+from qa.ingest import chunk
+from qa.ingest.embed import MAX_TOKENS, Embedder, model_path, onnx_path
 
 ROOT = Path(__file__).resolve().parent.parent
 WIKINEWS = [json.loads(line) for line in (ROOT / "seeds" / "wikinews.jsonl").read_text("utf-8").splitlines()]
@@ -146,7 +146,7 @@ def test_a_damaged_cached_model_is_removed_and_the_error_says_what_to_do(tmp_pat
 def test_answering_from_the_command_line_never_imports_torch(seed_index_path):
     onnx_path()  # export (with torch) here, so the child only reads the cached graph
     probe = ("import sys; from qa.cli import main; code = main(['ask', '--index', sys.argv[1], "
-             "'what did Netanyahu say about Rafah?']); from qa.embed import Embedder; "
+             "'what did Netanyahu say about Rafah?']); from qa.ingest.embed import Embedder; "
              "Embedder().embed_with_spans(['One. Two.'], [[(0, 4)]]); "
              "print('HEAVY', [m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules]); "
              "sys.exit(code)")

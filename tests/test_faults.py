@@ -23,10 +23,10 @@ import numpy as np
 import pytest
 
 from fakes import HashEmbedder
-from qa import store
+from qa import news_index as store
 from qa.errors import IndexBusy, IndexCorrupt, IndexMismatch, QAError
-from qa.load import load
-from qa.store import NewsIndex
+from qa.ingest.load import load
+from qa.news_index import NewsIndex
 from qa.types import Article
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -145,7 +145,7 @@ def test_sigkill_mid_ingest_keeps_whole_batches_and_a_rerun_completes(previous, 
     kill(process)
 
     expected = {WION_ID, *WIKINEWS_IDS[:committed]}
-    with caplog.at_level(logging.WARNING, logger="qa.store"), open_index(previous) as index:
+    with caplog.at_level(logging.WARNING, logger="qa"), open_index(previous) as index:
         assert_consistent(index, expected)
         assert_answers(index, "Netanyahu Rafah")
     if pause_at == "faiss":  # SQLite moved on without its FAISS file: rebuilt, and said so
@@ -184,12 +184,12 @@ def _damage_faiss(path: Path, how: str) -> None:
 @pytest.mark.parametrize("how", ["deleted", "truncated", "garbage", "other dimension"])
 def test_damaged_faiss_file_is_rebuilt_from_sqlite_with_a_message(previous, caplog, how):
     _damage_faiss(previous, how)
-    with caplog.at_level(logging.WARNING, logger="qa.store"), open_index(previous) as index:
+    with caplog.at_level(logging.WARNING, logger="qa"), open_index(previous) as index:
         assert_consistent(index, {WION_ID})
         assert_answers(index, "Netanyahu Rafah southern Gaza")
     assert "rebuilt" in caplog.text and str(previous) in caplog.text
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="qa.store"), open_index(previous) as index:
+    with caplog.at_level(logging.WARNING, logger="qa"), open_index(previous) as index:
         assert len(index.vectors) > 0  # the rebuilt file was saved: the next open just loads it
     assert "rebuilt" not in caplog.text
 
@@ -212,7 +212,7 @@ def test_writers_in_two_long_lived_processes_keep_the_vectors_complete(tmp_path)
 
 def test_a_delete_between_retrieval_and_citation_does_not_break_an_answer(previous, monkeypatch):
     """A reader answers from one snapshot, whatever another process commits meanwhile."""
-    from qa import extract
+    from qa.answer import extract
 
     reader, writer = open_index(previous), open_index(previous)
     text = reader.get(WION_ID).text

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from qa import Answer, NewsIndex, ask
-from qa.embed import Embedder
+from qa.ingest.embed import Embedder
 from qa.errors import BadInput, IndexCorrupt, IndexMismatch, IndexNotFound
 from qa.types import Article
 
@@ -203,7 +203,7 @@ def test_quotes_by_speaker_and_topic(seeds):
 def test_wire_copy_under_three_sources_is_grouped_and_cited_once(tmp_path):
     from dataclasses import replace
 
-    from qa.load import load
+    from qa.ingest.load import load
 
     (rafah,) = load([ROOT / "seeds" / "wion-2024-03-22-netanyahu-rafah.txt"])
     ap = replace(rafah, id="ap-copy", source="AP",
@@ -238,7 +238,7 @@ def test_time_words_filter_and_resolve_dates(seeds):
 
 
 def test_a_dateline_dates_an_article_without_metadata(tmp_path):
-    from qa.load import load
+    from qa.ingest.load import load
 
     path = tmp_path / "dated.txt"
     path.write_text(WIKINEWS[0]["text"], encoding="utf-8")  # opens with "November 13, 2004"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.load import Problem, load
+from qa.ingest.load import Problem, load
 
 ROOT = Path(__file__).resolve().parent.parent
 RAFAH = ROOT / "seeds" / "wion-2024-03-22-netanyahu-rafah.txt"

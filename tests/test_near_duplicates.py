@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from qa.near_duplicates import NearDuplicates, signature
+from qa.ingest.near_duplicates import NearDuplicates, signature
 
 TEXTS = [json.loads(line)["text"] for line in
          (Path(__file__).resolve().parent.parent / "seeds" / "wikinews.jsonl").read_text("utf-8").splitlines()]

@@ -1,4 +1,4 @@
-"""qa.quotes: who said what, on the Rafah article, real Wikinews articles and generated text."""
+"""qa.text.quotes: who said what, on the Rafah article, real Wikinews articles and generated text."""
 from __future__ import annotations
 
 import json
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.quotes import find_quotes, parse_speaker_question, speaker_key, speaker_matches
+from qa.text.quotes import find_quotes, parse_speaker_question, speaker_key, speaker_matches
 from qa.types import Quote
 
 DATA = Path(__file__).parent / "data"

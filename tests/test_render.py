@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from qa import render
-from qa.load import Problem
+from qa.ingest.load import Problem
 from qa.types import Answer, Article, Citation
 
 INJECTION = ('<script>alert("x")</script> <img src=x onerror="alert(1)"> '

@@ -7,8 +7,8 @@ from pathlib import Path
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from qa.chunk import chunks, sentences
-from qa.load import canonical_text
+from qa.ingest.chunk import chunks, sentences
+from qa.ingest.load import canonical_text
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

@@ -1,4 +1,4 @@
-"""qa.when: datelines, the time a question asks about, and relative dates, on real article text."""
+"""qa.text.when: datelines, the time a question asks about, and relative dates, on real article text."""
 from __future__ import annotations
 
 import json
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qa.when import TimeScope, dateline, resolve_relative, time_scope
+from qa.text.when import TimeScope, dateline, resolve_relative, time_scope
 
 ROOT = Path(__file__).resolve().parent.parent
 RAFAH = (Path(__file__).parent / "data" / "rafah.txt").read_text(encoding="utf-8")

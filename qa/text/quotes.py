@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from bisect import bisect_left, bisect_right, insort
 from functools import lru_cache
 
-from .types import Quote
+from qa.types import Quote
 
 # Verbs of saying. A direct quotation needs one right next to it; reported speech needs one
 # between a speaker and a clause.

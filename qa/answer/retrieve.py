@@ -11,7 +11,7 @@ import numpy as np
 from qa.types import Hit
 
 if TYPE_CHECKING:
-    from qa.store import NewsIndex
+    from qa.news_index import NewsIndex
 
 RRF_K = 10  # reciprocal-rank-fusion constant: lower trusts each list's head more (60 is usual;
 # 10 measured better on squad_dev_a and realtimeqa_news_a, see docs/QUALITY.md)

@@ -19,12 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from qa import chunk
-from qa.embed import Embedder
+from qa.ingest import chunk
+from qa.ingest.embed import Embedder
 from qa.errors import BadInput, IndexBusy, IndexCorrupt, IndexMismatch, IndexNotFound, QAError
-from qa.load import Problem, load
-from qa.near_duplicates import NearDuplicates, signature
-from qa.quotes import find_quotes, speaker_key, speaker_matches
+from qa.ingest.load import Problem, load
+from qa.ingest.near_duplicates import NearDuplicates, signature
+from qa.text.quotes import find_quotes, speaker_key, speaker_matches
 from qa.types import Answer, Article, Quote
 
 FORMAT_VERSION = 1
@@ -119,7 +119,7 @@ class NewsIndex:
         self.db = connection
         self.embedder = embedder
         self._lock = threading.RLock()  # Gradio serves requests from several threads
-        from qa.vectors import VectorIndex
+        from qa.storage.vectors import VectorIndex
 
         self.vectors = VectorIndex(path, embedder.dimension)
         self._sync_vectors()
@@ -227,7 +227,7 @@ class NewsIndex:
                       sources: Sequence[str] = (), since: date | None = None, until: date | None = None,
                       undated: bool = False, limit: int = 50) -> list[tuple[Quote, float]]:
         """As `quotes`, each with its topic relevance (cosine of its best sentence; 0 without a topic)."""
-        from qa.retrieve import filter_sql
+        from qa.answer.retrieve import filter_sql
 
         where, params = filter_sql(sources, since, until, undated)
         if speaker:
@@ -275,7 +275,7 @@ class NewsIndex:
         Returns:
             An Answer; `abstained` is true when the articles do not answer the question.
         """
-        from qa.extract import answer
+        from qa.answer.extract import answer
 
         if not isinstance(question, str):
             raise BadInput("the question must be text")

@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa.quotes import parse_speaker_question
-from qa.retrieve import fts_query, retrieve, terms
+from qa.text.quotes import parse_speaker_question
+from qa.answer.retrieve import fts_query, retrieve, terms
 from qa.types import Answer, Citation, Quote
-from qa.when import resolve_relative, time_scope
+from qa.text.when import resolve_relative, time_scope
 
 if TYPE_CHECKING:
-    from qa.store import NewsIndex
+    from qa.news_index import NewsIndex
 
 MAX_QUESTION_CHARS = 2_000  # the model reads 256 tokens; longer questions are cut for search
 MAX_SPANS = 3

@@ -322,7 +322,7 @@ def resolve_relative(text: str, start: int, published: date) -> date | None:
 
 
 def _sentence(text: str, start: int) -> tuple[int, int]:
-    """The bounds of the sentence around `start`; like qa.chunk's, sentences never cross a line."""
+    """The bounds of the sentence around `start`; like qa.ingest.chunk's, sentences never cross a line."""
     first = text.rfind("\n", 0, start) + 1
     last = text.find("\n", start)
     last = len(text) if last < 0 else last

@@ -153,7 +153,7 @@ def article_from_record(record: Mapping[str, Any], *, default_source: str = "") 
     if published_raw is not None and published is None:
         metadata["unparsed_date"] = str(published_raw)
     if published is None:
-        from qa.when import dateline
+        from qa.text.when import dateline
 
         published = dateline(text)  # "November 13, 2004" opening the text, when nothing else says
     return Article(

@@ -1,0 +1,1 @@
+"""A parsed question and a reader of the index -> a cited Answer."""

@@ -1,0 +1,1 @@
+"""Files to articles, articles to chunks and sentences, text to vectors."""

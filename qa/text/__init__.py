@@ -1,0 +1,1 @@
+"""Rules over plain strings, no I/O: who said what, dates in words, questions, follow-ups."""

@@ -5,13 +5,12 @@ PY := $(VENV)/bin/python
 export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: run test install bench
+.PHONY: run test test-fast lint install bench
 
+# torch is pinned in pyproject.toml (the CPU build; see the comment there), so one install does it.
 $(VENV)/installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	# The CPU build of torch first: without the pin pip takes a multi-GB CUDA build.
-	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
@@ -23,6 +22,15 @@ run: install
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+test-fast: install
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+lint: install
+	$(PY) -m pip install -q -e '.[lint]'
+	$(PY) -m ruff check qa tests benchmarks app.py
+	$(PY) -m ruff format --check qa tests benchmarks app.py
+	$(PY) -m mypy qa
+
 bench: install
 	$(PY) -m pip install -q -e '.[bench]'
-	$(PY) -m qa bench --out docs/BENCHMARKS.md
+	$(PY) benchmarks/bench.py --out docs/BENCHMARKS.md

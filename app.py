@@ -20,7 +20,8 @@ import gradio as gr
 
 from qa import NewsIndex, QAError, render
 from qa.text.conversation import resolve_followup
-from qa.ingest.load import SUPPORTED_SUFFIXES, canonical_text, content_id, derive_title, parse_date
+from qa.ingest.load import SUPPORTED_SUFFIXES
+from qa.ingest.records import canonical_text, content_id, derive_title, parse_date
 from qa.types import Article
 
 HERE = Path(__file__).resolve().parent

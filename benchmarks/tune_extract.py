@@ -1,6 +1,6 @@
 """Dump per-candidate features for a QA set, then grid-search the sentence-scoring weights offline.
 
-Used to choose the defaults in qa/extract.py; run on squad_dev_a and realtimeqa_news_a.
+Used to choose the defaults in qa/answer/extract.py; run on squad_dev_a and realtimeqa_news_a.
 """
 from __future__ import annotations
 
@@ -13,20 +13,21 @@ import numpy as np
 
 from qa.evaluate import covers, read_gold
 from qa.answer import extract
-from qa.answer.extract import _candidates, _score, clean_question
+from qa.answer.extract import _score, candidates_of
 from qa.answer.retrieve import retrieve
 from qa.news_index import NewsIndex
+from qa.text.question import clean_question, parse
 
 
 def dump(index_path: Path, questions: Path, limit: int, out: Path) -> None:
     index = NewsIndex.open(index_path)
     records = []
     for gold in read_gold(questions, limit):
-        q = clean_question(gold.question)
-        vector = index.embedder.embed([q])[0]
-        hits = retrieve(index, q, vector, k=5)
-        cands = _candidates(index, hits, vector)
-        _score(index, q, cands)
+        query = parse(clean_question(gold.question))
+        vector = index.embedder.embed([query.searched])[0]
+        hits = retrieve(index.reader, query, vector, k=5)
+        cands = candidates_of(index.reader, hits, vector)
+        _score(index.reader, query, cands)
         feats = [(c.dense, c.coverage, c.context, c.cue,
                   covers(c.article_id, c.start, c.end, gold)) for c in cands]
         records.append(feats)

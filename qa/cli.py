@@ -6,8 +6,12 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qa.errors import BadInput, QAError
+
+if TYPE_CHECKING:
+    from qa.ingest.embed import Embedder
 
 EXIT_USER_ERROR = 1
 
@@ -52,26 +56,20 @@ def _parser() -> argparse.ArgumentParser:
     quotes.add_argument("--about")
     quotes.add_argument("--json", action="store_true")
 
-    # eval and bench parse their own options (see _TOOLS); listed here for --help.
+    # eval parses its own options (see main); listed here for --help.
     commands.add_parser("eval", help="measure answer quality on a QA set", add_help=False)
-    commands.add_parser("bench", help="measure speed and memory", add_help=False)
     return parser
 
 
-def _tool(command: str):
-    if command == "eval":
-        from qa.evaluate import main as tool
-    else:
-        from qa.bench import main as tool
-    return tool
-
-
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, embedder: Embedder | None = None) -> int:
+    """Run one command; `embedder` replaces the bundled model (for another model, or a test's)."""
     argv = sys.argv[1:] if argv is None else argv
     try:
-        if argv[:1] in (["eval"], ["bench"]):
-            return _tool(argv[0])(argv[1:])
-        return _run(_parser().parse_args(argv))
+        if argv[:1] == ["eval"]:
+            from qa.evaluate import main as evaluate
+
+            return evaluate(argv[1:])
+        return _run(_parser().parse_args(argv), embedder)
     except QAError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
@@ -80,15 +78,15 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, embedder: Embedder | None) -> int:
     from qa.news_index import NewsIndex
 
     if args.command == "ingest":
         for path in args.paths:
             if not path.exists():
                 raise BadInput(f"no such file or folder: {path}")
-        return _ingest(NewsIndex.open(args.index, create=True), args)
-    index = NewsIndex.open(args.index)
+        return _ingest(NewsIndex.open(args.index, create=True, embedder=embedder), args)
+    index = NewsIndex.open(args.index, embedder=embedder)
     if args.command == "ask":
         return _ask(index, args)
     if args.command == "delete":

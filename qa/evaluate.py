@@ -88,24 +88,20 @@ def _default_index(documents: Sequence[Path]) -> Path:
 
 def baseline_answer(index, question: str) -> tuple[Answer, list[tuple[str, int, int]]]:
     """The plain baseline: dense top-5 chunks, then the one sentence nearest the question."""
-    from qa.answer.extract import _candidates, _citations
-    from qa.types import Hit
+    from qa.answer.extract import candidates_of, citations
 
     vector = index.embedder.embed([question])[0]
-    found = index.vectors.search(vector, max(RECALL_AT))
-    rows = {r[0]: r[1:] for r in index.db.execute(
-        f"SELECT c.id, a.id, c.start, c.end FROM chunks c JOIN articles a ON a.rowid = c.article "
-        f"WHERE c.id IN ({','.join('?' * len(found))})", [i for i, _ in found])} if found else {}
-    hits = [Hit(i, *rows[i], score=s, rank=r) for r, (i, s) in enumerate(found) if i in rows]
-    candidates = sorted(_candidates(index, hits[:5], vector), key=lambda c: -c.dense)
-    return Answer(question, citations=_citations(index, candidates[:1])), [(h.article_id, h.start, h.end)
-                                                                            for h in hits]
+    hits = index.reader.hits(index.reader.nearest_chunks(vector, max(RECALL_AT)))
+    candidates = sorted(candidates_of(index.reader, hits[:5], vector), key=lambda c: -c.dense)
+    return Answer(question, citations=citations(index.reader, candidates[:1])), [(h.article_id, h.start, h.end)
+                                                                                  for h in hits]
 
 
 def evaluate(index, golds: Iterable[Gold], *, baseline: bool = False) -> list[dict]:
     """Answer every question; one row of measurements per question."""
-    from qa.answer.extract import clean_question
     from qa.answer.retrieve import retrieve
+    from qa.text.question import clean_question, terms
+    from qa.types import Query
 
     rows = []
     for gold in golds:
@@ -116,8 +112,10 @@ def evaluate(index, golds: Iterable[Gold], *, baseline: bool = False) -> list[di
         else:
             answer = index.ask(gold.question)
             seconds = time.perf_counter() - started
-            question = clean_question(gold.question)
-            hits = retrieve(index, question, index.embedder.embed([question])[0], k=max(RECALL_AT))
+            # Retrieval recall is measured on the whole question, without the filters its dates give.
+            cleaned = clean_question(gold.question)
+            query = Query(gold.question, cleaned, tuple(terms(cleaned)))
+            hits = retrieve(index.reader, query, index.embedder.embed([query.searched])[0], k=max(RECALL_AT))
             retrieved = [(h.article_id, h.start, h.end) for h in hits]
         cited = [(c.article_id, c.start, c.end) for c in answer.citations]
         rows.append({"id": gold.id, "retrieval_rank": first_covering(retrieved, gold),

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from qa.types import Answer, Article, Citation
 
 if TYPE_CHECKING:
-    from qa.news_index import IngestReport
+    from qa.storage.writer import IngestReport
 
 CONTEXT_CHARS = 160  # of the article shown either side of a cited sentence in a source card
 LINK_SCHEMES = ("http", "https")

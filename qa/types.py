@@ -1,4 +1,4 @@
-"""The data that flows through news-qa: articles, spans, hits, citations and answers (no I/O)."""
+"""The data that flows through news-qa: articles, queries, spans, hits, citations and answers (no I/O)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -17,6 +17,36 @@ class Article:
     url: str = ""
     published: date | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Which articles a search may use. With `undated`, articles of unknown date pass the date
+    range: a range read from the question's words should narrow dated articles, not silence
+    every undated one."""
+
+    sources: tuple[str, ...] = ()
+    since: date | None = None
+    until: date | None = None
+    undated: bool = False
+
+    @property
+    def any(self) -> bool:
+        return bool(self.sources or self.since or self.until)
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A question as the answering stages read it (see qa.text.question.parse)."""
+
+    question: str  # as typed
+    searched: str  # what retrieval reads: whitespace collapsed, date phrases that became filters removed
+    terms: tuple[str, ...]  # content words of `searched`, lowercased, in order
+    filters: Filters = Filters()
+    latest: bool = False  # "latest", "most recent": newer articles first
+    answer_type: str | None = None  # "number", "time", "person" or "place", from the wh-phrase
+    speaker: str | None = None  # "what did X say (about Y)": X
+    topic: str = ""  # ... and Y
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +86,16 @@ class Citation:
     speaker: str = ""
     also_reported_by: tuple[str, ...] = ()
     event_date: date | None = None  # the day the cited sentence speaks of ("on Friday"), when certain
+
+    @classmethod
+    def of(cls, article: Article, start: int, end: int, **details: Any) -> Citation:
+        """The citation of `article.text[start:end]`: the text is sliced here, never passed in,
+        so a citation cannot disagree with its article."""
+        if not 0 <= start < end <= len(article.text):
+            raise ValueError(f"span {start}-{end} is outside article {article.id!r} ({len(article.text)} chars)")
+        return cls(article_id=article.id, start=start, end=end, text=article.text[start:end],
+                   title=article.title, source=article.source, url=article.url,
+                   published=article.published, **details)
 
     def to_dict(self) -> dict[str, Any]:
         return {

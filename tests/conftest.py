@@ -1,23 +1,26 @@
-"""Shared fixtures: one index built from seeds/ per test session, and the web app serving a copy."""
+"""Shared fixtures: one index built from seeds/ per test session, opened per module, and the web app serving a copy."""
 from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+from helpers import APP, ROOT, SEEDS, free_port
+
+if TYPE_CHECKING:
+    from qa import NewsIndex
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model is bundled; tests never reach the network
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "seeds"
 APP_START_SECONDS = 180  # importing torch and gradio and loading the model on a 2-core machine
 
 
@@ -37,15 +40,24 @@ def seed_index_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def seeds(seed_index_path: Path) -> Iterator[NewsIndex]:
+    """The seed index, opened once per test module."""
+    from qa import NewsIndex
+
+    with NewsIndex.open(seed_index_path) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="module")
 def app_url(seed_index_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`python app.py` serving a private copy of the seed index on a free local port."""
     index_dir = tmp_path_factory.mktemp("app-index") / "index"
     shutil.copytree(seed_index_path, index_dir)
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "QA_INDEX_DIR": str(index_dir), "GRADIO_SERVER_NAME": "127.0.0.1",
            "GRADIO_SERVER_PORT": str(port)}
     log = (index_dir.parent / "app.log").open("w")
-    process = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env,
+    process = subprocess.Popen([sys.executable, str(APP)], cwd=ROOT, env=env,
                                stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -58,12 +70,6 @@ def app_url(seed_index_path: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _wait_until_serving(url: str, process: subprocess.Popen, log: Path) -> None:

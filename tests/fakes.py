@@ -1,7 +1,7 @@
 """Test doubles: a deterministic word-hashing embedder, and the CLI run with it in a child process.
 
-Fault tests need many ingests in subprocesses and do not need answer quality, so they swap the
-bundled model for `HashEmbedder` (same interface, its own name, so its own indexes). Run as a
+Fault tests need many ingests in subprocesses and do not need answer quality, so they pass
+`HashEmbedder` (the `Embedder` protocol, its own name, so its own indexes) instead of the bundled model. Run as a
 script, this module is `python -m qa` with that embedder and optional fault hooks:
 
     python tests/fakes.py ingest --index DIR PATH...
@@ -58,36 +58,38 @@ def _pause(where: str) -> None:
         time.sleep(0.02)
 
 
-def _install_hooks() -> None:
-    from qa import news_index as store
+class FaultyEmbedder(HashEmbedder):
+    """HashEmbedder that can be slow, or stop before the Nth article (one embed_with_spans call each)."""
 
-    store.Embedder = HashEmbedder  # what NewsIndex.open makes when no embedder is given
+    def __init__(self, delay: float, pause_before: int | None) -> None:
+        self.delay, self.pause_before, self.articles = delay, pause_before, 0
+
+    def embed_with_spans(self, texts, spans):
+        self.articles += 1
+        if self.articles == self.pause_before:
+            _pause(f"embedding article {self.articles}")
+        time.sleep(self.delay)
+        return super().embed_with_spans(texts, spans)
+
+
+def _install_fault_hooks(kind: str, count: str) -> None:
+    """Stop inside SQLite's open transaction, or halfway through the FAISS file: the places a
+    kill must not corrupt. These are fault injections into the writer, not stand-ins for it."""
+    from qa.storage import schema, writer
+
     if os.environ.get("QA_TEST_LOCK_WAIT"):
-        store.LOCK_WAIT_SECONDS = float(os.environ["QA_TEST_LOCK_WAIT"])
-    delay = float(os.environ.get("QA_TEST_EMBED_DELAY", "0"))
-    kind, _, count = os.environ.get("QA_TEST_PAUSE_AT", "").partition(":")
-    calls = {"embed": 0, "sqlite": 0}
+        schema.LOCK_WAIT_SECONDS = float(os.environ["QA_TEST_LOCK_WAIT"])
+    if kind == "sqlite":
+        original_insert, inserted = writer.Writer.insert_article, [0]
 
-    original_embed = store.NewsIndex._embed_article
+        def insert_article(self, *args):
+            rowid = original_insert(self, *args)
+            inserted[0] += 1
+            if inserted[0] == int(count):
+                _pause(f"inside the transaction after inserting article {inserted[0]}")
+            return rowid
 
-    def embed_article(self, article):
-        calls["embed"] += 1
-        if kind == "embed" and calls["embed"] == int(count):
-            _pause(f"embedding article {calls['embed']}")
-        time.sleep(delay)
-        return original_embed(self, article)
-
-    original_insert = store.NewsIndex._insert_article
-
-    def insert_article(self, *args):
-        rowid = original_insert(self, *args)
-        calls["sqlite"] += 1
-        if kind == "sqlite" and calls["sqlite"] == int(count):
-            _pause(f"inside the transaction after inserting article {calls['sqlite']}")
-        return rowid
-
-    store.NewsIndex._embed_article = embed_article
-    store.NewsIndex._insert_article = insert_article
+        writer.Writer.insert_article = insert_article
     if kind == "faiss":
         import faiss
 
@@ -105,7 +107,10 @@ def _install_hooks() -> None:
 
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    _install_hooks()
+    kind, _, count = os.environ.get("QA_TEST_PAUSE_AT", "").partition(":")
+    _install_fault_hooks(kind, count)
     from qa.cli import main
 
-    sys.exit(main(sys.argv[1:]))
+    embedder = FaultyEmbedder(float(os.environ.get("QA_TEST_EMBED_DELAY", "0")),
+                              int(count) if kind == "embed" else None)
+    sys.exit(main(sys.argv[1:], embedder=embedder))

@@ -1,10 +1,9 @@
 """The app's `ask` endpoint through gradio_client, against `python app.py` serving the seed index."""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
+
+from helpers import assert_cited, import_app
 
 pytestmark = pytest.mark.slow
 
@@ -27,9 +26,10 @@ def articles(seed_index_path):
 
 
 def assert_spans_exact(result, articles):
-    for passage in result["citations"] + result["related"]:
+    passages = result["citations"] + result["related"]
+    assert_cited(articles, passages)
+    for passage in passages:
         article = articles[passage["article_id"]]
-        assert article.text[passage["start"]:passage["end"]] == passage["text"]
         assert passage["title"] == article.title and passage["source"] == article.source
 
 
@@ -82,10 +82,7 @@ def test_bad_arguments_come_back_as_error_messages(client):
 @pytest.fixture
 def app_module():
     """app.py imported afresh, as a test imports `demo`."""
-    spec = importlib.util.spec_from_file_location("app", Path(__file__).resolve().parent.parent / "app.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return import_app()
 
 
 def test_demo_imports_without_launching_or_opening_an_index(app_module, monkeypatch):

@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 
 from fakes import HashEmbedder
+from helpers import FAKES, ROOT, SEEDS, WIKINEWS, assert_cited, assert_stored_spans, child_env
 from qa import Answer, NewsIndex
 from qa.errors import BadInput
-from qa.ingest.load import MAX_ARTICLE_CHARS
+from qa.ingest.records import MAX_ARTICLE_CHARS
 
-ROOT = Path(__file__).resolve().parent.parent
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 8
 
 
@@ -153,17 +153,6 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> NewsIndex:
         yield opened
 
 
-def assert_offsets_exact(index: NewsIndex, article_id: str) -> None:
-    text = index.get(article_id).text
-    for table in ("chunks", "sentences"):
-        rows = index.db.execute(
-            f"SELECT s.start, s.end, f.text FROM {table} s JOIN {table}_fts f ON f.rowid = s.id "
-            f"JOIN articles a ON a.rowid = s.article WHERE a.id = ?", (article_id,)).fetchall()
-        assert rows or table == "sentences"
-        for start, end, stored in rows:
-            assert text[start:end] == stored
-
-
 @pytest.mark.parametrize("name, content, added, skipped", CASES, ids=[case[0] for case in CASES])
 def test_each_bad_file_is_added_or_skipped_with_its_reason(index, tmp_path, name, content, added, skipped):
     path = tmp_path / name
@@ -182,7 +171,8 @@ def test_each_bad_file_is_added_or_skipped_with_its_reason(index, tmp_path, name
         text = index.get(article_id).text
         assert expected in text
         assert not any(ord(ch) < 32 and ch not in "\n\t" for ch in text)  # control characters dropped
-        assert_offsets_exact(index, article_id)
+        chunks, _ = assert_stored_spans(index, [article_id])
+        assert chunks
 
 
 def test_duplicate_ids_within_one_batch_keep_the_last_version_once(index, tmp_path):
@@ -215,8 +205,7 @@ def test_citations_in_right_to_left_and_cjk_text_slice_their_articles(index, tmp
         answer = index.ask(question)
         cited = (*answer.citations, *answer.related)
         assert any(c.article_id == f"script-{key}" for c in cited), answer.to_dict()
-        for citation in cited:
-            assert index.get(citation.article_id).text[citation.start:citation.end] == citation.text
+        assert_cited(index, cited)
 
 
 # ---- a folder with odd entries -----------------------------------------------------------------
@@ -281,9 +270,8 @@ print(json.dumps({"growth_mb": (resource.getrusage(resource.RUSAGE_SELF).ru_maxr
 
 def peak_growth(path: Path) -> dict:
     """Load `path` in a fresh process; its peak memory growth (MB) and what it loaded."""
-    done = subprocess.run([sys.executable, "-c", MEASURE, str(path), str(ROOT / "seeds" / "wikinews.jsonl")],
-                          capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                          timeout=300)
+    done = subprocess.run([sys.executable, "-c", MEASURE, str(path), str(WIKINEWS)],
+                          capture_output=True, text=True, cwd=ROOT, env=child_env(), timeout=300)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -330,12 +318,6 @@ def test_huge_files_and_lines_are_refused_in_bounded_memory(tmp_path, name, size
 
 # ---- questions -----------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def seeds(seed_index_path: Path) -> NewsIndex:
-    with NewsIndex.open(seed_index_path) as opened:
-        yield opened
-
-
 QUESTIONS = [
     # (question, "answer" when it must cite, "abstain: reason substring" when it must not, or "either")
     ("\t\n \u3000", "abstain: no words"),
@@ -364,8 +346,7 @@ def test_odd_questions_get_an_answer_or_a_clear_reason(seeds, question, expected
         assert answer.abstained and expected.split(": ")[1] in answer.reason
     else:
         assert answer.citations or answer.reason
-    for citation in (*answer.citations, *answer.related):
-        assert seeds.get(citation.article_id).text[citation.start:citation.end] == citation.text
+    assert_cited(seeds, (*answer.citations, *answer.related))
     json.dumps(answer.to_dict(), ensure_ascii=False)
     assert len(seeds) == 68  # nothing in a question is executed
 
@@ -379,9 +360,9 @@ def test_a_question_that_is_not_text_is_refused(seeds, question):
 @pytest.mark.slow
 def test_odd_questions_on_the_command_line_exit_cleanly(tmp_path):
     index = tmp_path / "index"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    driver = [sys.executable, str(ROOT / "tests" / "fakes.py")]
-    subprocess.run([*driver, "ingest", "--index", str(index), str(ROOT / "seeds")], env=env, cwd=ROOT,
+    env = child_env()
+    driver = [sys.executable, str(FAKES)]
+    subprocess.run([*driver, "ingest", "--index", str(index), str(SEEDS)], env=env, cwd=ROOT,
                    check=True, capture_output=True)
     for question, says in [("", "the question has no words"), ("?!", "the question has no words"),
                            ("x" * 100_000, "The articles don't say")]:

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from helpers import ROOT
+
 CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+ARTIFACTS = ROOT / "test-artifacts"
 RAFAH = "What did Netanyahu say about Rafah?"
 TIMEOUT_MS = 60_000  # an answer takes about a second; a cold 2-core machine can be much slower
 

@@ -1,7 +1,6 @@
 """The ONNX embedder against sentence-transformers fp32, its span pooling, its cache, and a torch-free query path."""
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -10,11 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from helpers import ROOT, wikinews_records
 from qa.ingest import chunk
-from qa.ingest.embed import MAX_TOKENS, Embedder, model_path, onnx_path
+from qa.ingest.embed import MiniLMEmbedder
+from qa.ingest.runtimes import MAX_TOKENS, model_path, onnx_path
 
-ROOT = Path(__file__).resolve().parent.parent
-WIKINEWS = [json.loads(line) for line in (ROOT / "seeds" / "wikinews.jsonl").read_text("utf-8").splitlines()]
+WIKINEWS = wikinews_records()
 QUESTIONS = ["what did Netanyahu say about Rafah?", "Who won the World Cup", "iodine", "¿qué dijo Netanyahu?"]
 MIN_COSINE = 0.999
 
@@ -29,19 +29,19 @@ def texts() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def onnx() -> Embedder:
-    embedder = Embedder(runtime="onnx")
+def onnx() -> MiniLMEmbedder:
+    embedder = MiniLMEmbedder(runtime="onnx")
     assert embedder.runtime == "onnx"
     return embedder
 
 
 @pytest.fixture(scope="module", params=["onnx", "openvino"])
-def fast(request, onnx) -> Embedder:
+def fast(request, onnx) -> MiniLMEmbedder:
     """Each exported-graph runtime installed here: ONNX Runtime fp32, OpenVINO (bf16 where native)."""
     if request.param == "onnx":
         return onnx
     pytest.importorskip("openvino")
-    embedder = Embedder(runtime="openvino")
+    embedder = MiniLMEmbedder(runtime="openvino")
     assert embedder.runtime.startswith("openvino")
     return embedder
 
@@ -102,16 +102,16 @@ def test_a_span_past_the_token_limit_has_no_vector(fast):
 
 
 def test_torch_fallback_gives_the_same_vectors(onnx, texts):
-    torch_vectors = Embedder(runtime="torch").embed(texts[:8])
+    torch_vectors = MiniLMEmbedder(runtime="torch").embed(texts[:8])
     assert ((onnx.embed(texts[:8]) * torch_vectors).sum(axis=1)).min() >= 0.99999
 
 
 def test_empty_input_and_bad_options():
-    assert Embedder().embed([]).shape == (0, 384)
+    assert MiniLMEmbedder().embed([]).shape == (0, 384)
     with pytest.raises(ValueError, match="runtime must be one of auto, openvino, onnx, torch, got 'gpu'"):
-        Embedder(runtime="gpu")
+        MiniLMEmbedder(runtime="gpu")
     with pytest.raises(ValueError, match="batch_size and threads must be at least 1"):
-        Embedder(batch_size=0)
+        MiniLMEmbedder(batch_size=0)
 
 
 def cached_file(folder: Path) -> Path:
@@ -138,7 +138,7 @@ def test_a_damaged_cached_model_is_removed_and_the_error_says_what_to_do(tmp_pat
     cached = cached_file(tmp_path)
     cached.write_bytes(b"not an onnx graph")
     with pytest.raises(ModelMissing, match="could not be loaded .* run the command again to export it anew"):
-        Embedder(runtime="onnx").embed(["a question"])
+        MiniLMEmbedder(runtime="onnx").embed(["a question"])
     assert not cached.exists()
 
 
@@ -146,8 +146,8 @@ def test_a_damaged_cached_model_is_removed_and_the_error_says_what_to_do(tmp_pat
 def test_answering_from_the_command_line_never_imports_torch(seed_index_path):
     onnx_path()  # export (with torch) here, so the child only reads the cached graph
     probe = ("import sys; from qa.cli import main; code = main(['ask', '--index', sys.argv[1], "
-             "'what did Netanyahu say about Rafah?']); from qa.ingest.embed import Embedder; "
-             "Embedder().embed_with_spans(['One. Two.'], [[(0, 4)]]); "
+             "'what did Netanyahu say about Rafah?']); from qa.ingest.embed import MiniLMEmbedder; "
+             "MiniLMEmbedder().embed_with_spans(['One. Two.'], [[(0, 4)]]); "
              "print('HEAVY', [m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules]); "
              "sys.exit(code)")
     done = subprocess.run([sys.executable, "-c", probe, str(seed_index_path)], cwd=ROOT, capture_output=True,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -23,18 +22,14 @@ import numpy as np
 import pytest
 
 from fakes import HashEmbedder
-from qa import news_index as store
-from qa.errors import IndexBusy, IndexCorrupt, IndexMismatch, QAError
+from helpers import FAKES, RAFAH, ROOT, WIKINEWS, assert_cited, assert_slices, assert_stored_spans, child_env
+from qa import news_index
+from qa.errors import IndexBusy, IndexCorrupt, IndexMismatch
 from qa.ingest.load import load
 from qa.news_index import NewsIndex
+from qa.storage import schema
 from qa.types import Article
 
-ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "seeds"
-WION = SEEDS / "wion-2024-03-22-netanyahu-rafah.txt"
-WIKINEWS = SEEDS / "wikinews.jsonl"
-DRIVER = Path(__file__).resolve().parent / "fakes.py"
-ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
 PAUSE_SECONDS = 60  # how long a child may take to reach its pause point on a busy 2-core machine
 
 
@@ -42,7 +37,7 @@ def ids_in(path: Path) -> list[str]:
     return [item.id for item in load([path]) if isinstance(item, Article)]
 
 
-WION_ID = ids_in(WION)[0]
+RAFAH_ID = ids_in(RAFAH)[0]
 WIKINEWS_IDS = ids_in(WIKINEWS)
 
 
@@ -52,7 +47,7 @@ def open_index(path: Path, *, create: bool = False) -> NewsIndex:
 
 def child(*args: str, **env: str) -> subprocess.Popen:
     """`python -m qa ARGS` with the test embedder, in its own process."""
-    return subprocess.Popen([sys.executable, str(DRIVER), *args], cwd=ROOT, env={**ENV, **env},
+    return subprocess.Popen([sys.executable, str(FAKES), *args], cwd=ROOT, env=child_env(**env),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -97,10 +92,7 @@ def assert_consistent(index: NewsIndex, expected_ids: set[str]) -> None:
         "SELECT (SELECT count(*) FROM chunks), (SELECT count(*) FROM chunks_fts),"
         " (SELECT count(*) FROM sentences), (SELECT count(*) FROM sentences_fts)").fetchone()
     assert chunks == chunk_fts and sentences == sentence_fts
-    for text, start, end, indexed in db.execute(
-            "SELECT a.text, c.start, c.end, f.text FROM chunks c JOIN articles a ON a.rowid = c.article "
-            "JOIN chunks_fts f ON f.rowid = c.id"):
-        assert text[start:end] == indexed
+    assert_stored_spans(index)
     assert len(index.vectors) == chunks
     stored = sorted(row[0] for row in db.execute("SELECT id FROM chunks"))
     assert sorted(faiss.vector_to_array(index.vectors._index.id_map).tolist()) == stored
@@ -111,8 +103,7 @@ def assert_answers(index: NewsIndex, question: str) -> None:
     answer = index.ask(question)
     passages = (*answer.citations, *answer.related)
     assert passages, answer.to_dict()
-    for passage in passages:
-        assert index.get(passage.article_id).text[passage.start:passage.end] == passage.text
+    assert_cited(index, passages)
 
 
 @pytest.fixture
@@ -120,7 +111,7 @@ def previous(tmp_path: Path) -> Path:
     """An index holding one article: the ingest before the one that fails."""
     path = tmp_path / "index"
     with open_index(path, create=True) as index:
-        assert index.add([WION]).added == [WION_ID]
+        assert index.add([RAFAH]).added == [RAFAH_ID]
     return path
 
 
@@ -144,7 +135,7 @@ def test_sigkill_mid_ingest_keeps_whole_batches_and_a_rerun_completes(previous, 
     wait_for(marker, process)
     kill(process)
 
-    expected = {WION_ID, *WIKINEWS_IDS[:committed]}
+    expected = {RAFAH_ID, *WIKINEWS_IDS[:committed]}
     with caplog.at_level(logging.WARNING, logger="qa"), open_index(previous) as index:
         assert_consistent(index, expected)
         assert_answers(index, "Netanyahu Rafah")
@@ -156,7 +147,7 @@ def test_sigkill_mid_ingest_keeps_whole_batches_and_a_rerun_completes(previous, 
     report = json.loads(out)
     assert (report["added"], report["duplicates"], report["skipped"]) == (67 - committed, committed, [])
     with open_index(previous) as index:
-        assert_consistent(index, {WION_ID, *WIKINEWS_IDS})
+        assert_consistent(index, {RAFAH_ID, *WIKINEWS_IDS})
     assert sorted(p.name for p in previous.glob("vectors-*")) == [f"vectors-{index_generation(previous)}.faiss"]
 
 
@@ -185,7 +176,7 @@ def _damage_faiss(path: Path, how: str) -> None:
 def test_damaged_faiss_file_is_rebuilt_from_sqlite_with_a_message(previous, caplog, how):
     _damage_faiss(previous, how)
     with caplog.at_level(logging.WARNING, logger="qa"), open_index(previous) as index:
-        assert_consistent(index, {WION_ID})
+        assert_consistent(index, {RAFAH_ID})
         assert_answers(index, "Netanyahu Rafah southern Gaza")
     assert "rebuilt" in caplog.text and str(previous) in caplog.text
     caplog.clear()
@@ -198,16 +189,16 @@ def test_writers_in_two_long_lived_processes_keep_the_vectors_complete(tmp_path)
     """Each process's FAISS copy goes stale when the other writes; a write must start from SQLite."""
     path = tmp_path / "index"
     first, second = open_index(path, create=True), open_index(path, create=True)
-    first.add([WION])
+    first.add([RAFAH])
     wiki = [item for item in load([WIKINEWS]) if isinstance(item, Article)]
-    second.add(wiki[:3])  # second's copy never saw WION
+    second.add(wiki[:3])  # second's copy never saw RAFAH
     first.add([Article(wiki[0].id, "Correction: " + wiki[0].text, wiki[0].title)])  # replaces second's article
     second.delete([wiki[1].id])
     first.add(wiki[3:4])
     for index in (first, second):
         index.close()
     with open_index(path) as index:
-        assert_consistent(index, {WION_ID, wiki[0].id, wiki[2].id, wiki[3].id})
+        assert_consistent(index, {RAFAH_ID, wiki[0].id, wiki[2].id, wiki[3].id})
 
 
 def test_a_delete_between_retrieval_and_citation_does_not_break_an_answer(previous, monkeypatch):
@@ -215,19 +206,20 @@ def test_a_delete_between_retrieval_and_citation_does_not_break_an_answer(previo
     from qa.answer import extract
 
     reader, writer = open_index(previous), open_index(previous)
-    text = reader.get(WION_ID).text
-    candidates, deleted = extract._candidates, []
+    text = reader.get(RAFAH_ID).text
+    candidates, deleted = extract.candidates_of, []
 
     def delete_meanwhile(*args):
         found = candidates(*args)
-        deleted.append(writer.delete([WION_ID]))
+        deleted.append(writer.delete([RAFAH_ID]))
         return found
 
-    monkeypatch.setattr(extract, "_candidates", delete_meanwhile)
+    monkeypatch.setattr(extract, "candidates_of", delete_meanwhile)
     answer = reader.ask("Rafah southern Gaza city")
     assert deleted == [1]  # the article went between retrieval and citation
     passages = (*answer.citations, *answer.related)
-    assert passages and all(p.article_id == WION_ID and text[p.start:p.end] == p.text for p in passages)
+    assert passages and all(p.article_id == RAFAH_ID for p in passages)
+    assert_slices(text, passages)
     monkeypatch.undo()
     after = reader.ask("Rafah southern Gaza city")
     assert after.abstained and not after.related and "no articles" in after.reason
@@ -271,7 +263,7 @@ def test_damaged_sqlite_pages_give_a_clear_error_not_a_sqlite_traceback(previous
 def test_index_from_a_newer_format_says_to_upgrade_or_rebuild(previous):
     with sqlite3.connect(previous / "news.sqlite") as connection:
         connection.execute("UPDATE manifest SET value = ? WHERE key = 'format_version'",
-                           (str(store.FORMAT_VERSION + 1),))
+                           (str(schema.FORMAT_VERSION + 1),))
     with pytest.raises(IndexMismatch, match="newer news-qa.*upgrade news-qa.*python -m qa ingest --index"):
         open_index(previous)
     code, _, err = finished(child("info", "--index", str(previous)))
@@ -309,8 +301,8 @@ def small_disk(tmp_path: Path):
 def test_disk_full_during_ingest_fails_clearly_and_keeps_the_previous_index(small_disk):
     path = small_disk / "index"
     with open_index(path, create=True) as index:
-        index.add([WION])
-        before = index.get(WION_ID)
+        index.add([RAFAH])
+        before = index.get(RAFAH_ID)
 
     code, _, err = finished(child("ingest", "--index", str(path), str(WIKINEWS)))
     assert code == 1 and "Traceback" not in err, err
@@ -319,9 +311,9 @@ def test_disk_full_during_ingest_fails_clearly_and_keeps_the_previous_index(smal
                                             "same ingest")
     with open_index(path) as index:  # still on the full disk
         committed = len(index) - 1
-        assert committed % store.BATCH_ARTICLES == 0 and committed < 67
-        assert_consistent(index, {WION_ID, *WIKINEWS_IDS[:committed]})
-        assert index.get(WION_ID) == before
+        assert committed % news_index.BATCH_ARTICLES == 0 and committed < 67
+        assert_consistent(index, {RAFAH_ID, *WIKINEWS_IDS[:committed]})
+        assert index.get(RAFAH_ID) == before
         assert_answers(index, "Netanyahu Rafah southern Gaza")
 
     subprocess.run(["mount", "-o", "remount,size=50m", str(small_disk)], check=True)
@@ -329,7 +321,7 @@ def test_disk_full_during_ingest_fails_clearly_and_keeps_the_previous_index(smal
     assert code == 0, err
     assert json.loads(out)["added"] == 67 - committed
     with open_index(path) as index:
-        assert_consistent(index, {WION_ID, *WIKINEWS_IDS})
+        assert_consistent(index, {RAFAH_ID, *WIKINEWS_IDS})
 
 
 # ---- two processes on one index --------------------------------------------------------------
@@ -357,11 +349,10 @@ def test_queries_run_during_an_ingest_and_a_second_writer_waits_or_is_told_busy(
     wait_for(paused, writer)  # holding the write lock, inside an open transaction
 
     reader = open_index(previous)
-    assert_consistent(reader, {WION_ID, *WIKINEWS_IDS[:32]})  # committed batch one, none of batch two
+    assert_consistent(reader, {RAFAH_ID, *WIKINEWS_IDS[:32]})  # committed batch one, none of batch two
     answer = reader.ask(load_title(WIKINEWS_IDS[5]))  # an article of the committed batch is found
     assert WIKINEWS_IDS[5] in {c.article_id for c in (*answer.citations, *answer.related)}
-    for citation in (*answer.citations, *answer.related):
-        assert reader.get(citation.article_id).text[citation.start:citation.end] == citation.text
+    assert_cited(reader, (*answer.citations, *answer.related))
     code, out, err = finished(child("ask", "--index", str(previous), "--json", "Netanyahu Rafah"))
     assert code == 0 and json.loads(out)["citations"], err
 
@@ -369,7 +360,7 @@ def test_queries_run_during_an_ingest_and_a_second_writer_waits_or_is_told_busy(
     extra.write_text("".join(json.dumps({"id": f"extra-{n}", "title": f"Extra story {n}",
                                          "text": f"Extra story number {n} happened on day {n} of the test."}) + "\n"
                              for n in range(3)))
-    monkeypatch.setattr(store, "LOCK_WAIT_SECONDS", 0.5)
+    monkeypatch.setattr(schema, "LOCK_WAIT_SECONDS", 0.5)
     with pytest.raises(IndexBusy, match=f"the index at {previous}/ is busy: another process is adding articles; "
                                         "wait for it to finish and try again"):
         reader.add([extra])
@@ -382,11 +373,10 @@ def test_queries_run_during_an_ingest_and_a_second_writer_waits_or_is_told_busy(
     while writer.poll() is None or patient.poll() is None:
         seen.add(snapshot(reader))
         answer = reader.ask("what happened at the World Cup")
-        for citation in (*answer.citations, *answer.related):
-            assert reader.get(citation.article_id).text[citation.start:citation.end] == citation.text
+        assert_cited(reader, (*answer.citations, *answer.related))
     assert seen <= {33, 65, 68, 71}, seen  # whole batches only, never part of one
     assert finished(writer)[0] == 0 and finished(patient)[0] == 0
-    assert_consistent(reader, {WION_ID, *WIKINEWS_IDS, "extra-0", "extra-1", "extra-2"})
+    assert_consistent(reader, {RAFAH_ID, *WIKINEWS_IDS, "extra-0", "extra-1", "extra-2"})
     reader.close()
 
 

@@ -1,32 +1,25 @@
 """The index and answers with the real bundled model: citations, abstention, incremental updates, filters."""
 from __future__ import annotations
 
-import json
 import sqlite3
 from datetime import date
-from pathlib import Path
 
 import pytest
 
+from helpers import RAFAH, assert_cited, wikinews_records
 from qa import Answer, NewsIndex, ask
-from qa.ingest.embed import Embedder
 from qa.errors import BadInput, IndexCorrupt, IndexMismatch, IndexNotFound
+from qa.ingest.embed import MiniLMEmbedder
 from qa.types import Article
 
-ROOT = Path(__file__).resolve().parent.parent
-WIKINEWS = [json.loads(line) for line in (ROOT / "seeds" / "wikinews.jsonl").read_text("utf-8").splitlines()]
-RAFAH_ID = None  # found by text below: the seed's id is derived from its content
-
-
-@pytest.fixture(scope="module")
-def seeds(seed_index_path: Path) -> NewsIndex:
-    return NewsIndex.open(seed_index_path)
+WIKINEWS = wikinews_records()
 
 
 def assert_cited_exactly(index: NewsIndex, answer: Answer) -> None:
-    for citation in (*answer.citations, *answer.related):
+    passages = (*answer.citations, *answer.related)
+    assert_cited(index, passages)
+    for citation in passages:
         article = index.get(citation.article_id)
-        assert article.text[citation.start:citation.end] == citation.text
         assert citation.title == article.title and citation.published == article.published
 
 
@@ -90,7 +83,7 @@ def test_filters_apply_before_ranking(seeds):
     assert nothing.abstained and nothing.reason == "no articles match the filters"
 
 
-class CountingEmbedder(Embedder):
+class CountingEmbedder(MiniLMEmbedder):
     """The real model, counting the chunk texts it is asked to embed."""
 
     def __init__(self):
@@ -196,8 +189,7 @@ def test_quotes_by_speaker_and_topic(seeds):
     assert {q.speaker for q in seeds.quotes(speaker="netanyahu")} == {"Benjamin Netanyahu"}
     about = seeds.quotes(speaker="Benjamin Netanyahu", about="entering Rafah without US backing")
     assert "Rafah" in about[0].text
-    for quote in seeds.quotes():
-        assert seeds.get(quote.article_id).text[quote.start:quote.end] == quote.text
+    assert_cited(seeds, seeds.quotes())
 
 
 def test_wire_copy_under_three_sources_is_grouped_and_cited_once(tmp_path):
@@ -205,7 +197,7 @@ def test_wire_copy_under_three_sources_is_grouped_and_cited_once(tmp_path):
 
     from qa.ingest.load import load
 
-    (rafah,) = load([ROOT / "seeds" / "wion-2024-03-22-netanyahu-rafah.txt"])
+    (rafah,) = load([RAFAH])
     ap = replace(rafah, id="ap-copy", source="AP",
                  text=rafah.text.replace("on Friday (Mar 22)", "on Friday").replace("(With inputs from agencies)", ""))
     reuters = replace(rafah, id="reuters-copy", source="Reuters", title="Netanyahu: Israel will go into Rafah alone",

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from helpers import RAFAH, wikinews_records
 from qa.ingest.load import Problem, load
 
-ROOT = Path(__file__).resolve().parent.parent
-RAFAH = ROOT / "seeds" / "wion-2024-03-22-netanyahu-rafah.txt"
-WIKINEWS = [json.loads(line) for line in (ROOT / "seeds" / "wikinews.jsonl").read_text("utf-8").splitlines()]
+WIKINEWS = wikinews_records()
 ARTICLE = WIKINEWS[10]
 
 

@@ -1,13 +1,10 @@
 """MinHash near-duplicate detection on real article text: light edits match, other stories do not."""
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
+from helpers import wikinews_records
 from qa.ingest.near_duplicates import NearDuplicates, signature
 
-TEXTS = [json.loads(line)["text"] for line in
-         (Path(__file__).resolve().parent.parent / "seeds" / "wikinews.jsonl").read_text("utf-8").splitlines()]
+TEXTS = [record["text"] for record in wikinews_records()]
 
 
 def test_edited_copies_join_the_family_and_other_articles_do_not():

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.text.quotes import find_quotes, parse_speaker_question, speaker_key, speaker_matches
+from qa.text.question import parse_speaker_question
+from qa.text.quotes import find_quotes, speaker_key, speaker_matches
 from qa.types import Quote
 
 DATA = Path(__file__).parent / "data"

@@ -5,11 +5,9 @@ HTML escaping of article text, titles and URLs is tested with the renderer (test
 from __future__ import annotations
 
 import ast
-import importlib.util
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -19,13 +17,14 @@ from pathlib import Path
 import pytest
 
 from fakes import HashEmbedder
+from helpers import APP, RAFAH, ROOT, free_port, import_app
 from qa import NewsIndex
 from qa.types import Article
 
-ROOT = Path(__file__).resolve().parent.parent
-SOURCES = sorted((ROOT / "qa").glob("*.py")) + [ROOT / "app.py"]
+# Every module of the package, in its sub-packages too, and the app.
+SOURCES = sorted((ROOT / "qa").rglob("*.py")) + [APP]
 # Operator tools that write reports to the --out path they are given, and run their own workers.
-TOOLS = {"qa/bench.py", "qa/evaluate.py"}
+TOOLS = {"qa/evaluate.py"}
 
 
 def parsed(path: Path) -> ast.Module:
@@ -92,13 +91,13 @@ MODULE_WRITERS = {
 PATH_WRITERS = {"write_text", "write_bytes", "mkdir", "touch", "symlink_to", "hardlink_to", "unlink"}
 # Every place outside the operator tools that creates, writes or removes a file, and from what name.
 ALLOWED_WRITES = {
-    ("qa/embed.py", "onnx_path"),  # the model cache: named after the weights' SHA-256
-    ("qa/embed.py", "_weights_hash"),  # the model cache's hash memo
-    ("qa/embed.py", "_session"),  # drops the cached ONNX graph when it cannot be loaded
-    ("qa/embed.py", "__init__"),  # the OpenVINO runner drops that same cached graph likewise
-    ("qa/store.py", "open"),  # the index folder and news.sqlite, from the --index path the operator gives
-    ("qa/store.py", "_writer"),  # write.lock in the index folder
-    ("qa/vectors.py", "save"),  # vectors-<generation>.faiss: an integer from SQLite
+    ("qa/ingest/runtimes.py", "onnx_path"),  # the model cache: named after the weights' SHA-256
+    ("qa/ingest/runtimes.py", "_weights_hash"),  # the model cache's hash memo
+    ("qa/ingest/runtimes.py", "_session"),  # drops the cached ONNX graph when it cannot be loaded
+    ("qa/ingest/runtimes.py", "__init__"),  # the OpenVINO runner drops that same cached graph likewise
+    ("qa/storage/schema.py", "connect"),  # the index folder and news.sqlite, from the --index path given
+    ("qa/storage/writer.py", "exclusive"),  # write.lock in the index folder
+    ("qa/storage/vectors.py", "save"),  # vectors-<generation>.faiss: an integer from SQLite
 }
 
 
@@ -277,7 +276,7 @@ def test_cli_ingest_and_ask_make_no_outbound_network_calls(guarded_env, tmp_path
     env, log = guarded_env
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    shutil.copy(ROOT / "seeds" / "wion-2024-03-22-netanyahu-rafah.txt", inbox)
+    shutil.copy(RAFAH, inbox)
     (inbox / "page.html").write_text(  # trafilatura, and links that must not be fetched
         '<html><head><title>Budget vote</title><link rel="stylesheet" href="https://example.com/a.css">'
         '</head><body><article><h1>Budget vote</h1><p>The council approved the budget on Monday after a long '
@@ -296,21 +295,15 @@ def test_cli_ingest_and_ask_make_no_outbound_network_calls(guarded_env, tmp_path
     assert attempts(log) == []
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_app_binds_to_loopback_by_default_and_makes_no_outbound_calls(guarded_env, seed_index_path, tmp_path):
     env, log = guarded_env
     index_dir = tmp_path / "index"
     shutil.copytree(seed_index_path, index_dir)
-    port = _free_port()
+    port = free_port()
     env.update(QA_INDEX_DIR=str(index_dir), GRADIO_SERVER_PORT=str(port))
     output = (tmp_path / "app.log").open("w")
-    app = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env, stdout=output,
+    app = subprocess.Popen([sys.executable, str(APP)], cwd=ROOT, env=env, stdout=output,
                            stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 180
@@ -337,17 +330,10 @@ def test_app_binds_to_loopback_by_default_and_makes_no_outbound_calls(guarded_en
     assert served and all(address.startswith("('127.0.0.1'") for address in served), binds
 
 
-def _app_module():
-    spec = importlib.util.spec_from_file_location("app_under_test", ROOT / "app.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.slow
 def test_app_serves_only_loopback_unless_told_and_caps_uploads(monkeypatch):
     monkeypatch.delenv("GRADIO_SERVER_NAME", raising=False)
-    app = _app_module()
+    app = import_app()
     assert app.launch_options()["server_name"] == "127.0.0.1"
     monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")
     assert app.launch_options()["server_name"] == "0.0.0.0"  # told otherwise

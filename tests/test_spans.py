@@ -1,16 +1,12 @@
 """The offset equation, text[start:end] == span text, for chunks and sentences of any text."""
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from helpers import assert_slices, wikinews_records
 from qa.ingest.chunk import chunks, sentences
-from qa.ingest.load import canonical_text
-
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+from qa.ingest.records import canonical_text
 
 words = st.sampled_from(["Rafah", "said", "the", "Mr.", "U.S.", "“quote,”", "é", "日本語", "😀", "a",
                          "Netanyahu", "\u200b", "\u05e9\u05dc\u05d5\u05dd", "!", "?", "."])
@@ -20,12 +16,6 @@ repeated = st.builds(lambda piece, n, glue: glue.join([piece] * n),
                      st.text(min_size=1, max_size=60), st.integers(1, 60), separators)
 
 
-def assert_spans(text, spans):
-    for span in spans:
-        assert 0 <= span.start < span.end <= len(text)
-        assert text[span.start:span.end] == span.text
-
-
 @settings(max_examples=150, deadline=None)
 @given(st.one_of(texts, repeated, st.text(max_size=3000)))
 # Found by hypothesis: the splitter starts a chunk where the last one started.
@@ -33,10 +23,10 @@ def assert_spans(text, spans):
 def test_chunk_and_sentence_offsets_slice_the_text(text):
     for size, overlap in [(800, 120), (60, 20)]:
         spans = chunks(text, size, overlap)
-        assert_spans(text, spans)
+        assert_slices(text, spans)
         assert [s.start for s in spans] == sorted(s.start for s in spans)
     found = sentences(text)
-    assert_spans(text, found)
+    assert_slices(text, found)
     # Sentences never overlap and never cross a line break.
     assert all(a.end <= b.start for a, b in zip(found, found[1:]))
     assert all("\n" not in s.text for s in found)
@@ -49,10 +39,10 @@ def test_empty_and_blank_text_have_no_spans():
 
 
 def test_chunks_cover_every_seed_article_and_respect_the_size():
-    for line in (SEEDS / "wikinews.jsonl").read_text(encoding="utf-8").splitlines():
-        text = canonical_text(json.loads(line)["text"])
+    for record in wikinews_records():
+        text = canonical_text(record["text"])
         spans = chunks(text)
-        assert_spans(text, spans)
+        assert_slices(text, spans)
         assert all(len(s.text) <= 800 for s in spans)
         covered = set()
         for s in spans:
@@ -71,4 +61,4 @@ def test_a_very_long_line_is_split_in_windows_and_keeps_exact_offsets():
     text = "The minister said the plan will work, and the opposition disagreed. " * 3000
     found = sentences(text)
     assert len(found) == 3000
-    assert all(text[s.start:s.end] == s.text for s in found)
+    assert_slices(text, found)

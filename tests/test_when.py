@@ -1,20 +1,17 @@
 """qa.text.when: datelines, the time a question asks about, and relative dates, on real article text."""
 from __future__ import annotations
 
-import json
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from helpers import DATA, wikinews_records
 from qa.text.when import TimeScope, dateline, resolve_relative, time_scope
 
-ROOT = Path(__file__).resolve().parent.parent
-RAFAH = (Path(__file__).parent / "data" / "rafah.txt").read_text(encoding="utf-8")
-WIKINEWS = [json.loads(line)
-            for line in (ROOT / "seeds" / "wikinews.jsonl").read_text(encoding="utf-8").splitlines()]
+RAFAH = (DATA / "rafah.txt").read_text(encoding="utf-8")
+WIKINEWS = wikinews_records()
 DATES = st.dates(min_value=date(1950, 1, 1), max_value=date(2099, 12, 31))
 
 

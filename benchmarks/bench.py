@@ -1,8 +1,10 @@
-"""python -m qa bench: ingest and query speed, memory and cold start, against the model's limit and LangChain.
+"""benchmarks/bench.py: ingest and query speed, memory and cold start, against the model's limit and LangChain.
 
+Run with `make bench` (installs the `bench` extra), or `.venv/bin/python benchmarks/bench.py --help`.
 Each measurement runs in a fresh process (see `_worker`), so one runtime's imports and memory
 never flatter or burden another's; repeats are interleaved so machine noise hits all alike.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,7 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -39,8 +41,15 @@ QUESTIONS = 60
 TOP_K = 5
 RECALL_AT = 10
 WORKER_TIMEOUT = 3_600
-TARGETS = {"ingest_vs_limit": 1.5, "p50_100k_ms": 30.0, "p95_100k_ms": 80.0, "p50_10k_ms": 10.0,
-           "cold_start_s": 1.5, "ram_per_chunk_bytes": 4_096}
+WORKER_FLAG = "--worker"  # argv[1] of the processes `_worker_run` starts: run one measurement, not the benchmark
+TARGETS = {
+    "ingest_vs_limit": 1.5,
+    "p50_100k_ms": 30.0,
+    "p95_100k_ms": 80.0,
+    "p50_10k_ms": 10.0,
+    "cold_start_s": 1.5,
+    "ram_per_chunk_bytes": 4_096,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,8 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     for path in (args.documents, args.scale_documents):
         if not path.exists():
-            raise BadInput(f"no such file: {path}; pass --documents and --scale-documents "
-                           "(JSONL with doc_id, title, text, date, source; .gz allowed)")
+            raise BadInput(
+                f"no such file: {path}; pass --documents and --scale-documents "
+                "(JSONL with doc_id, title, text, date, source; .gz allowed)"
+            )
     if args.n < 1 or args.repeats < 1:
         raise BadInput(f"--n and --repeats must be at least 1, got {args.n} and {args.repeats}")
     with tempfile.TemporaryDirectory(prefix="qa-bench-") as scratch:
@@ -70,17 +81,33 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m qa bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--documents", type=Path, default=DEFAULT_DOCUMENTS,
-                        help="JSONL(.gz) of articles for the ingest comparison (default: BBC News)")
-    parser.add_argument("--scale-documents", type=Path, default=DEFAULT_SCALE,
-                        help="JSONL(.gz) of articles for the larger latency points (default: Reuters-21578)")
+    parser = argparse.ArgumentParser(prog="benchmarks/bench.py", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--documents",
+        type=Path,
+        default=DEFAULT_DOCUMENTS,
+        help="JSONL(.gz) of articles for the ingest comparison (default: BBC News)",
+    )
+    parser.add_argument(
+        "--scale-documents",
+        type=Path,
+        default=DEFAULT_SCALE,
+        help="JSONL(.gz) of articles for the larger latency points (default: Reuters-21578)",
+    )
     parser.add_argument("--n", type=int, default=DEFAULT_N, help=f"articles to ingest (default {DEFAULT_N})")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each measurement (default 3)")
-    parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",") if x],
-                        default=list(DEFAULT_SIZES), help="corpus sizes in chunks for the latency points")
-    parser.add_argument("--real-up-to", type=int, default=REAL_UP_TO,
-                        help="largest size built from real text; above it vectors are synthetic")
+    parser.add_argument(
+        "--sizes",
+        type=lambda s: [int(x) for x in s.split(",") if x],
+        default=list(DEFAULT_SIZES),
+        help="corpus sizes in chunks for the latency points",
+    )
+    parser.add_argument(
+        "--real-up-to",
+        type=int,
+        default=REAL_UP_TO,
+        help="largest size built from real text; above it vectors are synthetic",
+    )
     parser.add_argument("--questions", type=int, default=QUESTIONS, help="questions per latency point")
     parser.add_argument("--no-peer", action="store_true", help="skip LangChain even when it is installed")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "BENCHMARKS.md")
@@ -93,14 +120,26 @@ def _say(message: str) -> None:
 
 # ---- orchestration (no model in this process) ------------------------------------------------
 
+
 def run(args: argparse.Namespace, scratch: Path) -> dict:
     """Every measurement of one benchmark run, as a JSON-ready dict."""
     started = time.monotonic()
     peer = not args.no_peer and _peer_installed()
-    results: dict = {"machine": machine(), "args": {
-        "documents": str(args.documents), "scale_documents": str(args.scale_documents), "n": args.n,
-        "repeats": args.repeats, "sizes": args.sizes, "real_up_to": args.real_up_to,
-        "questions": args.questions, "threads": THREADS, "batch_size": BATCH_SIZE}, "peer": peer}
+    results: dict = {
+        "machine": machine(),
+        "args": {
+            "documents": str(args.documents),
+            "scale_documents": str(args.scale_documents),
+            "n": args.n,
+            "repeats": args.repeats,
+            "sizes": args.sizes,
+            "real_up_to": args.real_up_to,
+            "questions": args.questions,
+            "threads": THREADS,
+            "batch_size": BATCH_SIZE,
+        },
+        "peer": peer,
+    }
     _say("preparing the ONNX export (once per model; cached)")
     results["runtime"] = _worker_run("prepare", {}, scratch)
 
@@ -114,28 +153,47 @@ def run(args: argparse.Namespace, scratch: Path) -> dict:
         ingest["limit"].append(_worker_run("limit", {"documents": str(args.documents), "n": args.n}, scratch))
         _say(f"ingest repeat {repeat + 1}/{args.repeats}: news-qa")
         folder = scratch / f"ingest-{repeat}"
-        ingest["news_qa"].append(_worker_run("ingest", {"documents": str(args.documents), "n": args.n,
-                                                        "folder": str(folder)}, scratch))
+        ingest["news_qa"].append(
+            _worker_run("ingest", {"documents": str(args.documents), "n": args.n, "folder": str(folder)}, scratch)
+        )
         if also_onnx:
             _say(f"ingest repeat {repeat + 1}/{args.repeats}: news-qa with ONNX Runtime")
-            ingest["news_qa_onnx"].append(_worker_run("ingest", {
-                "documents": str(args.documents), "n": args.n, "folder": str(scratch / f"ingest-onnx-{repeat}"),
-                "runtime": "onnx"}, scratch))
+            ingest["news_qa_onnx"].append(
+                _worker_run(
+                    "ingest",
+                    {
+                        "documents": str(args.documents),
+                        "n": args.n,
+                        "folder": str(scratch / f"ingest-onnx-{repeat}"),
+                        "runtime": "onnx",
+                    },
+                    scratch,
+                )
+            )
         if peer:
             _say(f"ingest repeat {repeat + 1}/{args.repeats}: LangChain")
-            ingest["langchain"].append(_worker_run("langchain", {
-                "documents": str(args.documents), "n": args.n, "folder": str(scratch / f"langchain-{repeat}"),
-                "questions": str(questions)}, scratch))
+            ingest["langchain"].append(
+                _worker_run(
+                    "langchain",
+                    {
+                        "documents": str(args.documents),
+                        "n": args.n,
+                        "folder": str(scratch / f"langchain-{repeat}"),
+                        "questions": str(questions),
+                    },
+                    scratch,
+                )
+            )
     results["ingest"] = ingest
     ingest_index = scratch / f"ingest-{args.repeats - 1}"
     _say("query latency on the ingest corpus")
-    results["ingest_serve"] = _worker_run("serve", {"folder": str(ingest_index), "questions": str(questions),
-                                                    "repeats": args.repeats}, scratch)
+    results["ingest_serve"] = _worker_run(
+        "serve", {"folder": str(ingest_index), "questions": str(questions), "repeats": args.repeats}, scratch
+    )
     results["ingest_serve"]["cold"] = _cold(ingest_index, questions, args.repeats)
     if peer:
         _say("LangChain cold start")
-        results["langchain_cold"] = _langchain_cold(scratch / f"langchain-{args.repeats - 1}", questions,
-                                                    args.repeats)
+        results["langchain_cold"] = _langchain_cold(scratch / f"langchain-{args.repeats - 1}", questions, args.repeats)
     results["points"] = _points(args, scratch)
     results["seconds"] = round(time.monotonic() - started, 1)
     return results
@@ -162,12 +220,20 @@ def _points(args: argparse.Namespace, scratch: Path) -> list[dict]:
             shutil.copytree(source, folder)
             shutil.copy(source_questions, questions)
             copies = synthesise(folder, size)
-            point = {"size": size, "corpus": real["corpus"], "synthetic": True, "copies": copies,
-                     "articles": real["articles"] * (copies + 1)}
+            point = {
+                "size": size,
+                "corpus": real["corpus"],
+                "synthetic": True,
+                "copies": copies,
+                "articles": real["articles"] * (copies + 1),
+            }
         _say(f"latency point {size:,} chunks: building FAISS and serving")
         point["open"] = _worker_run("open", {"folder": str(folder)}, scratch)
-        point["serve"] = _worker_run("serve", {"folder": str(folder), "questions": str(questions),
-                                               "repeats": args.repeats, "recall": True}, scratch)
+        point["serve"] = _worker_run(
+            "serve",
+            {"folder": str(folder), "questions": str(questions), "repeats": args.repeats, "recall": True},
+            scratch,
+        )
         point["cold"] = _cold(folder, questions, args.repeats)
         point["bytes_on_disk"] = sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
         points.append(point)
@@ -178,7 +244,7 @@ def _worker_run(task: str, params: dict, scratch: Path) -> dict:
     """Run one measurement in a fresh Python process and return what it reported."""
     handle, out = tempfile.mkstemp(dir=scratch, suffix=".json")
     os.close(handle)
-    command = [sys.executable, "-c", "import qa.bench as b; b._worker()", task, json.dumps(params), out]
+    command = [sys.executable, str(Path(__file__).resolve()), WORKER_FLAG, task, json.dumps(params), out]
     done = subprocess.run(command, env=_env(), cwd=ROOT, capture_output=True, text=True, timeout=WORKER_TIMEOUT)
     if done.returncode != 0:
         raise RuntimeError(f"bench worker {task} failed ({done.returncode}):\n{done.stderr[-3000:]}")
@@ -187,8 +253,13 @@ def _worker_run(task: str, params: dict, scratch: Path) -> dict:
 
 def _env() -> dict[str, str]:
     path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    return {**os.environ, "PYTHONPATH": path, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
-            "TRANSFORMERS_VERBOSITY": "error"}
+    return {
+        **os.environ,
+        "PYTHONPATH": path,
+        "HF_HUB_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        "TRANSFORMERS_VERBOSITY": "error",
+    }
 
 
 def _cold(folder: Path, questions: Path, repeats: int) -> dict:
@@ -200,11 +271,20 @@ def _cold(folder: Path, questions: Path, repeats: int) -> dict:
         began = time.perf_counter()
         subprocess.run(command, env=_env(), cwd=ROOT, capture_output=True, check=True, timeout=WORKER_TIMEOUT)
         seconds.append(time.perf_counter() - began)
-    probe = ("import sys; from qa.cli import main; main(['ask', '--index', sys.argv[1], sys.argv[2]]); "
-             "print('\\nIMPORTED', *sorted(m for m in ('torch', 'transformers', 'sentence_transformers') "
-             "if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", probe, str(folder), question], env=_env(), cwd=ROOT,
-                          capture_output=True, text=True, check=True, timeout=WORKER_TIMEOUT)
+    probe = (
+        "import sys; from qa.cli import main; main(['ask', '--index', sys.argv[1], sys.argv[2]]); "
+        "print('\\nIMPORTED', *sorted(m for m in ('torch', 'transformers', 'sentence_transformers') "
+        "if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(folder), question],
+        env=_env(),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=WORKER_TIMEOUT,
+    )
     heavy = done.stdout.rsplit("IMPORTED", 1)[-1].split()
     return {"seconds": seconds, "median_s": statistics.median(seconds), "heavy_imports": heavy}
 
@@ -212,18 +292,25 @@ def _cold(folder: Path, questions: Path, repeats: int) -> dict:
 def _langchain_cold(folder: Path, questions: Path, repeats: int) -> dict:
     question = json.loads(questions.read_text())[0]
     script = (
-        "import sys, torch; torch.set_num_threads(%d)\n"
+        f"import sys, torch; torch.set_num_threads({THREADS})\n"
         "from langchain_community.vectorstores import FAISS\n"
         "from langchain_huggingface import HuggingFaceEmbeddings\n"
         "from qa.ingest.embed import model_path\n"
         "store = FAISS.load_local(sys.argv[1], HuggingFaceEmbeddings(model_name=str(model_path())), "
         "allow_dangerous_deserialization=True)\n"
-        "print(store.similarity_search(sys.argv[2], k=%d)[0].page_content[:80])\n" % (THREADS, TOP_K))
+        f"print(store.similarity_search(sys.argv[2], k={TOP_K})[0].page_content[:80])\n"
+    )
     seconds = []
     for _ in range(repeats):
         began = time.perf_counter()
-        subprocess.run([sys.executable, "-c", script, str(folder), question], env=_env(), cwd=ROOT,
-                       capture_output=True, check=True, timeout=WORKER_TIMEOUT)
+        subprocess.run(
+            [sys.executable, "-c", script, str(folder), question],
+            env=_env(),
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+            timeout=WORKER_TIMEOUT,
+        )
         seconds.append(time.perf_counter() - began)
     return {"seconds": seconds, "median_s": statistics.median(seconds)}
 
@@ -255,18 +342,32 @@ def machine() -> dict:
     from importlib.metadata import PackageNotFoundError, version
 
     versions = {}
-    for package in ("onnxruntime", "openvino", "torch", "sentence-transformers", "faiss-cpu", "langchain-community",
-                    "langchain-huggingface"):
+    for package in (
+        "onnxruntime",
+        "openvino",
+        "torch",
+        "sentence-transformers",
+        "faiss-cpu",
+        "langchain-community",
+        "langchain-huggingface",
+    ):
         try:
             versions[package] = version(package)
         except PackageNotFoundError:
             versions[package] = None
-    return {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "cpu": cpu,
-            "cores": os.cpu_count(), "memory_bytes": memory, "system": platform.platform(),
-            "python": platform.python_version(), "versions": versions}
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_bytes": memory,
+        "system": platform.platform(),
+        "python": platform.python_version(),
+        "versions": versions,
+    }
 
 
 # ---- data ------------------------------------------------------------------------------------
+
 
 def _records(path: Path) -> Iterator[dict]:
     opener = gzip.open if path.suffix == ".gz" else open
@@ -278,7 +379,7 @@ def _records(path: Path) -> Iterator[dict]:
 
 def read_articles(path: Path, n: int) -> list:
     """The first `n` usable articles of a JSONL(.gz) file."""
-    from qa.ingest.load import article_from_record
+    from qa.ingest.records import article_from_record
 
     articles = []
     for record in _records(path):
@@ -310,7 +411,8 @@ def _articles_for(path: Path, chunks: int) -> int:
     from qa.ingest import chunk
 
     total = count = 0
-    for count, article in enumerate(read_articles(path, 10**9), start=1):
+    for article in read_articles(path, 10**9):
+        count += 1
         total += len(chunk.chunks(article.text))
         if total >= chunks:
             break
@@ -332,7 +434,7 @@ def synthesise(folder: Path, size: int) -> int:
     Copies keep the text (so SQLite, FTS5 and answer extraction do real work) and get synthetic
     vectors: the original plus Gaussian noise, renormalised. Returns how many copies were made.
     """
-    from qa.news_index import DATABASE
+    from qa.storage.schema import DATABASE
 
     db = sqlite3.connect(folder / DATABASE)
     rng = np.random.default_rng(0)
@@ -340,13 +442,20 @@ def synthesise(folder: Path, size: int) -> int:
     def noisy(blob: bytes) -> bytes:
         vector = np.frombuffer(blob, dtype=np.float32)
         vector = vector + rng.standard_normal(vector.shape[0]).astype(np.float32) * (
-            SYNTHETIC_NOISE / np.sqrt(vector.shape[0]))
+            SYNTHETIC_NOISE / np.sqrt(vector.shape[0])
+        )
         return (vector / np.linalg.norm(vector)).astype(np.float32).tobytes()
 
     db.create_function("bench_noisy", 1, noisy)
     tables = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-    children = [t for t in tables if t not in ("articles", "manifest") and "_fts" not in t
-                and not t.startswith("sqlite_") and "article" in _columns(db, t)]
+    children = [
+        t
+        for t in tables
+        if t not in ("articles", "manifest")
+        and "_fts" not in t
+        and not t.startswith("sqlite_")
+        and "article" in _columns(db, t)
+    ]
     base_articles = db.execute("SELECT max(rowid) FROM articles").fetchone()[0]
     base_chunks = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
     copies = max(0, -(-size // base_chunks) - 1)
@@ -356,20 +465,27 @@ def synthesise(folder: Path, size: int) -> int:
     listed = ", ".join(article_columns)
     with db:
         for copy in range(1, copies + 1):
-            db.execute(f"INSERT INTO articles(rowid, id, content_hash, {listed}) SELECT rowid + ?, "
-                       f"id || '~' || ?, content_hash || '~' || ?, {listed} FROM articles WHERE rowid <= ?",
-                       (copy * base_articles, copy, copy, base_articles))
+            db.execute(
+                f"INSERT INTO articles(rowid, id, content_hash, {listed}) SELECT rowid + ?, "
+                f"id || '~' || ?, content_hash || '~' || ?, {listed} FROM articles WHERE rowid <= ?",
+                (copy * base_articles, copy, copy, base_articles),
+            )
             for table in children:
                 key, step = _primary_key(db, table), steps[table]
                 columns = [c for c in _columns(db, table) if c not in (key, "article")]
                 values = ", ".join("bench_noisy(vector)" if c == "vector" else c for c in columns)
-                db.execute(f"INSERT INTO {table}({key}, article, {', '.join(columns)}) SELECT {key} + ?, "
-                           f"article + ?, {values} FROM {table} WHERE article <= ?",
-                           (copy * step, copy * base_articles, base_articles))
+                db.execute(
+                    f"INSERT INTO {table}({key}, article, {', '.join(columns)}) SELECT {key} + ?, "
+                    f"article + ?, {values} FROM {table} WHERE article <= ?",
+                    (copy * step, copy * base_articles, base_articles),
+                )
                 if f"{table}_fts" in tables:
                     text_columns = ", ".join(_columns(db, f"{table}_fts"))
-                    db.execute(f"INSERT INTO {table}_fts(rowid, {text_columns}) SELECT rowid + ?, "
-                               f"{text_columns} FROM {table}_fts WHERE rowid <= ?", (copy * step, step))
+                    db.execute(
+                        f"INSERT INTO {table}_fts(rowid, {text_columns}) SELECT rowid + ?, "
+                        f"{text_columns} FROM {table}_fts WHERE rowid <= ?",
+                        (copy * step, step),
+                    )
         # A new generation makes NewsIndex rebuild FAISS from SQLite, choosing the index type by size.
         db.execute("UPDATE manifest SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
     db.execute("VACUUM")
@@ -389,8 +505,9 @@ def _primary_key(db: sqlite3.Connection, table: str) -> str:
 
 # ---- workers (each in its own process) -------------------------------------------------------
 
-def _worker() -> None:
-    task, params, out = sys.argv[1], json.loads(sys.argv[2]), Path(sys.argv[3])
+
+def _worker(argv: list[str]) -> None:
+    task, params, out = argv[0], json.loads(argv[1]), Path(argv[2])
     result = WORKERS[task](**params)
     result.setdefault("rss_bytes", _rss())
     result.setdefault("peak_rss_bytes", _peak_rss())
@@ -415,9 +532,9 @@ def _peak_rss() -> int:
 
 
 def _task_prepare() -> dict:
-    from qa.ingest.embed import Embedder
+    from qa.ingest.embed import MiniLMEmbedder
 
-    embedder = Embedder()
+    embedder = MiniLMEmbedder()
     embedder.embed(["warm up", "the export"])
     return {"runtime": embedder.runtime}
 
@@ -442,23 +559,31 @@ def _task_limit(documents: str, n: int) -> dict:
 
 def _task_ingest(documents: str, n: int, folder: str, runtime: str = "auto") -> dict:
     from qa.ingest import chunk
-    from qa.ingest.embed import Embedder
-    from qa.news_index import NewsIndex
+    from qa.ingest.embed import MiniLMEmbedder
+    from qa import NewsIndex
 
     articles = read_articles(Path(documents), n)
-    embedder = Embedder(threads=THREADS, runtime=runtime)
+    embedder = MiniLMEmbedder(threads=THREADS, runtime=runtime)
     # Model sessions, the sentence splitter and the chunker start once per process: not ingest work.
     embedder.embed(["warm up", "the batch session"])
     chunk.sentences("Warm up. The splitter.")
     began = time.perf_counter()
     with NewsIndex.open(folder, create=True, embedder=embedder) as index:
         report = index.add(articles)
-        sentences = index.db.execute("SELECT count(*) FROM sentences").fetchone()[0]
+        sentences = index.info()["sentences"]
     seconds = time.perf_counter() - began
     size = sum(f.stat().st_size for f in Path(folder).iterdir() if f.is_file())
-    return {"articles": len(articles), "added": len(report.added), "chunks": report.chunks,
-            "sentences": sentences, "seconds": seconds, "articles_per_s": len(articles) / seconds,
-            "chunks_per_s": report.chunks / seconds, "bytes_on_disk": size, "runtime": embedder.runtime}
+    return {
+        "articles": len(articles),
+        "added": len(report.added),
+        "chunks": report.chunks,
+        "sentences": sentences,
+        "seconds": seconds,
+        "articles_per_s": len(articles) / seconds,
+        "chunks_per_s": report.chunks / seconds,
+        "bytes_on_disk": size,
+        "runtime": embedder.runtime,
+    }
 
 
 def _task_langchain(documents: str, n: int, folder: str, questions: str) -> dict:
@@ -473,10 +598,13 @@ def _task_langchain(documents: str, n: int, folder: str, questions: str) -> dict
     from qa.ingest import chunk
     from qa.ingest.embed import model_path
 
-    docs = [Document(page_content=a.text, metadata={"id": a.id, "title": a.title})
-            for a in read_articles(Path(documents), n)]
-    embeddings = HuggingFaceEmbeddings(model_name=str(model_path()), model_kwargs={"device": "cpu"},
-                                       encode_kwargs={"batch_size": BATCH_SIZE})
+    docs = [
+        Document(page_content=a.text, metadata={"id": a.id, "title": a.title})
+        for a in read_articles(Path(documents), n)
+    ]
+    embeddings = HuggingFaceEmbeddings(
+        model_name=str(model_path()), model_kwargs={"device": "cpu"}, encode_kwargs={"batch_size": BATCH_SIZE}
+    )
     embeddings.embed_query("warm up")
     began = time.perf_counter()
     splitter = RecursiveCharacterTextSplitter(chunk_size=chunk.CHUNK_SIZE, chunk_overlap=chunk.CHUNK_OVERLAP)
@@ -489,14 +617,20 @@ def _task_langchain(documents: str, n: int, folder: str, questions: str) -> dict
     for question in asked[:3]:
         store.similarity_search(question, k=TOP_K)
     latencies = _timed(lambda q: store.similarity_search(q, k=TOP_K), asked, 1)
-    return {"articles": len(docs), "chunks": len(pieces), "seconds": seconds,
-            "articles_per_s": len(docs) / seconds, "chunks_per_s": len(pieces) / seconds,
-            "peak_ingest_rss_bytes": peak_ingest, "query_ms": latencies}
+    return {
+        "articles": len(docs),
+        "chunks": len(pieces),
+        "seconds": seconds,
+        "articles_per_s": len(docs) / seconds,
+        "chunks_per_s": len(pieces) / seconds,
+        "peak_ingest_rss_bytes": peak_ingest,
+        "query_ms": latencies,
+    }
 
 
 def _task_open(folder: str) -> dict:
     """Open the index once so FAISS is rebuilt from SQLite and saved (timed), as a first open would."""
-    from qa.news_index import NewsIndex
+    from qa import NewsIndex
 
     began = time.perf_counter()
     with NewsIndex.open(folder) as index:
@@ -508,24 +642,31 @@ def _task_serve(folder: str, questions: str, repeats: int, recall: bool = False)
     """Warm, in-process latency of the full `ask` and of retrieval alone, memory, and FAISS recall."""
     import faiss  # noqa: F401  (libraries load before the baseline: only the index counts per chunk)
 
-    from qa.ingest.embed import Embedder
     from qa.answer.retrieve import retrieve
-    from qa.news_index import NewsIndex
+    from qa.text.question import parse
+    from qa.ingest.embed import MiniLMEmbedder
+    from qa import NewsIndex
 
     asked = json.loads(Path(questions).read_text())
-    embedder = Embedder(threads=THREADS)
+    embedder = MiniLMEmbedder(threads=THREADS)
     embedder.embed([asked[0]])
     baseline = _rss()
     index = NewsIndex.open(folder, embedder=embedder)
     for question in asked[:3]:
         index.ask(question)
     ask_ms = _timed(lambda q: index.ask(q), asked, repeats)
-    retrieve_ms = _timed(lambda q: retrieve(index, q, embedder.embed([q])[0], k=TOP_K), asked, repeats)
+    retrieve_ms = _timed(lambda q: retrieve(index.reader, parse(q), embedder.embed([q])[0], k=TOP_K), asked, repeats)
     serving = _rss()
     chunks = len(index.vectors)
-    result = {"chunks": chunks, "kind": index.vectors.kind, "ask_ms": ask_ms, "retrieve_ms": retrieve_ms,
-              "baseline_rss_bytes": baseline, "serving_rss_bytes": serving,
-              "ram_per_chunk_bytes": (serving - baseline) / chunks if serving and baseline and chunks else None}
+    result = {
+        "chunks": chunks,
+        "kind": index.vectors.kind,
+        "ask_ms": ask_ms,
+        "retrieve_ms": retrieve_ms,
+        "baseline_rss_bytes": baseline,
+        "serving_rss_bytes": serving,
+        "ram_per_chunk_bytes": (serving - baseline) / chunks if serving and baseline and chunks else None,
+    }
     if recall:
         result["recall_at_10"] = _recall(index, embedder.embed(asked))
     index.close()
@@ -534,13 +675,11 @@ def _task_serve(folder: str, questions: str, repeats: int, recall: bool = False)
 
 def _recall(index, queries: np.ndarray) -> float:
     """Share of the exact top-10 (brute force over every chunk vector) that FAISS returns."""
-    rows = index.db.execute("SELECT id, vector FROM chunks ORDER BY id").fetchall()
-    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+    ids, matrix = index.reader.chunk_vectors()
     found = 0
     for query in queries:
         exact = set(ids[np.argsort(-(matrix @ query))[:RECALL_AT]].tolist())
-        found += len(exact & {i for i, _ in index.vectors.search(query, RECALL_AT)})
+        found += len(exact & {i for i, _ in index.reader.nearest_chunks(query, RECALL_AT)})
     return found / (RECALL_AT * len(queries))
 
 
@@ -555,11 +694,17 @@ def _timed(call: Callable[[str], object], questions: list[str], repeats: int) ->
 
 
 WORKERS: dict[str, Callable[..., dict]] = {
-    "prepare": _task_prepare, "limit": _task_limit, "ingest": _task_ingest, "langchain": _task_langchain,
-    "open": _task_open, "serve": _task_serve}
+    "prepare": _task_prepare,
+    "limit": _task_limit,
+    "ingest": _task_ingest,
+    "langchain": _task_langchain,
+    "open": _task_open,
+    "serve": _task_serve,
+}
 
 
 # ---- report ----------------------------------------------------------------------------------
+
 
 def _median(runs: list[dict], key: str) -> float | None:
     values = [r[key] for r in runs if r.get(key) is not None]
@@ -577,12 +722,18 @@ def summary(results: dict) -> dict:
     ours = _median(ingest["news_qa"], "chunks_per_s")
     peer = _median(ingest["langchain"], "chunks_per_s") if ingest["langchain"] else None
     serve = results["ingest_serve"]
-    out = {"limit": limit, "ours_chunks_per_s": ours, "ours_articles_per_s": _median(ingest["news_qa"], "articles_per_s"),
-           "ours_vs_limit": ours / limit if limit and ours else None,
-           "peer_chunks_per_s": peer, "peer_vs_limit": peer / limit if peer and limit else None,
-           "ours_vs_peer_ingest": ours / peer if peer and ours else None,
-           "ask_p50": _pct(serve["ask_ms"], 50), "retrieve_p50": _pct(serve["retrieve_ms"], 50),
-           "cold_s": serve["cold"]["median_s"]}
+    out = {
+        "limit": limit,
+        "ours_chunks_per_s": ours,
+        "ours_articles_per_s": _median(ingest["news_qa"], "articles_per_s"),
+        "ours_vs_limit": ours / limit if limit and ours else None,
+        "peer_chunks_per_s": peer,
+        "peer_vs_limit": peer / limit if peer and limit else None,
+        "ours_vs_peer_ingest": ours / peer if peer and ours else None,
+        "ask_p50": _pct(serve["ask_ms"], 50),
+        "retrieve_p50": _pct(serve["retrieve_ms"], 50),
+        "cold_s": serve["cold"]["median_s"],
+    }
     if ingest["langchain"]:
         peer_query = [ms for run in ingest["langchain"] for ms in run["query_ms"]]
         out["peer_query_p50"] = _pct(peer_query, 50)
@@ -610,35 +761,69 @@ def targets(results: dict) -> list[tuple[str, str, bool | None]]:
     s = summary(results)
     rows: list[tuple[str, str, bool | None]] = []
     if s["ours_vs_limit"] is not None:
-        rows.append((f"ingest >= {TARGETS['ingest_vs_limit']}x the fp32 limit", f"{s['ours_vs_limit']:.2f}x",
-                     s["ours_vs_limit"] >= TARGETS["ingest_vs_limit"]))
+        rows.append(
+            (
+                f"ingest >= {TARGETS['ingest_vs_limit']}x the fp32 limit",
+                f"{s['ours_vs_limit']:.2f}x",
+                s["ours_vs_limit"] >= TARGETS["ingest_vs_limit"],
+            )
+        )
     onnx = _median(results["ingest"]["news_qa_onnx"], "chunks_per_s") if results["ingest"]["news_qa_onnx"] else None
     if onnx and s["limit"]:
-        rows.append((f"ingest >= {TARGETS['ingest_vs_limit']}x the fp32 limit, ONNX Runtime only",
-                     f"{onnx / s['limit']:.2f}x", onnx / s["limit"] >= TARGETS["ingest_vs_limit"]))
-    for size, key, label in ((10_000, "p50_10k_ms", "p50"), (100_000, "p50_100k_ms", "p50"),
-                             (100_000, "p95_100k_ms", "p95")):
+        rows.append(
+            (
+                f"ingest >= {TARGETS['ingest_vs_limit']}x the fp32 limit, ONNX Runtime only",
+                f"{onnx / s['limit']:.2f}x",
+                onnx / s["limit"] >= TARGETS["ingest_vs_limit"],
+            )
+        )
+    for size, key, label in (
+        (10_000, "p50_10k_ms", "p50"),
+        (100_000, "p50_100k_ms", "p50"),
+        (100_000, "p95_100k_ms", "p95"),
+    ):
         point = _point_at(results, size)
         if point:
             value = _pct(point["serve"]["ask_ms"], 50 if label == "p50" else 95)
-            rows.append((f"ask {label} <= {TARGETS[key]:.0f} ms at {size // 1000}k chunks", f"{value:.1f} ms",
-                         value <= TARGETS[key]))
-    rows.append((f"cold start <= {TARGETS['cold_start_s']} s", f"{s['cold_s']:.2f} s",
-                 s["cold_s"] <= TARGETS["cold_start_s"]))
+            rows.append(
+                (
+                    f"ask {label} <= {TARGETS[key]:.0f} ms at {size // 1000}k chunks",
+                    f"{value:.1f} ms",
+                    value <= TARGETS[key],
+                )
+            )
+    rows.append(
+        (f"cold start <= {TARGETS['cold_start_s']} s", f"{s['cold_s']:.2f} s", s["cold_s"] <= TARGETS["cold_start_s"])
+    )
     if s.get("ours_vs_peer_ingest") is not None:
         rows.append(("ingest ahead of LangChain", f"{s['ours_vs_peer_ingest']:.2f}x", s["ours_vs_peer_ingest"] > 1))
-        rows.append(("query ahead of LangChain (top-5 retrieval)", f"{s['peer_vs_ours_query']:.2f}x faster",
-                     s["peer_vs_ours_query"] > 1))
+        rows.append(
+            (
+                "query ahead of LangChain (top-5 retrieval)",
+                f"{s['peer_vs_ours_query']:.2f}x faster",
+                s["peer_vs_ours_query"] > 1,
+            )
+        )
     largest = results["points"][-1] if results["points"] else None
     if largest and largest["serve"]["ram_per_chunk_bytes"] is not None:
         value = largest["serve"]["ram_per_chunk_bytes"]
-        rows.append((f"<= 4 KB RAM per chunk serving (at {largest['serve']['chunks']:,} chunks)",
-                     f"{value:,.0f} B", value <= TARGETS["ram_per_chunk_bytes"]))
+        rows.append(
+            (
+                f"<= 4 KB RAM per chunk serving (at {largest['serve']['chunks']:,} chunks)",
+                f"{value:,.0f} B",
+                value <= TARGETS["ram_per_chunk_bytes"],
+            )
+        )
     for point in results["points"]:
         recall = point["serve"].get("recall_at_10")
         if point["serve"]["kind"] != "flat" and recall is not None:
-            rows.append((f"recall@10 >= 0.95 with {point['serve']['kind']} at {point['serve']['chunks']:,}",
-                         f"{recall:.3f}", recall >= 0.95))
+            rows.append(
+                (
+                    f"recall@10 >= 0.95 with {point['serve']['kind']} at {point['serve']['chunks']:,}",
+                    f"{recall:.3f}",
+                    recall >= 0.95,
+                )
+            )
     return rows
 
 
@@ -649,23 +834,27 @@ def render(results: dict, plot: str | None) -> str:
     first = ingest["news_qa"][0]
     versions = ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v)
     lines = [
-        "# Benchmarks", "",
+        "# Benchmarks",
+        "",
         f"Measured {m['date']} on {m['cpu']} ({m['cores']} cores, {_mb(m['memory_bytes'])} RAM), "
         f"Python {m['python']}; {versions}. news-qa embeds with **{results['runtime']['runtime']}**"
         f"{' (OpenVINO, bf16 on this CPU)' if 'bf16' in results['runtime']['runtime'] else ''}.",
         "",
-        f"Command: `python -m qa bench --n {a['n']} --repeats {a['repeats']} --sizes "
+        f"Command: `python benchmarks/bench.py --n {a['n']} --repeats {a['repeats']} --sizes "
         f"{','.join(map(str, a['sizes']))}` ({results['seconds'] / 60:.1f} min). Every measurement runs in "
         f"a fresh process, repeats interleaved; figures are medians of {a['repeats']} runs. The machine is "
         "shared, so compare ratios within this run rather than absolute numbers across runs.",
         "",
-        f"## Ingest: {first['articles']:,} articles of `{Path(a['documents']).name}`, {first['chunks']:,} chunks", "",
+        f"## Ingest: {first['articles']:,} articles of `{Path(a['documents']).name}`, {first['chunks']:,} chunks",
+        "",
         f"Model loading is excluded everywhere; {a['threads']} threads. sentence-transformers and LangChain "
         f"encode in batches of {a['batch_size']}; news-qa embeds one article's chunks at a time (batches of "
         "up to 8, which run faster than 32 in ONNX Runtime). news-qa's figure is end to end: chunking, "
         "sentence splitting, one forward pass per chunk for chunk and sentence vectors, SQLite with FTS5, "
-        "FAISS, written to disk.", "",
-        "| pipeline | articles/s | chunks/s | vs fp32 limit | peak RSS |", "|---|---:|---:|---:|---:|",
+        "FAISS, written to disk.",
+        "",
+        "| pipeline | articles/s | chunks/s | vs fp32 limit | peak RSS |",
+        "|---|---:|---:|---:|---:|",
         f"| fp32 limit: sentence-transformers `encode` of the same chunks once | | "
         f"{_f(s['limit'])} passages/s | 1.00x | {_mb(_median(ingest['limit'], 'peak_rss_bytes'))} |",
         f"| **news-qa** `NewsIndex.add` | {_f(s['ours_articles_per_s'])} | {_f(s['ours_chunks_per_s'])} | "
@@ -673,41 +862,67 @@ def render(results: dict, plot: str | None) -> str:
     ]
     if ingest["news_qa_onnx"]:
         onnx = _median(ingest["news_qa_onnx"], "chunks_per_s")
-        lines.append(f"| news-qa with ONNX Runtime fp32 (no OpenVINO installed) | "
-                     f"{_f(_median(ingest['news_qa_onnx'], 'articles_per_s'))} | {_f(onnx)} | "
-                     f"{_f(onnx / s['limit'] if onnx and s['limit'] else None, 2, 'x')} | "
-                     f"{_mb(_median(ingest['news_qa_onnx'], 'peak_rss_bytes'))} |")
+        lines.append(
+            f"| news-qa with ONNX Runtime fp32 (no OpenVINO installed) | "
+            f"{_f(_median(ingest['news_qa_onnx'], 'articles_per_s'))} | {_f(onnx)} | "
+            f"{_f(onnx / s['limit'] if onnx and s['limit'] else None, 2, 'x')} | "
+            f"{_mb(_median(ingest['news_qa_onnx'], 'peak_rss_bytes'))} |"
+        )
     if ingest["langchain"]:
-        lines.append(f"| LangChain `FAISS.from_documents` + `HuggingFaceEmbeddings` | "
-                     f"{_f(_median(ingest['langchain'], 'articles_per_s'))} | {_f(s['peer_chunks_per_s'])} | "
-                     f"{_f(s['peer_vs_limit'], 2, 'x')} | {_mb(_median(ingest['langchain'], 'peak_ingest_rss_bytes'))} |")
-        lines += ["", f"news-qa ingests **{s['ours_vs_peer_ingest']:.2f}x** as fast as LangChain, and also stores "
-                  "sentence vectors, FTS5 and the article text that LangChain does not."]
+        lines.append(
+            f"| LangChain `FAISS.from_documents` + `HuggingFaceEmbeddings` | "
+            f"{_f(_median(ingest['langchain'], 'articles_per_s'))} | {_f(s['peer_chunks_per_s'])} | "
+            f"{_f(s['peer_vs_limit'], 2, 'x')} | {_mb(_median(ingest['langchain'], 'peak_ingest_rss_bytes'))} |"
+        )
+        lines += [
+            "",
+            f"news-qa ingests **{s['ours_vs_peer_ingest']:.2f}x** as fast as LangChain, and also stores "
+            "sentence vectors, FTS5 and the article text that LangChain does not.",
+        ]
     else:
         lines += ["", "LangChain was not measured (not installed: `pip install -e '.[bench]'`)."]
     serve = results["ingest_serve"]
-    lines += ["", "## Query, on the ingest corpus", "",
-              f"{len(serve['ask_ms']) // a['repeats']} headline questions x {a['repeats']}, warm, in process.", "",
-              "| | p50 | p95 | cold start (new process, median) | RSS serving |", "|---|---:|---:|---:|---:|",
-              f"| news-qa full `ask` (embed, FAISS + FTS5, fusion, sentence extraction) | "
-              f"{_f(s['ask_p50'], 1, ' ms')} | {_f(_pct(serve['ask_ms'], 95), 1, ' ms')} | "
-              f"{_f(s['cold_s'], 2, ' s')} | {_mb(serve['serving_rss_bytes'])} |",
-              f"| news-qa retrieval only (embed + top-{TOP_K} fused) | {_f(s['retrieve_p50'], 1, ' ms')} | "
-              f"{_f(_pct(serve['retrieve_ms'], 95), 1, ' ms')} | | |"]
+    lines += [
+        "",
+        "## Query, on the ingest corpus",
+        "",
+        f"{len(serve['ask_ms']) // a['repeats']} headline questions x {a['repeats']}, warm, in process.",
+        "",
+        "| | p50 | p95 | cold start (new process, median) | RSS serving |",
+        "|---|---:|---:|---:|---:|",
+        f"| news-qa full `ask` (embed, FAISS + FTS5, fusion, sentence extraction) | "
+        f"{_f(s['ask_p50'], 1, ' ms')} | {_f(_pct(serve['ask_ms'], 95), 1, ' ms')} | "
+        f"{_f(s['cold_s'], 2, ' s')} | {_mb(serve['serving_rss_bytes'])} |",
+        f"| news-qa retrieval only (embed + top-{TOP_K} fused) | {_f(s['retrieve_p50'], 1, ' ms')} | "
+        f"{_f(_pct(serve['retrieve_ms'], 95), 1, ' ms')} | | |",
+    ]
     if ingest["langchain"]:
-        lines.append(f"| LangChain `similarity_search(k={TOP_K})` | {_f(s['peer_query_p50'], 1, ' ms')} | "
-                     f"{_f(s['peer_query_p95'], 1, ' ms')} | {_f(s.get('peer_cold_s'), 2, ' s')} | "
-                     f"{_mb(_median(ingest['langchain'], 'rss_bytes'))} |")
-        lines += ["", f"news-qa retrieval is **{s['peer_vs_ours_query']:.2f}x** as fast as LangChain's top-{TOP_K}; "
-                  f"its full answer, extraction included, takes {s['ask_p50'] / s['peer_query_p50']:.2f}x "
-                  "LangChain's retrieval time."]
+        lines.append(
+            f"| LangChain `similarity_search(k={TOP_K})` | {_f(s['peer_query_p50'], 1, ' ms')} | "
+            f"{_f(s['peer_query_p95'], 1, ' ms')} | {_f(s.get('peer_cold_s'), 2, ' s')} | "
+            f"{_mb(_median(ingest['langchain'], 'rss_bytes'))} |"
+        )
+        lines += [
+            "",
+            f"news-qa retrieval is **{s['peer_vs_ours_query']:.2f}x** as fast as LangChain's top-{TOP_K}; "
+            f"its full answer, extraction included, takes {s['ask_p50'] / s['peer_query_p50']:.2f}x "
+            "LangChain's retrieval time.",
+        ]
     heavy = serve["cold"]["heavy_imports"]
-    lines += ["", "Cold start is `python -m qa ask --index DIR QUESTION`, process start to printed answer; "
-              f"that process imported {', '.join(heavy) if heavy else 'neither torch, transformers nor sentence-transformers'}."]
-    lines += ["", "## Latency against corpus size", "",
-              "| chunks | articles | text | FAISS index | recall@10 vs exact | ask p50 | ask p95 | retrieve p50 | "
-              "cold start | FAISS build | RAM/chunk serving | disk/chunk |",
-              "|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    imported = ", ".join(heavy) if heavy else "neither torch, transformers nor sentence-transformers"
+    lines += [
+        "",
+        "Cold start is `python -m qa ask --index DIR QUESTION`, process start to printed answer; "
+        f"that process imported {imported}.",
+    ]
+    lines += [
+        "",
+        "## Latency against corpus size",
+        "",
+        "| chunks | articles | text | FAISS index | recall@10 vs exact | ask p50 | ask p95 | retrieve p50 | "
+        "cold start | FAISS build | RAM/chunk serving | disk/chunk |",
+        "|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for p in results["points"]:
         sv = p["serve"]
         text = f"`{p['corpus']}`" + (f" + {p['copies']} copies, synthetic vectors" if p["synthetic"] else "")
@@ -716,13 +931,17 @@ def render(results: dict, plot: str | None) -> str:
             f"{_f(_pct(sv['ask_ms'], 50), 1, ' ms')} | {_f(_pct(sv['ask_ms'], 95), 1, ' ms')} | "
             f"{_f(_pct(sv['retrieve_ms'], 50), 1, ' ms')} | {_f(p['cold']['median_s'], 2, ' s')} | "
             f"{_f(p['open']['seconds'], 1, ' s')} | {_f(sv['ram_per_chunk_bytes'], 0, ' B')} | "
-            f"{_f(p['bytes_on_disk'] / sv['chunks'], 0, ' B')} |")
-    lines += ["", "Synthetic points copy every article of the largest real index (text, sentences, FTS5 "
-              f"rows) and give each copy its original vectors plus Gaussian noise ({SYNTHETIC_NOISE} of the "
-              "norm), renormalised: SQLite, FTS5 and extraction do real work over the larger corpus while "
-              "FAISS sees distinct vectors. RAM/chunk is the serving process's RSS after the questions minus "
-              "its RSS with the model and libraries loaded, over the chunk count; disk/chunk counts every file "
-              "of the index (article text, sentences, FTS5, vectors)."]
+            f"{_f(p['bytes_on_disk'] / sv['chunks'], 0, ' B')} |"
+        )
+    lines += [
+        "",
+        "Synthetic points copy every article of the largest real index (text, sentences, FTS5 "
+        f"rows) and give each copy its original vectors plus Gaussian noise ({SYNTHETIC_NOISE} of the "
+        "norm), renormalised: SQLite, FTS5 and extraction do real work over the larger corpus while "
+        "FAISS sees distinct vectors. RAM/chunk is the serving process's RSS after the questions minus "
+        "its RSS with the model and libraries loaded, over the chunk count; disk/chunk counts every file "
+        "of the index (article text, sentences, FTS5, vectors).",
+    ]
     if plot:
         lines += ["", f"![ask latency against corpus size]({plot})"]
     lines += ["", "## Targets (issue 7)", "", "| target | measured | met |", "|---|---:|---|"]
@@ -751,17 +970,33 @@ def _plot(results: dict, path: Path) -> bool:
     if s.get("peer_query_p50"):
         chunks = statistics.median(r["chunks"] for r in results["ingest"]["langchain"])
         axes.plot([chunks], [s["peer_query_p50"]], "X", markersize=10, label="LangChain top-5 p50")
-    for p, size in zip(points, sizes):
-        axes.annotate(p["serve"]["kind"] + (" (synthetic)" if p["synthetic"] else ""), (size, _pct(
-            p["serve"]["ask_ms"], 50)), textcoords="offset points", xytext=(4, -12), fontsize=8)
+    for p, size in zip(points, sizes, strict=True):
+        axes.annotate(
+            p["serve"]["kind"] + (" (synthetic)" if p["synthetic"] else ""),
+            (size, _pct(p["serve"]["ask_ms"], 50)),
+            textcoords="offset points",
+            xytext=(4, -12),
+            fontsize=8,
+        )
     axes.set_xscale("log")
     axes.set_xlabel("chunks in the index")
     axes.set_ylabel("milliseconds (warm)")
-    axes.set_title(f"news-qa query latency — {results['machine']['cpu']}, {results['machine']['cores']} cores",
-                   fontsize=9)
+    axes.set_title(
+        f"news-qa query latency — {results['machine']['cpu']}, {results['machine']['cores']} cores", fontsize=9
+    )
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(fontsize=8)
     figure.tight_layout()
     figure.savefig(path)
     plt.close(figure)
     return True
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == [WORKER_FLAG]:
+        _worker(sys.argv[2:])
+    else:
+        try:
+            sys.exit(main())
+        except BadInput as exc:
+            sys.exit(f"error: {exc}")

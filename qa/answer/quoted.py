@@ -1,0 +1,74 @@
+""""What did X say (about Y)?" -> X's own words, found at ingest, ranked by topic."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from qa.answer.extract import MAX_SPANS, RELATED, cite, distinct
+from qa.ingest.embed import Embedder
+from qa.storage.reads import Reader
+from qa.text.quotes import speaker_key, speaker_matches
+from qa.types import Answer, Citation, Filters, Query, Quote
+
+QUOTE_TOPIC_MIN = 0.3  # a quote whose sentence or chunk is less similar to the topic is not "about" it
+DIRECT_QUOTE_BONUS = 0.05  # the speaker's own words lead when relevance is close
+QUOTES_SHOWN = 10
+
+
+def ranked_quotes(reader: Reader, embedder: Embedder, speaker: str | None, about: str | None,
+                  filters: Filters, *, limit: int) -> list[tuple[Quote, float]]:
+    """Quotations found at ingest, optionally by one speaker, each with its topic relevance
+    (cosine of its best sentence or chunk; 0 without a topic); newest first without a topic."""
+    # Every word of a matching speaker key is in the name asked about, or the reverse;
+    # the SQL prefilter on one word keeps this cheap, speaker_matches decides.
+    words = (speaker_key(speaker).split() or [""]) if speaker else []
+    with reader.lock:
+        found = [(quote, rowid) for quote, rowid in reader.quotes(words, filters)
+                 if not speaker or speaker_matches(speaker, quote.speaker)]
+        if not about:
+            return [(quote, 0.0) for quote, _ in found[:limit]]
+        topic = embedder.embed([about])[0]
+        ranked = [(quote, _relevance(reader, rowid, quote, topic)) for quote, rowid in found]
+    return sorted(ranked, key=lambda item: -item[1])[:limit]
+
+
+def _relevance(reader: Reader, article_rowid: int, quote: Quote, topic: np.ndarray) -> float:
+    """Best cosine between the topic and the sentences or chunks the quote overlaps.
+
+    Chunks count because a quote often leaves its topic to the sentences around it
+    ("I told him ... we will do it alone" is about Rafah only in context).
+    """
+    return max((float(v @ topic) for v in reader.vectors_around(article_rowid, quote.start, quote.end)),
+               default=0.0)
+
+
+def answer(reader: Reader, embedder: Embedder, query: Query) -> Answer | None:
+    """Answer "what did X say (about Y)" from X's quotes; None when X is never quoted."""
+    assert query.speaker
+    topic = query.topic
+    ranked = distinct(reader, ranked_quotes(reader, embedder, query.speaker, topic or None, query.filters,
+                                            limit=50), span=lambda item: item[0])
+    if not ranked:
+        return None
+
+    def priority(item: tuple[Quote, float]) -> float:
+        quote, relevance = item
+        article = reader.article(quote.article_id)
+        direct = quote.start > 0 and article.text[quote.start - 1] in "\"“”'‘"
+        return relevance + (DIRECT_QUOTE_BONUS if direct else 0.0)
+
+    on_topic = [item for item in ranked if not topic or item[1] >= QUOTE_TOPIC_MIN]
+    quotes = tuple(quote for quote, _ in ranked[:QUOTES_SHOWN])
+    if not on_topic:
+        return Answer(query.question, related=_citations(reader, ranked[:RELATED]), quotes=quotes,
+                      searched=query.searched, confidence=ranked[0][1],
+                      reason=f"{ranked[0][0].speaker} is quoted in the articles, but not about {topic}")
+    chosen = sorted(on_topic, key=priority, reverse=True)[:MAX_SPANS]
+    return Answer(query.question, citations=_citations(reader, chosen), quotes=quotes, searched=query.searched,
+                  confidence=chosen[0][1] if topic else 1.0)
+
+
+def _citations(reader: Reader, ranked: Sequence[tuple[Quote, float]]) -> tuple[Citation, ...]:
+    return tuple(cite(reader, reader.article(quote.article_id), quote.start, quote.end, score=relevance,
+                      speaker=quote.speaker) for quote, relevance in ranked)

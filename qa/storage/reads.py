@@ -1,0 +1,227 @@
+"""Every read the answering stages make, behind one small interface: they never see SQL or FAISS."""
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from qa.storage.vectors import VectorIndex
+from qa.types import Article, Filters, Hit, Quote
+
+
+def fts_query(words: Sequence[str]) -> str:
+    """An FTS5 query matching any of the words; each is quoted so no word acts as an operator."""
+    return " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+def filter_sql(filters: Filters) -> tuple[str, list]:
+    """A WHERE clause on `articles a` for the filters, and its parameters."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if filters.sources:
+        clauses.append(f"a.source IN ({','.join('?' * len(filters.sources))})")
+        params += list(filters.sources)
+    for bound, operator in ((filters.since, ">="), (filters.until, "<=")):
+        if bound:
+            test = f"a.published {operator} ?"
+            clauses.append(f"(a.published IS NULL OR {test})" if filters.undated else test)
+            params.append(bound.isoformat())
+    return (" AND ".join(clauses) or "1"), params
+
+
+def vector(blob: bytes) -> np.ndarray:
+    return np.frombuffer(blob, dtype=np.float32)
+
+
+def chunk_vectors(db: sqlite3.Connection, dimension: int, *, after: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, one row per vector) of the stored chunks with ids above `after`, in id order."""
+    rows = db.execute("SELECT id, vector FROM chunks WHERE id > ? ORDER BY id", (after,)).fetchall()
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    return ids, np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), dimension)
+
+
+class Reader:
+    """Reads of one index: articles, chunk search (dense and BM25), sentences, quotes, families.
+
+    One connection serves every thread (Gradio answers from several); the lock keeps their
+    cursors apart.
+    """
+
+    def __init__(self, db: sqlite3.Connection, lock: threading.RLock, vectors: VectorIndex) -> None:
+        self.db = db
+        self.lock = lock
+        self.vectors = vectors
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """One read transaction: what another process commits meanwhile is not seen inside it."""
+        self.db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.db.execute("COMMIT")
+
+    # ---- articles ------------------------------------------------------------------------
+
+    def article_count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
+
+    def has_article(self, article_id: object) -> bool:
+        return self.db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone() is not None
+
+    def article(self, article_id: str) -> Article:
+        """The article with this id, with its canonical text.
+
+        Raises:
+            KeyError: no such article.
+        """
+        with self.lock:
+            row = self.db.execute("SELECT id, text, title, source, url, published, metadata FROM articles "
+                                  "WHERE id = ?", (article_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"no article with id {article_id!r}")
+        return Article(row[0], row[1], row[2], row[3], row[4],
+                       date.fromisoformat(row[5]) if row[5] else None, json.loads(row[6]))
+
+    def article_ids(self) -> list[str]:
+        with self.lock:
+            return [r[0] for r in self.db.execute("SELECT id FROM articles ORDER BY rowid")]
+
+    def sources(self) -> list[str]:
+        with self.lock:
+            return [row[0] for row in self.db.execute(
+                "SELECT DISTINCT source FROM articles WHERE source != '' ORDER BY source")]
+
+    def manifest(self) -> dict[str, str]:
+        with self.lock:
+            return dict(self.db.execute("SELECT key, value FROM manifest"))
+
+    def counts(self) -> dict[str, Any]:
+        """Articles, chunks and sentences stored, and the range of publication dates."""
+        with self.lock:
+            count = lambda table: self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: E731
+            first, last = self.db.execute("SELECT min(published), max(published) FROM articles").fetchone()
+            return {"articles": count("articles"), "chunks": count("chunks"), "sentences": count("sentences"),
+                    "published_from": first, "published_to": last}
+
+    # ---- chunk search ----------------------------------------------------------------------
+
+    def chunk_count(self) -> int:
+        return len(self.vectors)
+
+    def dense_chunks(self, query: np.ndarray, depth: int, filters: Filters) -> list[int]:
+        """Ids of the `depth` chunks nearest the query vector, among articles that pass the filters.
+
+        Filters restrict the search before ranking (FAISS gets the allowed ids), so a filter never
+        empties a result that a fixed top-k would have cut off.
+        """
+        allowed = None
+        if filters.any:
+            where, params = filter_sql(filters)
+            allowed = np.array([r[0] for r in self.db.execute(
+                f"SELECT c.id FROM chunks c JOIN articles a ON a.rowid = c.article WHERE {where}", params)],
+                dtype=np.int64)
+        return [chunk_id for chunk_id, _ in self.vectors.search(query, depth, allowed)]
+
+    def chunk_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, vectors) of every stored chunk: the truth the FAISS index is derived from."""
+        with self.lock:
+            return chunk_vectors(self.db, self.vectors.dimension)
+
+    def nearest_chunks(self, query: np.ndarray, depth: int) -> list[tuple[int, float]]:
+        """(chunk id, cosine) of the `depth` nearest chunks, unfiltered."""
+        return self.vectors.search(query, depth)
+
+    def lexical_chunks(self, words: Sequence[str], depth: int, filters: Filters) -> list[int]:
+        """Ids of the `depth` best chunks by BM25 over any of the words, among filtered articles."""
+        if not words:
+            return []
+        if filters.any:
+            where, params = filter_sql(filters)
+            return [r[0] for r in self.db.execute(
+                "SELECT f.rowid FROM chunks_fts f JOIN chunks c ON c.id = f.rowid "
+                f"JOIN articles a ON a.rowid = c.article WHERE chunks_fts MATCH ? AND {where} "
+                "ORDER BY bm25(chunks_fts) LIMIT ?", [fts_query(words), *params, depth])]
+        # Without filters the joins only slow FTS5 down (4x at 10k chunks): it must rank every
+        # match, and each would be looked up twice before the LIMIT.
+        return [r[0] for r in self.db.execute(
+            "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts) LIMIT ?",
+            [fts_query(words), depth])]
+
+    def hits(self, scored: Sequence[tuple[int, float]]) -> list[Hit]:
+        """Hits for (chunk id, score) pairs in rank order; chunks deleted meanwhile are left out."""
+        if not scored:
+            return []
+        rows = {r[0]: r[1:] for r in self.db.execute(
+            f"SELECT c.id, a.id, c.start, c.end FROM chunks c JOIN articles a ON a.rowid = c.article "
+            f"WHERE c.id IN ({','.join('?' * len(scored))})", [chunk_id for chunk_id, _ in scored])}
+        return [Hit(chunk_id, article_id=rows[chunk_id][0], start=rows[chunk_id][1], end=rows[chunk_id][2],
+                    score=score, rank=rank) for rank, (chunk_id, score) in enumerate(scored) if chunk_id in rows]
+
+    # ---- sentences -------------------------------------------------------------------------
+
+    def sentences_in(self, article_id: str, start: int, end: int) -> list[tuple[int, int, int, np.ndarray]]:
+        """(sentence id, start, end, vector) of the article's sentences that overlap start..end."""
+        return [(sentence_id, s, e, vector(blob)) for sentence_id, s, e, blob in self.db.execute(
+            "SELECT s.id, s.start, s.end, s.vector FROM sentences s JOIN articles a ON a.rowid = s.article "
+            "WHERE a.id = ? AND s.start < ? AND s.end > ? ORDER BY s.start", (article_id, end, start))]
+
+    def chunk_frequency(self, word: str, cap: int) -> int:
+        """In how many chunks the word occurs, counting no further than `cap`."""
+        return self.db.execute("SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? "
+                               "LIMIT ?)", (fts_query([word]), cap)).fetchone()[0]
+
+    def sentences_with(self, word: str, sentence_ids: Sequence[int]) -> list[int]:
+        """Those of the sentences that contain the word (as FTS5 stems it)."""
+        return [r[0] for r in self.db.execute(
+            f"SELECT rowid FROM sentences_fts WHERE sentences_fts MATCH ? "
+            f"AND rowid IN ({','.join('?' * len(sentence_ids))})", [fts_query([word]), *sentence_ids])]
+
+    # ---- quotes ----------------------------------------------------------------------------
+
+    def quotes(self, speaker_words: Sequence[str], filters: Filters) -> list[tuple[Quote, int]]:
+        """(quote, its article's rowid) for quotes whose speaker key holds any of the words (all
+        quotes without words), among filtered articles, newest first."""
+        where, params = filter_sql(filters)
+        if speaker_words:
+            where += " AND (" + " OR ".join("q.speaker_key LIKE ?" for _ in speaker_words) + ")"
+            params += [f"%{word}%" for word in speaker_words]
+        with self.lock:
+            rows = self.db.execute(
+                "SELECT a.id, a.text, q.start, q.end, q.speaker, q.speaker_key, q.cue, a.rowid FROM quotes q "
+                f"JOIN articles a ON a.rowid = q.article WHERE {where} "
+                "ORDER BY a.published DESC, a.rowid, q.start", params).fetchall()
+        return [(Quote(article_id, start, end, text[start:end], who, key, cue), rowid)
+                for article_id, text, start, end, who, key, cue, rowid in rows]
+
+    def vectors_around(self, article_rowid: int, start: int, end: int) -> list[np.ndarray]:
+        """Vectors of the article's sentences and chunks that overlap start..end."""
+        with self.lock:
+            return [vector(r[0]) for r in self.db.execute(
+                "SELECT vector FROM sentences WHERE article = ?1 AND start < ?2 AND end > ?3 UNION ALL "
+                "SELECT vector FROM chunks WHERE article = ?1 AND start < ?2 AND end > ?3",
+                (article_rowid, end, start))]
+
+    # ---- near-duplicate families -------------------------------------------------------------
+
+    def family_sources(self, article_id: str) -> list[str]:
+        """The other sources that carried a near-duplicate of this article, sorted."""
+        with self.lock:
+            return [row[0] for row in self.db.execute(
+                "SELECT DISTINCT a.source FROM families f JOIN articles a ON a.rowid = f.article "
+                "WHERE f.family = (SELECT f2.family FROM families f2 JOIN articles a2 ON a2.rowid = f2.article "
+                "WHERE a2.id = ?1) AND a.id != ?1 AND a.source != '' "
+                "AND a.source != (SELECT source FROM articles WHERE id = ?1) ORDER BY a.source", (article_id,))]
+
+    def families(self, article_ids: Sequence[str]) -> dict[str, int]:
+        """Each article's near-duplicate family id (articles indexed before grouping have none)."""
+        with self.lock:
+            return dict(self.db.execute(
+                "SELECT a.id, f.family FROM articles a JOIN families f ON f.article = a.rowid "
+                f"WHERE a.id IN ({','.join('?' * len(article_ids))})", list(article_ids)))

@@ -1,0 +1,226 @@
+"""Writes: one process at a time (a file lock), whole articles per transaction, FAISS kept in step."""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from qa.errors import IndexBusy
+from qa.ingest.load import Problem
+from qa.ingest.prepare import Prepared
+from qa.storage import schema
+from qa.storage.families import Families
+from qa.storage.reads import chunk_vectors
+from qa.storage.vectors import VectorIndex
+from qa.types import Article
+
+LOCK = "write.lock"
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestReport:
+    """What one `add` did, item by item."""
+
+    added: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    skipped: list[Problem] = field(default_factory=list)
+    chunks: int = 0
+
+    @property
+    def done(self) -> int:
+        return len(self.added) + len(self.replaced) + len(self.duplicates)
+
+    def to_dict(self) -> dict:
+        return {"added": len(self.added), "replaced": len(self.replaced),
+                "duplicates": len(self.duplicates), "chunks": self.chunks,
+                "skipped": [{"path": p.path, "line": p.line, "reason": p.reason} for p in self.skipped]}
+
+    def summary(self) -> str:
+        return (f"added {len(self.added)}, replaced {len(self.replaced)}, "
+                f"duplicates {len(self.duplicates)}, skipped {len(self.skipped)} ({self.chunks} chunks)")
+
+
+@dataclass(frozen=True, slots=True)
+class Work:
+    """An article that needs indexing: its content hash, and the rowid of the article it replaces."""
+
+    article: Article
+    digest: str
+    replaces: int | None
+
+
+def content_hash(article: Article) -> str:
+    return hashlib.sha1(f"{article.title}\n{article.text}".encode()).hexdigest()
+
+
+def _blob(vector: np.ndarray) -> bytes:
+    return np.asarray(vector, dtype=np.float32).tobytes()
+
+
+class Writer:
+    """Every write to one index, and the FAISS file's sync with SQLite."""
+
+    def __init__(self, path: Path, db: sqlite3.Connection, lock: threading.RLock, vectors: VectorIndex,
+                 dimension: int) -> None:
+        self.path = path
+        self.db = db
+        self.lock = lock
+        self.vectors = vectors
+        self.dimension = dimension
+        self.families = Families(db)
+
+    @contextlib.contextmanager
+    def exclusive(self, wait: float | None = None) -> Iterator[None]:
+        """Hold the index's write lock: one writing process at a time, others wait or get IndexBusy."""
+        wait = schema.LOCK_WAIT_SECONDS if wait is None else wait
+        with open(self.path / LOCK, "a+") as handle:
+            deadline = time.monotonic() + wait
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise IndexBusy(f"the index at {self.path}/ is busy: another process is adding "
+                                        "articles; wait for it to finish and try again") from None
+                    time.sleep(0.1)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def chunk_settings(self) -> tuple[int, int]:
+        manifest = dict(self.db.execute("SELECT key, value FROM manifest WHERE key LIKE 'chunk_%'"))
+        return int(manifest["chunk_size"]), int(manifest["chunk_overlap"])
+
+    def generation(self) -> int:
+        return int(self.db.execute("SELECT value FROM manifest WHERE key = 'generation'").fetchone()[0])
+
+    def _bump_generation(self) -> None:
+        self.db.execute("UPDATE manifest SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+
+    def _chunk_ids(self, article_rows: Sequence[int]) -> list[int]:
+        marks = ",".join("?" * len(article_rows))
+        return [r[0] for r in self.db.execute(f"SELECT id FROM chunks WHERE article IN ({marks})",
+                                              list(article_rows))]
+
+    def sync_vectors(self) -> None:
+        """Make the in-memory FAISS index match SQLite, after another process wrote to it."""
+        generation = self.generation()
+        if self.vectors.generation == generation:
+            return
+        if not self.vectors.load(generation):
+            ids, matrix = chunk_vectors(self.db, self.dimension)
+            self.vectors.rebuild(ids, matrix, generation)
+            if self.db.in_transaction:
+                return  # a read snapshot's generation may be old: the next sync outside one saves
+            # A reader that cannot write (busy, read-only, disk full) just keeps it in memory.
+            with contextlib.suppress(IndexBusy, OSError, RuntimeError), self.exclusive(wait=0):
+                if self.generation() != generation:
+                    return  # a writer moved on meanwhile and saved its own file
+                if len(ids):  # with no writer at work, a missing or unreadable file is a fault
+                    log.warning("news-qa: the vector file vectors-%d.faiss in %s/ was missing or "
+                                "unreadable; rebuilt it from %s (%d chunks)",
+                                generation, self.path, schema.DATABASE, len(ids))
+                self.vectors.save(generation)
+
+    def save_vectors(self) -> None:
+        with self.lock:
+            self.vectors.save(self.generation())
+
+    def start(self) -> None:
+        """Before a batch of writes: catch up with other processes and group older articles."""
+        with self.lock:
+            self.sync_vectors()  # another process may have written since: start from SQLite's state
+            self.families.group_ungrouped()
+
+    def classify(self, batch: list[Article], report: IngestReport) -> list[Work]:
+        """The articles of a batch that need indexing; duplicates are reported and dropped."""
+        todo: dict[str, Work] = {}
+        hashes_in_batch: set[str] = set()
+        for article in batch:
+            digest = content_hash(article)
+            row = self.db.execute("SELECT rowid, content_hash FROM articles WHERE id = ?",
+                                  (article.id,)).fetchone()
+            same_content = self.db.execute("SELECT 1 FROM articles WHERE content_hash = ? AND id != ?",
+                                           (digest, article.id)).fetchone()
+            if (row and row[1] == digest) or same_content or digest in hashes_in_batch:
+                report.duplicates.append(article.id)
+                continue
+            if article.id in todo:  # the later version of an id within one batch wins
+                report.replaced.append(article.id)
+            todo[article.id] = Work(article, digest, row[0] if row else None)
+            hashes_in_batch.add(digest)
+        return list(todo.values())
+
+    def commit(self, work: list[tuple[Work, Prepared]], report: IngestReport) -> None:
+        """Store prepared articles in one transaction, then add their vectors to FAISS."""
+        with self.lock:
+            removed: list[int] = []
+            with self.db:
+                for item, prepared in work:
+                    if item.replaces is not None:
+                        removed += self._chunk_ids([item.replaces])
+                        self.db.execute("DELETE FROM articles WHERE rowid = ?", (item.replaces,))
+                        self.families.remove(item.replaces)
+                    rowid = self.insert_article(prepared, item.digest)
+                    self.families.group(rowid, prepared.signature)
+                    (report.replaced if item.replaces is not None else report.added).append(item.article.id)
+                    report.chunks += len(prepared.chunks)
+                self._bump_generation()
+                new_ids, new_vectors = chunk_vectors(self.db, self.dimension, after=self.vectors.max_id)
+            self.vectors.remove(removed)
+            self.vectors.add(new_ids, new_vectors, self.generation())
+
+    def insert_article(self, prepared: Prepared, digest: str) -> int:
+        """Insert one article's rows (inside the caller's transaction); returns its rowid."""
+        article = prepared.article
+        cursor = self.db.execute(
+            "INSERT INTO articles(id, content_hash, title, source, url, published, text, metadata) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (article.id, digest, article.title, article.source, article.url,
+             article.published.isoformat() if article.published else None, article.text,
+             json.dumps(article.metadata, ensure_ascii=False)))
+        rowid = cursor.lastrowid
+        assert rowid is not None
+        for span, vector in prepared.chunks:
+            chunk_id = self.db.execute("INSERT INTO chunks(article, start, end, vector) VALUES (?, ?, ?, ?)",
+                                       (rowid, span.start, span.end, _blob(vector))).lastrowid
+            self.db.execute("INSERT INTO chunks_fts(rowid, text) VALUES (?, ?)", (chunk_id, span.text))
+        for span, vector in prepared.sentences:
+            sentence_id = self.db.execute("INSERT INTO sentences(article, start, end, vector) VALUES (?, ?, ?, ?)",
+                                          (rowid, span.start, span.end, _blob(vector))).lastrowid
+            self.db.execute("INSERT INTO sentences_fts(rowid, text) VALUES (?, ?)", (sentence_id, span.text))
+        self.db.executemany("INSERT INTO quotes(article, start, end, speaker, speaker_key, cue) "
+                            "VALUES (?, ?, ?, ?, ?, ?)",
+                            [(rowid, q.start, q.end, q.speaker, q.speaker_key, q.cue) for q in prepared.quotes])
+        return rowid
+
+    def delete(self, article_ids: Sequence[str]) -> int:
+        """Delete articles by id; returns how many existed."""
+        ids = list(article_ids)
+        with self.lock:
+            self.sync_vectors()  # another process may have written since: start from SQLite's state
+            with self.db:
+                rows = [r[0] for r in self.db.execute(
+                    f"SELECT rowid FROM articles WHERE id IN ({','.join('?' * len(ids))})", ids)]
+                chunk_ids = self._chunk_ids(rows)
+                self.db.executemany("DELETE FROM articles WHERE rowid = ?", [(r,) for r in rows])
+                self._bump_generation()
+            for row in rows:
+                self.families.remove(row)
+            self.vectors.remove(chunk_ids)
+            self.vectors.save(self.generation())
+        return len(rows)

@@ -1,0 +1,118 @@
+"""A question in plain words -> a typed Query: its search words, the dates and sources it is
+limited to, what kind of answer it wants, and whose words it asks about."""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date
+
+from qa.text.when import time_scope
+from qa.types import Filters, Query
+
+MAX_QUESTION_CHARS = 2_000  # the model reads 256 tokens; longer questions are cut for search
+MAX_TERMS = 64
+
+STOPWORDS = frozenset("""
+a about above after again against all am an and any are as at be because been before being below
+between both but by can could did do does doing down during each few for from further had has have
+having he her here hers herself him himself his how i if in into is it its itself just me more most
+my myself no nor not now of off on once only or other our ours ourselves out over own same she
+should so some such than that the their theirs them themselves then there these they this those
+through to too under until up very was we were what when where which while who whom why will with
+would you your yours yourself yourselves say said says tell told
+""".split())
+
+QUESTION_TYPES = [
+    ("number", re.compile(r"\bhow (many|much|long|old|far|large|big|tall|often)\b|\bwhat (percentage|number|amount)\b")),
+    ("time", re.compile(r"\bwhen\b|\bwhat (year|date|day|month|time|century|decade)\b|\bwhich (year|month|day)\b")),
+    ("person", re.compile(r"^\s*who\b|\bwho (is|was|were|did|said)\b|\bwhose\b")),
+    ("place", re.compile(r"^\s*where\b|\bin which (city|country|state)\b|\bwhat (city|country|state|place)\b")),
+]
+
+SPEAKER_QUESTIONS = [re.compile(p, re.IGNORECASE) for p in (
+    r"^what\s+(?:did|does|do|has|have|had)\s+(?P<x>.+?)\s+(?:say|said|tell|told|state|stated|"
+    r"claim|claimed|announce|announced|comment|commented|write|written)\b"
+    r"(?:\s+(?!about\b|on\b|regarding\b)[\w'’]+){0,2}?"
+    r"(?:\s+(?:about|on|regarding|concerning|of|over|in)\s+(?P<y>.+?))?$",
+    r"^what\s+(?:was|is)\s+said\s+by\s+(?P<x>.+?)(?:\s+(?:about|on|regarding)\s+(?P<y>.+?))?$",
+    r"^(?P<x>.+?)['’]s?\s+(?:comments?|remarks?|statements?|quotes?|words|views)"
+    r"(?:\s+(?:on|about|regarding|concerning)\s+(?P<y>.+?))?$",
+    r"^(?:quotes?|statements?|comments?|remarks?)\s+(?:from|by)\s+(?P<x>.+?)"
+    r"(?:\s+(?:on|about|regarding|concerning)\s+(?P<y>.+?))?$",
+)]
+
+
+def parse_speaker_question(question: str) -> tuple[str, str] | None:
+    """Recognise a question about what someone said.
+
+    Args:
+        question: e.g. "What did Netanyahu say about Rafah?".
+
+    Returns:
+        (speaker, topic), topic "" when none is asked about; None for any other question.
+    """
+    q = question.strip().rstrip("?.! ").strip()
+    for pattern in SPEAKER_QUESTIONS:
+        m = pattern.match(q)
+        if not m:
+            continue
+        who = m.group("x").strip(" ,")
+        topic = (m.group("y") or "").strip(" ,")
+        # "what did it say", "who said ..." are not questions about a person's words.
+        if not who or len(who.split()) > 6 or re.match(r"(?i)(?:who|what|which|it|this|that)\b", who):
+            return None
+        return who, topic
+    return None
+
+
+def clean_question(question: str) -> str:
+    """The question as searched: whitespace collapsed, cut to what the model can read."""
+    return " ".join(question.split())[:MAX_QUESTION_CHARS]
+
+
+def has_words(text: str) -> bool:
+    return any(ch.isalnum() for ch in text)
+
+
+def terms(question: str) -> list[str]:
+    """The question's content words, lowercased, in order, without repeats."""
+    words = re.findall(r"\w+", question.lower())
+    return list(dict.fromkeys(w for w in words if w not in STOPWORDS))[:MAX_TERMS]
+
+
+def answer_type(question: str) -> str | None:
+    """What kind of thing the question asks for, from its wh-phrase."""
+    lowered = question.lower()
+    for kind, pattern in QUESTION_TYPES:
+        if pattern.search(lowered):
+            return kind
+    return None
+
+
+def parse(question: str, *, sources: Sequence[str] = (), since: date | None = None,
+          until: date | None = None) -> Query:
+    """Read a question into a Query.
+
+    "in March 2024" narrows the dates searched; the filter, not the words, does that work.
+    Undated articles stay in unless the caller asked for a date range itself.
+
+    Args:
+        question: the question as typed.
+        sources, since, until: the caller's own filters; the question's dates narrow them further.
+
+    Returns:
+        The Query; `searched` is empty when the question has no words.
+    """
+    cleaned = clean_question(question)
+    if not has_words(cleaned):
+        return Query(question, "", (), Filters(tuple(sources), since, until))
+    scope = time_scope(cleaned)
+    filters = Filters(tuple(sources), max(filter(None, [since, scope.since]), default=None),
+                      min(filter(None, [until, scope.until]), default=None),
+                      undated=since is None and until is None)
+    if has_words(scope.question):
+        cleaned = scope.question
+    spoken = parse_speaker_question(cleaned)
+    speaker, topic = spoken if spoken else (None, "")
+    return Query(question, cleaned, tuple(terms(cleaned)), filters, latest=scope.latest,
+                 answer_type=answer_type(cleaned), speaker=speaker, topic=topic)

@@ -1,0 +1,7 @@
+"""Who said what: quotations, reported speech and "according to" attributions, found by rules."""
+from __future__ import annotations
+
+from qa.text.quotes.find import find_quotes
+from qa.text.quotes.names import speaker_key, speaker_matches
+
+__all__ = ["find_quotes", "speaker_key", "speaker_matches"]

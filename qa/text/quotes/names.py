@@ -1,0 +1,74 @@
+"""Speaker names: titles stripped, keys for matching, organisations told from people."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from qa.text.quotes.lexicon import LEADING, NAME_TITLES, ORG_WORDS, TITLES
+
+
+@lru_cache(maxsize=4096)
+def speaker_key(name: str) -> str:
+    """Normalise a speaker name for matching.
+
+    Args:
+        name: a name as written, e.g. "Prime Minister Benjamin Netanyahu’s".
+
+    Returns:
+        Casefolded words without accents, titles or possessives: "benjamin netanyahu".
+    """
+    plain = unicodedata.normalize("NFKD", name)
+    plain = "".join(c for c in plain if not unicodedata.combining(c)).casefold()
+    words = [w.strip("'-") for w in re.findall(r"[\w'-]+", re.sub(r"'s\b", "", plain.replace("’", "'")))]
+    return " ".join(w for w in words if w and w not in TITLES and w != "the")  # "Ahmed 'Mido' Hossam"
+
+
+def speaker_matches(query_name: str, speaker: str) -> bool:
+    """Whether a name asked about refers to a quote's speaker.
+
+    Args:
+        query_name: the name in a question: "Netanyahu", "prime minister benjamin netanyahu".
+        speaker: a Quote's speaker, e.g. "Benjamin Netanyahu".
+
+    Returns:
+        True when the words of one name are all among the words of the other, so a last name
+        or a first name alone matches the full name, and a different surname does not.
+    """
+    query, said = set(speaker_key(query_name).split()), set(speaker_key(speaker).split())
+    return bool(query and said) and (query <= said or said <= query)
+
+
+def clean_name(run: str) -> tuple[str, bool]:
+    """A name without its titles: "Israeli Prime Minister Benjamin Netanyahu" -> "Benjamin Netanyahu".
+
+    Returns the name ("" when the run is only titles) and whether a title was removed.
+    """
+    words = run.replace("_", ".").replace("<", " ").replace(">", " ").split()
+    while words and (words[0] in LEADING or len(words) > 1 and re.search(
+            r"-(?:nominated|winning|based|born|led|run|owned|backed|funded|bound)$", words[0])):
+        words.pop(0)  # "The", "Oscar-nominated Owen"
+    if words and re.search(r"['’]s$|s['’]$", words[-1]):
+        words[-1] = words[-1][:-2] if words[-1][-1] == "s" else words[-1][:-1]  # "Matt Williams'"
+    while len(words) > 1 and re.search(r"['’]s$", words[0]):
+        words.pop(0)  # "the BBC's Rachel Harvey"
+    titled = [i for i, w in enumerate(words[:-1]) if w.lower().strip(".") in NAME_TITLES]
+    if titled:
+        words = words[titled[-1] + 1:]
+        if words and words[0] in ("of", "for", "to"):
+            # "Secretary of State Antony Blinken", "Commissioner for Refugees": after the office
+            # come its department and then, maybe, the name (one word after an organisation).
+            if len(words) <= 2 or len(words) == 3 and words[1] == "the":  # "Director of the Banco"
+                return "", True
+            words = words[-1:] if len(words) == 3 or words[-2].lower() in ORG_WORDS else words[-2:]
+    elif words and all(w.lower().strip(".") in NAME_TITLES for w in words):
+        return "", True
+    for link in ("of", "for"):
+        # "Paul Sheard of Lehman Brothers", but "Bank of England" stays whole.
+        if link in words and not any(w.lower() in ORG_WORDS for w in words[:words.index(link)]):
+            words = words[:words.index(link)]
+    return " ".join(words), bool(titled)
+
+
+def is_org(name: str) -> bool:
+    return any(w.lower().strip(".") in ORG_WORDS for w in name.split())

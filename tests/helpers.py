@@ -1,0 +1,121 @@
+"""What the tests share: the checkout's paths, the seed records, child processes, and the offset equation.
+
+Test modules import it as `from helpers import ...`, as they import `fakes`: pytest puts tests/ on
+sys.path because the folder has no __init__.py (its default "prepend" import mode).
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import socket
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Protocol
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTS = ROOT / "tests"
+DATA = TESTS / "data"  # inputs kept for the tests: rafah.txt, the quote articles and their labels
+SEEDS = ROOT / "seeds"  # the articles the app starts from: 67 Wikinews records and one WION story
+WIKINEWS = SEEDS / "wikinews.jsonl"
+RAFAH = SEEDS / "wion-2024-03-22-netanyahu-rafah.txt"
+APP = ROOT / "app.py"
+FAKES = TESTS / "fakes.py"  # run as a script: `python -m qa` with the test embedder and fault hooks
+
+
+def wikinews_records() -> list[dict[str, Any]]:
+    """The Wikinews seed records as stored (id, title, text, published, url, ...), in file order."""
+    return [json.loads(line) for line in WIKINEWS.read_text(encoding="utf-8").splitlines()]
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """Environment for a child `python -m qa`, app.py or tests/fakes.py: offline, importing this checkout."""
+    return {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT), **extra}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def import_app() -> ModuleType:
+    """app.py imported afresh, as a test imports `demo`: nothing is launched and no index is opened."""
+    spec = importlib.util.spec_from_file_location("app_under_test", APP)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# ---- the offset equation: article.text[start:end] == text ---------------------------------------
+
+class Articles(Protocol):
+    """A NewsIndex, or a dict of article id -> Article: anything whose get(id) gives the article."""
+
+    def get(self, article_id: str, /) -> Any: ...
+
+
+def _span(item: Any) -> tuple[int, int, str]:
+    if isinstance(item, Mapping):  # a passage as Answer.to_dict(), the CLI and the web API give it
+        return item["start"], item["end"], item["text"]
+    return item.start, item.end, item.text
+
+
+def _article_id(item: Any) -> str:
+    return item["article_id"] if isinstance(item, Mapping) else item.article_id
+
+
+def assert_slices(text: str, items: Iterable[Any]) -> None:
+    """Each item is the non-empty slice of `text` it claims: text[start:end] == item.text, 0 <= start < end.
+
+    Args:
+        text: the one text every item points into (an article's text, or any string given to the chunker).
+        items: Spans, Citations, Quotes (anything with start, end and text), or their dicts.
+    """
+    for item in items:
+        start, end, claimed = _span(item)
+        assert 0 <= start < end <= len(text), f"[{start}:{end}] is not a span of a {len(text)}-character text: {item}"
+        assert text[start:end] == claimed, f"text[{start}:{end}] is {text[start:end]!r}, not {claimed!r}"
+
+
+def assert_cited(articles: Articles, items: Iterable[Any]) -> None:
+    """Each item slices the article it names: articles.get(item.article_id).text[start:end] == item.text.
+
+    Args:
+        articles: a NewsIndex, or a dict of article id -> Article.
+        items: Citations, related passages, Quotes (anything with article_id, start, end and text), or their dicts.
+    """
+    for item in items:
+        article = articles.get(_article_id(item))
+        assert article is not None, f"{_article_id(item)!r} is not among the articles: {item}"
+        assert_slices(article.text, [item])
+
+
+def assert_stored_spans(index: Any, article_ids: Sequence[str] | None = None) -> tuple[int, int]:
+    """Every chunk and sentence row in SQLite slices its article's text, and its FTS row holds that slice.
+
+    Args:
+        index: an open NewsIndex (its `db` connection is read).
+        article_ids: the articles to check; every article when None.
+
+    Returns:
+        How many chunks and sentences were checked.
+    """
+    counts = []
+    for table in ("chunks", "sentences"):
+        # LEFT JOIN: a chunk that lost its FTS row fails here rather than go unchecked.
+        query = (f"SELECT a.id, a.text, s.start, s.end, f.text FROM {table} s JOIN articles a ON a.rowid = s.article "
+                 f"LEFT JOIN {table}_fts f ON f.rowid = s.id")
+        if article_ids is None:
+            rows = index.db.execute(query).fetchall()
+        else:
+            marks = ",".join("?" * len(article_ids))
+            rows = index.db.execute(f"{query} WHERE a.id IN ({marks})", list(article_ids)).fetchall()
+        for article_id, text, start, end, stored in rows:
+            assert stored is not None, f"{table} row [{start}:{end}] of {article_id!r} has no full-text row"
+            assert 0 <= start < end <= len(text), f"{table} row [{start}:{end}] of {article_id!r} is out of range"
+            assert text[start:end] == stored, f"{table} row [{start}:{end}] of {article_id!r} is not its slice"
+        counts.append(len(rows))
+    return counts[0], counts[1]

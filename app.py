@@ -5,6 +5,7 @@ GRADIO_SERVER_PORT say otherwise, and keeps its index in QA_INDEX_DIR (default: 
 this file), built from seeds/ on first start. Presentation only: the library answers, `qa.render`
 writes the HTML, and this file wires them to Gradio.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -19,9 +20,9 @@ from typing import Any
 import gradio as gr
 
 from qa import NewsIndex, QAError, render
-from qa.text.conversation import resolve_followup
 from qa.ingest.load import SUPPORTED_SUFFIXES
 from qa.ingest.records import canonical_text, content_id, derive_title, parse_date
+from qa.text.conversation import resolve_followup
 from qa.types import Article
 
 HERE = Path(__file__).resolve().parent
@@ -37,12 +38,16 @@ EXAMPLES = (
     "Who attended Arafat's funeral from Brazil?",
     "How many moons does Jupiter have?",  # not in the seeds: shows an honest "don't say"
 )
-PLACEHOLDER = ("**Ask about the articles in the index.**\n\n"
-               "Answers are the articles' own sentences, numbered [1], [2]… with their sources; the "
-               "panel on the right opens each article at the cited sentence. Follow-ups such as "
-               "*when was that?* borrow the previous question's subject.")
-NO_EVIDENCE = ('<p class="qa-empty">Ask a question: the article behind each cited passage opens here, '
-               "with the passage highlighted.</p>")
+PLACEHOLDER = (
+    "**Ask about the articles in the index.**\n\n"
+    "Answers are the articles' own sentences, numbered [1], [2]… with their sources; the "
+    "panel on the right opens each article at the cited sentence. Follow-ups such as "
+    "*when was that?* borrow the previous question's subject."
+)
+NO_EVIDENCE = (
+    '<p class="qa-empty">Ask a question: the article behind each cited passage opens here, '
+    "with the passage highlighted.</p>"
+)
 
 _index: NewsIndex | None = None
 _index_lock = threading.Lock()
@@ -55,10 +60,10 @@ def index() -> NewsIndex:
         if _index is None:
             opened = NewsIndex.open(INDEX_DIR, create=True)
             if len(opened) == 0 and SEEDS.is_dir():
-                print(f"news-qa: building the index at {INDEX_DIR}/ from {SEEDS}/ (first start)...",
-                      flush=True)
-                report = opened.add([SEEDS], progress=lambda done, _total: print(
-                    f"news-qa:   {done} articles indexed", flush=True))
+                print(f"news-qa: building the index at {INDEX_DIR}/ from {SEEDS}/ (first start)...", flush=True)
+                report = opened.add(
+                    [SEEDS], progress=lambda done, _total: print(f"news-qa:   {done} articles indexed", flush=True)
+                )
                 print(f"news-qa: {report.summary()}", flush=True)
             _index = opened
         return _index
@@ -75,8 +80,10 @@ def shown_in_browser() -> Iterator[None]:
 
 # ---- the API -------------------------------------------------------------------------------
 
-def ask(question: str, k: int = 5, sources: list[str] | None = None, since: str | None = None,
-        until: str | None = None) -> dict[str, Any]:
+
+def ask(
+    question: str, k: int = 5, sources: list[str] | None = None, since: str | None = None, until: str | None = None
+) -> dict[str, Any]:
     """Answer a question from the indexed articles, citing character spans.
 
     Args:
@@ -90,29 +97,47 @@ def ask(question: str, k: int = 5, sources: list[str] | None = None, since: str 
         Answer.to_dict(): the cited spans, with article ids and character offsets.
     """
     with shown_in_browser():
-        return index().ask(question, k=int(k), sources=sources or (), since=_date(since, "since"),
-                           until=_date(until, "until")).to_dict()
+        return (
+            index()
+            .ask(question, k=int(k), sources=sources or (), since=_date(since, "since"), until=_date(until, "until"))
+            .to_dict()
+        )
 
 
 # ---- the chat ------------------------------------------------------------------------------
 
-def chat(message: str, messages: list[dict], searched: list[str], turns: list[dict],
-         sources: list[str] | None, since: str | None, until: str | None):
+
+def chat(
+    message: str,
+    messages: list[dict],
+    searched: list[str],
+    turns: list[dict],
+    sources: list[str] | None,
+    since: str | None,
+    until: str | None,
+):
     """One turn: complete a follow-up, ask, show the answer and open its first passage."""
     if not message or not message.strip():
         raise gr.Error("Type a question first, for example: What did Netanyahu say about Rafah?")
     question = resolve_followup(message.strip(), searched)
     with shown_in_browser():
-        answer = index().ask(question, sources=sources or (), since=_date(since, "Published from"),
-                             until=_date(until, "Published to"))
+        answer = index().ask(
+            question, sources=sources or (), since=_date(since, "Published from"), until=_date(until, "Published to")
+        )
         texts = {c.article_id: index().get(c.article_id).text for c in render.references(answer)}
     reply = render.answer_html(answer, texts=texts, asked=message, rewritten=question != message.strip())
-    messages = [*messages, {"role": "user", "content": render.escape(message.strip(), newlines=True)},
-                {"role": "assistant", "content": reply}]
-    turn = {"message": len(messages) - 1,
-            "labels": [render.reference_label(n, c) for n, c in enumerate(render.references(answer), 1)],
-            "refs": [(c.article_id, c.start, c.end, n < len(answer.citations))
-                     for n, c in enumerate(render.references(answer))]}
+    messages = [
+        *messages,
+        {"role": "user", "content": render.escape(message.strip(), newlines=True)},
+        {"role": "assistant", "content": reply},
+    ]
+    turn = {
+        "message": len(messages) - 1,
+        "labels": [render.reference_label(n, c) for n, c in enumerate(render.references(answer), 1)],
+        "refs": [
+            (c.article_id, c.start, c.end, n < len(answer.citations)) for n, c in enumerate(render.references(answer))
+        ],
+    }
     turns = [*turns, turn]
     return (messages, [*searched, question], "", turns, len(turns) - 1, *_open_turn(turn))
 
@@ -140,8 +165,10 @@ def new_conversation():
 
 def _open_turn(turn: dict):
     choices = [(label, i) for i, label in enumerate(turn["labels"])]
-    return (gr.update(choices=choices, value=0 if choices else None),
-            _evidence(turn["refs"], 0) if choices else NO_EVIDENCE)
+    return (
+        gr.update(choices=choices, value=0 if choices else None),
+        _evidence(turn["refs"], 0) if choices else NO_EVIDENCE,
+    )
 
 
 def _evidence(refs: Sequence[Sequence[Any]], chosen: int) -> str:
@@ -151,8 +178,11 @@ def _evidence(refs: Sequence[Sequence[Any]], chosen: int) -> str:
     except KeyError:
         return f'<p class="qa-empty">That article is no longer in the index ({render.escape(article_id)}).</p>'
     # The chosen passage is in focus; the answer's other citations in the same article are marked too.
-    highlights = {n: (start, end) for n, (aid, start, end, cited) in enumerate(refs, 1)
-                  if aid == article_id and (cited or n == chosen + 1)}
+    highlights = {
+        n: (start, end)
+        for n, (aid, start, end, cited) in enumerate(refs, 1)
+        if aid == article_id and (cited or n == chosen + 1)
+    }
     return render.article_html(article, highlights, focus=chosen + 1)
 
 
@@ -166,6 +196,7 @@ def _date(value: Any, name: str) -> date | None:
 
 
 # ---- adding articles -----------------------------------------------------------------------
+
 
 def add_files(files: list[str] | None, progress=gr.Progress()):
     """Index uploaded files; they are searchable as soon as this returns."""
@@ -183,19 +214,24 @@ def add_pasted(title: str, source: str, published: str, text: str, progress=gr.P
     day = parse_date(published) if (published or "").strip() else None
     if (published or "").strip() and day is None:
         raise gr.Error(f"Published must be a date like 2024-03-22, got {published!r}")
-    article = Article(id=content_id(title, text), text=text, title=title,
-                      source=" ".join((source or "").split()) or PASTED_SOURCE, published=day,
-                      metadata={"added_from": "web"})
+    article = Article(
+        id=content_id(title, text),
+        text=text,
+        title=title,
+        source=" ".join((source or "").split()) or PASTED_SOURCE,
+        published=day,
+        metadata={"added_from": "web"},
+    )
     return *_add([article], progress), "", "", "", ""
 
 
 def _add(items: list, progress: gr.Progress):
     progress(0, desc="Reading articles")
     with shown_in_browser():
-        report = index().add(items, progress=lambda done, total: progress(
-            (done, total), desc="Indexing articles", unit="articles"))
-        titles = {i: index().get(i).title for i in report.added + report.replaced + report.duplicates
-                  if i in index()}
+        report = index().add(
+            items, progress=lambda done, total: progress((done, total), desc="Indexing articles", unit="articles")
+        )
+        titles = {i: index().get(i).title for i in report.added + report.replaced + report.duplicates if i in index()}
     return render.report_html(report, titles), *index_overview()
 
 
@@ -228,7 +264,8 @@ CSS = """
 .qa-meta a { color: var(--link-text-color); }
 .qa-url { word-break: break-all; }
 .qa-context { margin: 4px 0 0 !important; padding: 0 0 0 8px !important;
-              border-left: 2px solid var(--border-color-primary); font-size: 0.88rem; color: var(--body-text-color-subdued); }
+              border-left: 2px solid var(--border-color-primary); font-size: 0.88rem;
+              color: var(--body-text-color-subdued); }
 .qa-context mark { background: #fff3b0; color: #1f2328; padding: 0 1px; }
 .qa-speaker, .qa-also { font-size: 0.8rem; margin-top: 4px; }
 .qa-more summary { cursor: pointer; color: var(--body-text-color-subdued); font-size: 0.88rem; }
@@ -279,9 +316,12 @@ SHOW_LATEST_TURN = """
 }, 60)
 """
 
-THEME = gr.themes.Default(primary_hue="blue", neutral_hue="slate",
-                          font=["system-ui", "-apple-system", "Segoe UI", "sans-serif"],
-                          font_mono=["ui-monospace", "SFMono-Regular", "monospace"])  # no web fonts: offline
+THEME = gr.themes.Default(
+    primary_hue="blue",
+    neutral_hue="slate",
+    font=["system-ui", "-apple-system", "Segoe UI", "sans-serif"],
+    font_mono=["ui-monospace", "SFMono-Regular", "monospace"],
+)  # no web fonts: offline
 
 with gr.Blocks(title="news-qa", analytics_enabled=False) as demo:  # no telemetry: offline by design
     searched_state = gr.State([])  # the questions searched in this conversation, for follow-ups
@@ -289,72 +329,104 @@ with gr.Blocks(title="news-qa", analytics_enabled=False) as demo:  # no telemetr
     current_state = gr.State(None)  # the answer whose passages the evidence panel lists
 
     with gr.Row(elem_id="qa-header"):
-        gr.HTML('<h1>news-qa</h1><p class="qa-tagline">Answers from your news articles, in their own '
-                "words: every answer cites the sentence it came from.</p>", elem_id="qa-title")
+        gr.HTML(
+            '<h1>news-qa</h1><p class="qa-tagline">Answers from your news articles, in their own '
+            "words: every answer cites the sentence it came from.</p>",
+            elem_id="qa-title",
+        )
         summary = gr.HTML(elem_id="qa-summary")
 
     with gr.Row(equal_height=False):
         with gr.Column(scale=6):
-            chatbot = gr.Chatbot(elem_id="qa-chat", show_label=False, height=640, buttons=["copy"],
-                                 autoscroll=False, latex_delimiters=[], group_consecutive_messages=False,
-                                 placeholder=PLACEHOLDER)
+            chatbot = gr.Chatbot(
+                elem_id="qa-chat",
+                show_label=False,
+                height=640,
+                buttons=["copy"],
+                autoscroll=False,
+                latex_delimiters=[],
+                group_consecutive_messages=False,
+                placeholder=PLACEHOLDER,
+            )
             with gr.Row():
-                question = gr.Textbox(elem_id="qa-question", show_label=False, scale=8, autofocus=True,
-                                      placeholder="Ask a question, e.g. What did Netanyahu say about Rafah?")
+                question = gr.Textbox(
+                    elem_id="qa-question",
+                    show_label=False,
+                    scale=8,
+                    autofocus=True,
+                    placeholder="Ask a question, e.g. What did Netanyahu say about Rafah?",
+                )
                 ask_button = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="qa-ask")
             with gr.Row(elem_id="qa-examples"):
                 gr.HTML('<span class="qa-try">Try:</span>')
                 example_buttons = [gr.Button(text, size="sm", variant="secondary") for text in EXAMPLES]
             with gr.Accordion("Filters", open=False, elem_id="qa-filters"):
-                source_filter = gr.Dropdown(label="Sources", multiselect=True, choices=[],
-                                            info="Search only these sources (all when empty).",
-                                            elem_id="qa-sources")
+                source_filter = gr.Dropdown(
+                    label="Sources",
+                    multiselect=True,
+                    choices=[],
+                    info="Search only these sources (all when empty).",
+                    elem_id="qa-sources",
+                )
                 with gr.Row():
-                    since_filter = gr.DateTime(label="Published from", include_time=False, type="string",
-                                               elem_id="qa-since")
-                    until_filter = gr.DateTime(label="Published to", include_time=False, type="string",
-                                               elem_id="qa-until")
+                    since_filter = gr.DateTime(
+                        label="Published from", include_time=False, type="string", elem_id="qa-since"
+                    )
+                    until_filter = gr.DateTime(
+                        label="Published to", include_time=False, type="string", elem_id="qa-until"
+                    )
             new_button = gr.Button("New conversation", size="sm", variant="secondary")
         with gr.Column(scale=5):
-            passage = gr.Radio(label="Evidence: the passages of an answer (click an answer to list its own)",
-                               choices=[], elem_id="qa-passages", type="value")
-            evidence = gr.HTML(NO_EVIDENCE, elem_id="qa-evidence", js_on_load=SCROLL_TO_FOCUS,
-                               html_template='<div class="qa-evidence-scroll">${value}</div>')
+            passage = gr.Radio(
+                label="Evidence: the passages of an answer (click an answer to list its own)",
+                choices=[],
+                elem_id="qa-passages",
+                type="value",
+            )
+            evidence = gr.HTML(
+                NO_EVIDENCE,
+                elem_id="qa-evidence",
+                js_on_load=SCROLL_TO_FOCUS,
+                html_template='<div class="qa-evidence-scroll">${value}</div>',
+            )
 
     with gr.Accordion("Add articles", open=False, elem_id="qa-add"):
         with gr.Tabs():
             with gr.Tab("Upload files"):
-                files = gr.File(label="Articles (" + ", ".join(sorted(SUPPORTED_SUFFIXES)) + ")",
-                                file_count="multiple", file_types=sorted(SUPPORTED_SUFFIXES),
-                                elem_id="qa-files")
-                add_files_button = gr.Button("Add files to the index", variant="primary",
-                                             elem_id="qa-add-files")
+                files = gr.File(
+                    label="Articles (" + ", ".join(sorted(SUPPORTED_SUFFIXES)) + ")",
+                    file_count="multiple",
+                    file_types=sorted(SUPPORTED_SUFFIXES),
+                    elem_id="qa-files",
+                )
+                add_files_button = gr.Button("Add files to the index", variant="primary", elem_id="qa-add-files")
             with gr.Tab("Paste an article"):
                 with gr.Row():
                     paste_title = gr.Textbox(label="Title", scale=3, elem_id="qa-paste-title")
                     paste_source = gr.Textbox(label="Source", placeholder=PASTED_SOURCE, scale=1)
                     paste_date = gr.Textbox(label="Published", placeholder="YYYY-MM-DD", scale=1)
                 paste_text = gr.Textbox(label="Text", lines=8, elem_id="qa-paste-text")
-                add_pasted_button = gr.Button("Add article to the index", variant="primary",
-                                              elem_id="qa-add-pasted")
+                add_pasted_button = gr.Button("Add article to the index", variant="primary", elem_id="qa-add-pasted")
         report = gr.HTML(elem_id="qa-report")
 
     chat_inputs = [question, chatbot, searched_state, turns_state, source_filter, since_filter, until_filter]
     chat_outputs = [chatbot, searched_state, question, turns_state, current_state, passage, evidence]
     for trigger in (question.submit, ask_button.click):
         trigger(chat, chat_inputs, chat_outputs, api_visibility="private").then(
-            None, js=SHOW_LATEST_TURN, api_visibility="private")
-    for button, text in zip(example_buttons, EXAMPLES):
+            None, js=SHOW_LATEST_TURN, api_visibility="private"
+        )
+    for button, text in zip(example_buttons, EXAMPLES, strict=True):
         button.click(lambda text=text: text, None, question, api_visibility="private").then(
-            chat, chat_inputs, chat_outputs, api_visibility="private").then(
-            None, js=SHOW_LATEST_TURN, api_visibility="private")
+            chat, chat_inputs, chat_outputs, api_visibility="private"
+        ).then(None, js=SHOW_LATEST_TURN, api_visibility="private")
     passage.input(show_passage, [passage, turns_state, current_state], evidence, api_visibility="private")
     chatbot.select(select_answer, turns_state, [current_state, passage, evidence], api_visibility="private")
     new_button.click(new_conversation, None, chat_outputs, api_visibility="private")
     add_files_button.click(add_files, files, [report, summary, source_filter, files], api_visibility="private")
     paste_fields = [paste_title, paste_source, paste_date, paste_text]
-    add_pasted_button.click(add_pasted, paste_fields, [report, summary, source_filter, *paste_fields],
-                            api_visibility="private")
+    add_pasted_button.click(
+        add_pasted, paste_fields, [report, summary, source_filter, *paste_fields], api_visibility="private"
+    )
     demo.load(index_overview, None, [summary, source_filter], show_progress="hidden", api_visibility="private")
     gr.api(ask, api_name="ask")
 
@@ -362,10 +434,15 @@ with gr.Blocks(title="news-qa", analytics_enabled=False) as demo:  # no telemetr
 def launch_options() -> dict[str, Any]:
     """How `python app.py` serves `demo`: host, port, upload limit and look."""
     port = os.environ.get("GRADIO_SERVER_PORT")
-    return {"server_name": os.environ.get("GRADIO_SERVER_NAME") or DEFAULT_HOST,
-            "server_port": int(port) if port else DEFAULT_PORT,
-            "max_file_size": MAX_FILE_SIZE, "theme": THEME, "css": CSS,
-            "footer_links": ["api"], "ssr_mode": False}
+    return {
+        "server_name": os.environ.get("GRADIO_SERVER_NAME") or DEFAULT_HOST,
+        "server_port": int(port) if port else DEFAULT_PORT,
+        "max_file_size": MAX_FILE_SIZE,
+        "theme": THEME,
+        "css": CSS,
+        "footer_links": ["api"],
+        "ssr_mode": False,
+    }
 
 
 if __name__ == "__main__":

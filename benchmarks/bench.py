@@ -558,9 +558,9 @@ def _task_limit(documents: str, n: int) -> dict:
 
 
 def _task_ingest(documents: str, n: int, folder: str, runtime: str = "auto") -> dict:
+    from qa import NewsIndex
     from qa.ingest import chunk
     from qa.ingest.embed import MiniLMEmbedder
-    from qa import NewsIndex
 
     articles = read_articles(Path(documents), n)
     embedder = MiniLMEmbedder(threads=THREADS, runtime=runtime)
@@ -642,10 +642,10 @@ def _task_serve(folder: str, questions: str, repeats: int, recall: bool = False)
     """Warm, in-process latency of the full `ask` and of retrieval alone, memory, and FAISS recall."""
     import faiss  # noqa: F401  (libraries load before the baseline: only the index counts per chunk)
 
-    from qa.answer.retrieve import retrieve
-    from qa.text.question import parse
-    from qa.ingest.embed import MiniLMEmbedder
     from qa import NewsIndex
+    from qa.answer.retrieve import retrieve
+    from qa.ingest.embed import MiniLMEmbedder
+    from qa.text.question import parse
 
     asked = json.loads(Path(questions).read_text())
     embedder = MiniLMEmbedder(threads=THREADS)

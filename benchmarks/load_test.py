@@ -8,6 +8,7 @@ has each client send its requests while the ingest runs. It then checks that no 
 that every cited span slices its article exactly (read back with NewsIndex.get), and reports
 latency percentiles. Exit status 0 only when there were no errors and no inexact citations.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,8 +50,7 @@ def _free_port() -> int:
 
 
 def _env(**extra: str) -> dict[str, str]:
-    return {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
-            "PYTHONPATH": str(ROOT), **extra}
+    return {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONPATH": str(ROOT), **extra}
 
 
 def _wait_until_serving(url: str, app: subprocess.Popen, deadline: float) -> None:
@@ -100,31 +100,50 @@ def main(argv: list[str] | None = None) -> int:
     app = ingest = None
     try:
         print(f"building the seed index in {index_dir} ...", flush=True)
-        subprocess.run([sys.executable, "-m", "qa", "ingest", "--index", str(index_dir), str(ROOT / "seeds")],
-                       cwd=ROOT, env=_env(), check=True, capture_output=True, timeout=args.time_limit)
+        subprocess.run(
+            [sys.executable, "-m", "qa", "ingest", "--index", str(index_dir), str(ROOT / "seeds")],
+            cwd=ROOT,
+            env=_env(),
+            check=True,
+            capture_output=True,
+            timeout=args.time_limit,
+        )
         extra = scratch / "extra.jsonl"  # a slice of the data set, in the scratch folder only
         with args.extra_from.open(encoding="utf-8") as source, extra.open("w", encoding="utf-8") as out:
-            for _, line in zip(range(args.extra), source):
+            for _, line in zip(range(args.extra), source, strict=False):
                 out.write(line)
 
         port = _free_port()
         url = f"http://{HOST}:{port}/"
         app_log = (scratch / "app.log").open("w")
-        app = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, stdout=app_log,
-                               stderr=subprocess.STDOUT,
-                               env=_env(QA_INDEX_DIR=str(index_dir), GRADIO_SERVER_NAME=HOST,
-                                        GRADIO_SERVER_PORT=str(port)))
+        app = subprocess.Popen(
+            [sys.executable, str(ROOT / "app.py")],
+            cwd=ROOT,
+            stdout=app_log,
+            stderr=subprocess.STDOUT,
+            env=_env(QA_INDEX_DIR=str(index_dir), GRADIO_SERVER_NAME=HOST, GRADIO_SERVER_PORT=str(port)),
+        )
         _wait_until_serving(url, app, deadline)
-        print(f"app serving at {url}; starting the ingest of {args.extra} articles and "
-              f"{args.clients} clients x {args.requests} requests", flush=True)
+        print(
+            f"app serving at {url}; starting the ingest of {args.extra} articles and "
+            f"{args.clients} clients x {args.requests} requests",
+            flush=True,
+        )
 
         ingest_started = time.monotonic()
-        ingest = subprocess.Popen([sys.executable, "-m", "qa", "ingest", "--index", str(index_dir), str(extra),
-                                   "--json"], cwd=ROOT, env=_env(), stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True)
+        ingest = subprocess.Popen(
+            [sys.executable, "-m", "qa", "ingest", "--index", str(index_dir), str(extra), "--json"],
+            cwd=ROOT,
+            env=_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         results: list[dict] = []
-        clients = [threading.Thread(target=_client_loop, args=(url, n, args.requests, deadline, results))
-                   for n in range(args.clients)]
+        clients = [
+            threading.Thread(target=_client_loop, args=(url, n, args.requests, deadline, results))
+            for n in range(args.clients)
+        ]
         for thread in clients:
             thread.start()
         for thread in clients:
@@ -145,15 +164,18 @@ def main(argv: list[str] | None = None) -> int:
                 answer = record.get("answer") or {}
                 for cited in answer.get("citations", []) + answer.get("related", []):
                     text = index.get(cited["article_id"]).text
-                    if text[cited["start"]:cited["end"]] != cited["text"]:
+                    if text[cited["start"] : cited["end"]] != cited["text"]:
                         inexact.append((record["question"], cited["article_id"], cited["start"], cited["end"]))
 
         latencies = [r["seconds"] for r in results if "error" not in r]
         errors = [r["error"] for r in results if "error" in r]
         during = sum(1 for r in results if r["started"] < ingest_done)
         summary = {
-            "clients": args.clients, "requests_planned": args.clients * args.requests,
-            "requests_done": len(results), "errors": len(errors), "inexact_citations": len(inexact),
+            "clients": args.clients,
+            "requests_planned": args.clients * args.requests,
+            "requests_done": len(results),
+            "errors": len(errors),
+            "inexact_citations": len(inexact),
             "answered": sum(1 for r in results if (r.get("answer") or {}).get("citations")),
             "abstained": sum(1 for r in results if (r.get("answer") or {}).get("abstained")),
             "p50_s": round(statistics.median(latencies), 3) if latencies else None,
@@ -161,15 +183,17 @@ def main(argv: list[str] | None = None) -> int:
             "max_s": round(max(latencies), 3) if latencies else None,
             "throughput_per_s": round(len(results) / (clients_done - ingest_started), 2),
             "requests_started_during_ingest": during,
-            "ingest_seconds": round(ingest_done - ingest_started, 1), "ingest_ok": ingest.returncode == 0,
-            "ingest_added": ingest_report.get("added"), "articles_after": articles,
-            "error_samples": errors[:5], "inexact_samples": inexact[:5],
+            "ingest_seconds": round(ingest_done - ingest_started, 1),
+            "ingest_ok": ingest.returncode == 0,
+            "ingest_added": ingest_report.get("added"),
+            "articles_after": articles,
+            "error_samples": errors[:5],
+            "inexact_samples": inexact[:5],
         }
         print(json.dumps(summary, indent=2))
         if args.out:
             args.out.write_text(json.dumps(summary, indent=2))
-        ok = (not errors and not inexact and ingest.returncode == 0
-              and len(results) == args.clients * args.requests)
+        ok = not errors and not inexact and ingest.returncode == 0 and len(results) == args.clients * args.requests
         return 0 if ok else 1
     finally:
         for process in (ingest, app):

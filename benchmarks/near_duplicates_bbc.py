@@ -1,7 +1,8 @@
 """How many near-duplicate families a corpus holds, with samples to check by eye.
 
-    .venv/bin/python benchmarks/near_duplicates_bbc.py ../shared/data/bbc_news.documents.jsonl
+.venv/bin/python benchmarks/near_duplicates_bbc.py ../shared/data/bbc_news.documents.jsonl
 """
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,10 @@ def main(path: str, samples: int = 8) -> None:
         families[family].append(key)
     seconds = time.perf_counter() - started
     shared = {f: keys for f, keys in families.items() if len(keys) > 1}
-    print(f"{len(documents)} articles, threshold {THRESHOLD}: {len(shared)} families of 2+ articles "
-          f"holding {sum(map(len, shared.values()))} articles; {seconds:.1f} s")
+    print(
+        f"{len(documents)} articles, threshold {THRESHOLD}: {len(shared)} families of 2+ articles "
+        f"holding {sum(map(len, shared.values()))} articles; {seconds:.1f} s"
+    )
     for keys in list(shared.values())[:samples]:
         print(" | ".join(f"{documents[k]['doc_id']}: {documents[k]['title'][:45]}" for k in keys))
 

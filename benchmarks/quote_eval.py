@@ -43,6 +43,7 @@ change the rules. batch10 was labelled before any of that work, measured with th
 were (0.852/0.643) and again after the batch9 fixes (0.862/0.643) without its errors being read;
 only then were its errors used (0.923/0.722 after).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,7 +55,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from qa.text.quotes import find_quotes, speaker_matches  # noqa: E402
+from qa.text.quotes import find_quotes, speaker_matches
 
 
 def overlaps(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
@@ -67,8 +68,9 @@ def same_speaker(gold: str, predicted: str) -> bool:
     return any(speaker_matches(name, predicted) for name in gold.split("|") if name)
 
 
-def score(labels: dict[str, list[dict]], texts: dict[str, str],
-          errors: list[str]) -> tuple[int, int, int, int, int, int]:
+def score(
+    labels: dict[str, list[dict]], texts: dict[str, str], errors: list[str]
+) -> tuple[int, int, int, int, int, int]:
     """(articles, labels, predicted, correct predictions, labels with a speaker, labels found)."""
     predicted = correct = gold_named = found = 0
     for doc_id, gold in labels.items():
@@ -85,8 +87,9 @@ def score(labels: dict[str, list[dict]], texts: dict[str, str],
             if not g["speaker"]:
                 continue
             gold_named += 1
-            if any(overlaps(q.start, q.end, g["start"], g["end"]) and same_speaker(g["speaker"], q.speaker)
-                   for q in quotes):
+            if any(
+                overlaps(q.start, q.end, g["start"], g["end"]) and same_speaker(g["speaker"], q.speaker) for q in quotes
+            ):
                 found += 1
             else:
                 errors.append(f"FN {doc_id} [{g['start']}:{g['end']}] {g['speaker']!r}: {g['prefix']}")
@@ -126,9 +129,11 @@ def main() -> int:
     for split, (n_docs, n_labels, predicted, correct, gold_named, found) in totals.items():
         precision = correct / predicted if predicted else 0.0
         recall = found / gold_named if gold_named else 0.0
-        print(f"{split:>6}: {n_docs} articles, {n_labels} labels ({gold_named} with a named speaker)  "
-              f"precision {precision:.3f} ({correct}/{predicted})  "
-              f"recall {recall:.3f} ({found}/{gold_named})")
+        print(
+            f"{split:>6}: {n_docs} articles, {n_labels} labels ({gold_named} with a named speaker)  "
+            f"precision {precision:.3f} ({correct}/{predicted})  "
+            f"recall {recall:.3f} ({found}/{gold_named})"
+        )
     if args.verbose:
         print("\n".join(errors))
     return 0

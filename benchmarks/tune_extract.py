@@ -2,19 +2,19 @@
 
 Used to choose the defaults in qa/answer/extract.py; run on squad_dev_a and realtimeqa_news_a.
 """
+
 from __future__ import annotations
 
 import argparse
-import json
 import pickle  # local scratch file of this script only; the index never uses pickle
 from pathlib import Path
 
 import numpy as np
 
-from qa.evaluate import covers, read_gold
 from qa.answer import extract
 from qa.answer.extract import _score, candidates_of
 from qa.answer.retrieve import retrieve
+from qa.evaluate import covers, read_gold
 from qa.news_index import NewsIndex
 from qa.text.question import clean_question, parse
 
@@ -28,8 +28,7 @@ def dump(index_path: Path, questions: Path, limit: int, out: Path) -> None:
         hits = retrieve(index.reader, query, vector, k=5)
         cands = candidates_of(index.reader, hits, vector)
         _score(index.reader, query, cands)
-        feats = [(c.dense, c.coverage, c.context, c.cue,
-                  covers(c.article_id, c.start, c.end, gold)) for c in cands]
+        feats = [(c.dense, c.coverage, c.context, c.cue, covers(c.article_id, c.start, c.end, gold)) for c in cands]
         records.append(feats)
     out.write_bytes(pickle.dumps(records))
 
@@ -58,10 +57,12 @@ def grid(path: Path) -> None:
     y = np.array([f[-1] for r in records[:half] for f in r], dtype=int)
     model = LogisticRegression(C=1.0, max_iter=1000).fit(x, y)
     weights = model.coef_[0] / model.coef_[0][0]
-    print("fitted", dict(zip(FEATURES, np.round(weights, 3))))
+    print("fitted", dict(zip(FEATURES, np.round(weights, 3), strict=True)))
     print("fitted: tune half", accuracy(records[:half], weights), "held-out half", accuracy(records[half:], weights))
-    print("shipped", accuracy(records[half:], np.array(
-        [1, extract.COVERAGE_WEIGHT, extract.CONTEXT_WEIGHT, extract.CUE_WEIGHT])))
+    print(
+        "shipped",
+        accuracy(records[half:], np.array([1, extract.COVERAGE_WEIGHT, extract.CONTEXT_WEIGHT, extract.CUE_WEIGHT])),
+    )
 
 
 if __name__ == "__main__":

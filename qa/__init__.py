@@ -1,23 +1,44 @@
 """news-qa: answers to questions about news articles, made of the articles' own cited words."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from qa.errors import (BadInput, IndexBusy, IndexCorrupt, IndexMismatch, IndexNotFound, ModelMissing,
-                       QAError)
+from qa.errors import BadInput, IndexBusy, IndexCorrupt, IndexMismatch, IndexNotFound, ModelMissing, QAError
 from qa.news_index import DEFAULT_INDEX, IngestReport, NewsIndex
 from qa.types import Answer, Article, Citation, Quote
 
-__all__ = ["ask", "NewsIndex", "Answer", "Article", "Citation", "Quote", "IngestReport", "QAError",
-           "BadInput", "IndexBusy", "IndexCorrupt", "IndexMismatch", "IndexNotFound", "ModelMissing"]
+__all__ = [
+    "Answer",
+    "Article",
+    "BadInput",
+    "Citation",
+    "IndexBusy",
+    "IndexCorrupt",
+    "IndexMismatch",
+    "IndexNotFound",
+    "IngestReport",
+    "ModelMissing",
+    "NewsIndex",
+    "QAError",
+    "Quote",
+    "ask",
+]
 
 _open_indexes: dict[Path, NewsIndex] = {}
 
 
-def ask(question: str, *, index: NewsIndex | str | Path | None = None, k: int = 5,
-        sources: Sequence[str] = (), since: date | None = None, until: date | None = None) -> Answer:
+def ask(
+    question: str,
+    *,
+    index: NewsIndex | str | Path | None = None,
+    k: int = 5,
+    sources: Sequence[str] = (),
+    since: date | None = None,
+    until: date | None = None,
+) -> Answer:
     """Answer `question` from the indexed articles, citing character spans.
 
     Args:

@@ -1,4 +1,5 @@
 """python -m qa ...: a thin command line over the library; user errors print one line, exit 1."""
+
 from __future__ import annotations
 
 import argparse
@@ -94,8 +95,7 @@ def _run(args: argparse.Namespace, embedder: Embedder | None) -> int:
         return 0
     if args.command == "info":
         info = index.info()
-        print(json.dumps(info, indent=2) if args.json else
-              "\n".join(f"{key}: {value}" for key, value in info.items()))
+        print(json.dumps(info, indent=2) if args.json else "\n".join(f"{key}: {value}" for key, value in info.items()))
         return 0
     if args.command == "quotes":
         return _quotes(index, args)
@@ -106,6 +106,7 @@ def _ingest(index, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     with tqdm(unit=" articles", desc="ingesting", disable=args.json or None) as bar:
+
         def progress(done: int, total: int | None) -> None:
             bar.update(done - bar.n)
 
@@ -138,8 +139,7 @@ def _ask(index, args: argparse.Namespace) -> int:
                 item = json.loads(line)
                 question = item["question"]
             except (ValueError, KeyError, TypeError):
-                print(f"error: {args.questions}:{number}: expected a JSON object with a \"question\"",
-                      file=sys.stderr)
+                print(f'error: {args.questions}:{number}: expected a JSON object with a "question"', file=sys.stderr)
                 continue
             result = {"id": item.get("id"), **index.ask(question, **options).to_dict()}
             print(json.dumps(result, ensure_ascii=False), flush=True)
@@ -150,8 +150,10 @@ def _plain(answer) -> str:
     def cite(number: int, citation) -> str:
         when = citation.published.isoformat() if citation.published else "undated"
         who = f"{citation.speaker}: " if citation.speaker else ""
-        return (f"[{number}] {who}{citation.text}\n    — {citation.title} ({citation.source or 'unknown source'}, "
-                f"{when}) {citation.article_id} chars {citation.start}-{citation.end}")
+        return (
+            f"[{number}] {who}{citation.text}\n    — {citation.title} ({citation.source or 'unknown source'}, "
+            f"{when}) {citation.article_id} chars {citation.start}-{citation.end}"
+        )
 
     if answer.abstained:
         lines = [f"The articles don't say ({answer.reason})."]

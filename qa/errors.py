@@ -1,4 +1,5 @@
 """Typed errors whose messages say what happened and what to do about it."""
+
 from __future__ import annotations
 
 

@@ -1,4 +1,5 @@
 """python -m qa eval: retrieval recall, citation accuracy, span length, abstention and latency on a QA set."""
+
 from __future__ import annotations
 
 import argparse
@@ -60,8 +61,9 @@ def summarise(rows: Sequence[dict]) -> dict:
         "citation@3": hit_at("citation_rank", 3),
         "mean_citation_chars": statistics.fmean(lengths) if lengths else 0.0,
         "abstention_rate": 1 - len(answered) / n,
-        "accuracy_when_answered": (sum(1 for r in answered if r["citation_rank"] == 1) / len(answered)
-                                   if answered else 0.0),
+        "accuracy_when_answered": (
+            sum(1 for r in answered if r["citation_rank"] == 1) / len(answered) if answered else 0.0
+        ),
         "latency_p50_ms": 1000 * percentile([r["seconds"] for r in rows], 0.50),
         "latency_p95_ms": 1000 * percentile([r["seconds"] for r in rows], 0.95),
     }
@@ -93,8 +95,9 @@ def baseline_answer(index, question: str) -> tuple[Answer, list[tuple[str, int, 
     vector = index.embedder.embed([question])[0]
     hits = index.reader.hits(index.reader.nearest_chunks(vector, max(RECALL_AT)))
     candidates = sorted(candidates_of(index.reader, hits[:5], vector), key=lambda c: -c.dense)
-    return Answer(question, citations=citations(index.reader, candidates[:1])), [(h.article_id, h.start, h.end)
-                                                                                  for h in hits]
+    return Answer(question, citations=citations(index.reader, candidates[:1])), [
+        (h.article_id, h.start, h.end) for h in hits
+    ]
 
 
 def evaluate(index, golds: Iterable[Gold], *, baseline: bool = False) -> list[dict]:
@@ -118,19 +121,35 @@ def evaluate(index, golds: Iterable[Gold], *, baseline: bool = False) -> list[di
             hits = retrieve(index.reader, query, index.embedder.embed([query.searched])[0], k=max(RECALL_AT))
             retrieved = [(h.article_id, h.start, h.end) for h in hits]
         cited = [(c.article_id, c.start, c.end) for c in answer.citations]
-        rows.append({"id": gold.id, "retrieval_rank": first_covering(retrieved, gold),
-                     "citation_rank": first_covering(cited, gold), "abstained": answer.abstained,
-                     "citation_lengths": [c.end - c.start for c in answer.citations],
-                     "confidence": answer.confidence, "seconds": seconds})
+        rows.append(
+            {
+                "id": gold.id,
+                "retrieval_rank": first_covering(retrieved, gold),
+                "citation_rank": first_covering(cited, gold),
+                "abstained": answer.abstained,
+                "citation_lengths": [c.end - c.start for c in answer.citations],
+                "confidence": answer.confidence,
+                "seconds": seconds,
+            }
+        )
     return rows
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m qa eval", description=__doc__)
-    parser.add_argument("--documents", type=Path, nargs="+", required=True,
-                        help="JSONL documents (doc_id, title, text, date, source); several files go in one index")
-    parser.add_argument("--questions", type=Path, required=True,
-                        help='JSONL questions: {"id", "question", "answers": [{"text", "start"}], "doc_id"}')
+    parser.add_argument(
+        "--documents",
+        type=Path,
+        nargs="+",
+        required=True,
+        help="JSONL documents (doc_id, title, text, date, source); several files go in one index",
+    )
+    parser.add_argument(
+        "--questions",
+        type=Path,
+        required=True,
+        help='JSONL questions: {"id", "question", "answers": [{"text", "start"}], "doc_id"}',
+    )
     parser.add_argument("--index", type=Path, help="index folder (default: build/eval-<hash of the documents>)")
     parser.add_argument("--limit", type=int, help="only the first N questions")
     parser.add_argument("--baseline", action="store_true", help="dense top-5 chunks, nearest sentence")
@@ -149,8 +168,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"index {index_path}: {report.summary()}")
     rows = evaluate(index, read_gold(args.questions, args.limit), baseline=args.baseline)
     summary = summarise(rows)
-    summary.update(mode="baseline" if args.baseline else "news-qa", documents=[str(p) for p in args.documents],
-                   questions_file=str(args.questions), date=time.strftime("%Y-%m-%d"))
+    summary.update(
+        mode="baseline" if args.baseline else "news-qa",
+        documents=[str(p) for p in args.documents],
+        questions_file=str(args.questions),
+        date=time.strftime("%Y-%m-%d"),
+    )
     width = max(len(key) for key in summary)
     for key, value in summary.items():
         print(f"{key:<{width}}  {value:.3f}" if isinstance(value, float) else f"{key:<{width}}  {value}")

@@ -1,5 +1,6 @@
 """NewsIndex: the facade that knows the order of the stages (load -> prepare -> store; parse ->
 retrieve -> extract) and holds one index's connection, vectors, reader and writer."""
+
 from __future__ import annotations
 
 import threading
@@ -35,8 +36,14 @@ class NewsIndex:
     def __init__(self, path: Path, embedder: Embedder, *, create: bool = False) -> None:
         self.path = path
         self.embedder = embedder
-        self.db = schema.connect(path, create=create, model=embedder.name, dimension=embedder.dimension,
-                                 chunk_size=chunk.CHUNK_SIZE, chunk_overlap=chunk.CHUNK_OVERLAP)
+        self.db = schema.connect(
+            path,
+            create=create,
+            model=embedder.name,
+            dimension=embedder.dimension,
+            chunk_size=chunk.CHUNK_SIZE,
+            chunk_overlap=chunk.CHUNK_OVERLAP,
+        )
         lock = threading.RLock()  # Gradio serves requests from several threads over one connection
         self.vectors = VectorIndex(path, embedder.dimension)
         self.reader = Reader(self.db, lock, self.vectors)
@@ -44,8 +51,9 @@ class NewsIndex:
         self.writer.sync_vectors()
 
     @classmethod
-    def open(cls, path: str | Path = DEFAULT_INDEX, *, create: bool = False,
-             embedder: Embedder | None = None) -> NewsIndex:
+    def open(
+        cls, path: str | Path = DEFAULT_INDEX, *, create: bool = False, embedder: Embedder | None = None
+    ) -> NewsIndex:
         """Open the index at `path`.
 
         Args:
@@ -89,17 +97,31 @@ class NewsIndex:
         """Counts, settings and size on disk."""
         manifest = self.reader.manifest()
         counts = self.reader.counts()
-        return {"path": str(self.path), **{k: counts[k] for k in ("articles", "chunks", "sentences")},
-                "sources": len(self.sources()),
-                "published_from": counts["published_from"], "published_to": counts["published_to"],
-                "model": manifest["model"], "dimension": int(manifest["dimension"]),
-                "chunk_size": int(manifest["chunk_size"]), "chunk_overlap": int(manifest["chunk_overlap"]),
-                "format_version": int(manifest["format_version"]), "vector_index": self.vectors.kind,
-                "bytes_on_disk": sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())}
+        return {
+            "path": str(self.path),
+            **{k: counts[k] for k in ("articles", "chunks", "sentences")},
+            "sources": len(self.sources()),
+            "published_from": counts["published_from"],
+            "published_to": counts["published_to"],
+            "model": manifest["model"],
+            "dimension": int(manifest["dimension"]),
+            "chunk_size": int(manifest["chunk_size"]),
+            "chunk_overlap": int(manifest["chunk_overlap"]),
+            "format_version": int(manifest["format_version"]),
+            "vector_index": self.vectors.kind,
+            "bytes_on_disk": sum(f.stat().st_size for f in self.path.iterdir() if f.is_file()),
+        }
 
-    def quotes(self, speaker: str | None = None, about: str | None = None, *,
-               sources: Sequence[str] = (), since: date | None = None, until: date | None = None,
-               limit: int = 50) -> list[Quote]:
+    def quotes(
+        self,
+        speaker: str | None = None,
+        about: str | None = None,
+        *,
+        sources: Sequence[str] = (),
+        since: date | None = None,
+        until: date | None = None,
+        limit: int = 50,
+    ) -> list[Quote]:
         """Quotations found at ingest, optionally by one speaker, ranked by topic when given.
 
         Args:
@@ -112,11 +134,19 @@ class NewsIndex:
             Quotes, most relevant first (newest first when no topic is given).
         """
         filters = Filters(tuple(sources), since, until)
-        return [quote for quote, _ in quoted.ranked_quotes(self.reader, self.embedder, speaker, about, filters,
-                                                           limit=limit)]
+        return [
+            quote for quote, _ in quoted.ranked_quotes(self.reader, self.embedder, speaker, about, filters, limit=limit)
+        ]
 
-    def ask(self, question: str, *, k: int = 5, sources: Sequence[str] = (),
-            since: date | None = None, until: date | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        *,
+        k: int = 5,
+        sources: Sequence[str] = (),
+        since: date | None = None,
+        until: date | None = None,
+    ) -> Answer:
         """Answer `question` from the indexed articles, citing character spans.
 
         Args:
@@ -134,8 +164,10 @@ class NewsIndex:
             raise BadInput(f"k must be at least 1, got {k}")
         query = parse(question, sources=sources, since=since, until=until)
         if not query.searched:
-            return Answer(question, reason="the question has no words; type a question, for example "
-                                           "'what did Netanyahu say about Rafah?'")
+            return Answer(
+                question,
+                reason="the question has no words; type a question, for example 'what did Netanyahu say about Rafah?'",
+            )
         with self.reader.lock, schema.explained(self.path):
             self.writer.sync_vectors()  # outside a transaction, so that a rebuilt FAISS file can be saved
             # What another process commits meanwhile cannot change this answer's articles.
@@ -149,8 +181,12 @@ class NewsIndex:
 
     # ---- writing -------------------------------------------------------------------------
 
-    def add(self, items: Iterable[str | Path | Article] | str | Path | Article, *,
-            progress: Callable[[int, int | None], None] | None = None) -> IngestReport:
+    def add(
+        self,
+        items: Iterable[str | Path | Article] | str | Path | Article,
+        *,
+        progress: Callable[[int, int | None], None] | None = None,
+    ) -> IngestReport:
         """Add articles and files; never re-embeds articles already in the index.
 
         Same id and same content is a duplicate (no-op); same id with new content replaces the
@@ -189,8 +225,10 @@ class NewsIndex:
     def _commit(self, batch: list[Article], report: IngestReport, size: int, overlap: int) -> None:
         work = self.writer.classify(batch, report)
         if work:
-            self.writer.commit([(item, prepare(item.article, self.embedder, chunk_size=size, chunk_overlap=overlap))
-                                for item in work], report)
+            self.writer.commit(
+                [(item, prepare(item.article, self.embedder, chunk_size=size, chunk_overlap=overlap)) for item in work],
+                report,
+            )
 
     def delete(self, article_ids: Iterable[str]) -> int:
         """Delete articles by id; returns how many existed."""

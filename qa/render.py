@@ -6,6 +6,7 @@ engines treat as syntax, so the same string stays inert in an HTML component and
 message that is rendered as Markdown. Offsets are Python `str` offsets (code points), the ones
 every Citation carries, so a span is cut from the text before anything is escaped.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -22,13 +23,35 @@ CONTEXT_CHARS = 160  # of the article shown either side of a cited sentence in a
 LINK_SCHEMES = ("http", "https")
 
 # One pass over the text, so the entities html.escape would write are never escaped twice.
-_ENTITIES = str.maketrans({
-    "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;",
-    # Markdown (emphasis, code, links, headings, tables, escapes), LaTeX and template syntax.
-    "*": "&#42;", "_": "&#95;", "`": "&#96;", "[": "&#91;", "]": "&#93;", "(": "&#40;", ")": "&#41;",
-    "#": "&#35;", "|": "&#124;", "~": "&#126;", "\\": "&#92;", "$": "&#36;", "{": "&#123;",
-    "}": "&#125;", "!": "&#33;", ":": "&#58;", "=": "&#61;", "+": "&#43;", "-": "&#45;",
-})
+_ENTITIES = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        '"': "&quot;",
+        "'": "&#39;",
+        # Markdown (emphasis, code, links, headings, tables, escapes), LaTeX and template syntax.
+        "*": "&#42;",
+        "_": "&#95;",
+        "`": "&#96;",
+        "[": "&#91;",
+        "]": "&#93;",
+        "(": "&#40;",
+        ")": "&#41;",
+        "#": "&#35;",
+        "|": "&#124;",
+        "~": "&#126;",
+        "\\": "&#92;",
+        "$": "&#36;",
+        "{": "&#123;",
+        "}": "&#125;",
+        "!": "&#33;",
+        ":": "&#58;",
+        "=": "&#61;",
+        "+": "&#43;",
+        "-": "&#45;",
+    }
+)
 
 
 def escape(text: str, *, newlines: bool = False) -> str:
@@ -79,8 +102,9 @@ def reference_label(number: int, citation: Citation, *, width: int = 90) -> str:
     return f"[{number}] {where + ': ' if where else ''}“{text}”"
 
 
-def answer_html(answer: Answer, *, texts: Mapping[str, str] | None = None, asked: str = "",
-                rewritten: bool = False) -> str:
+def answer_html(
+    answer: Answer, *, texts: Mapping[str, str] | None = None, asked: str = "", rewritten: bool = False
+) -> str:
     """The chat message for an answer: cited spans with markers [1], [2]..., then source cards.
 
     Args:
@@ -106,7 +130,7 @@ def answer_html(answer: Answer, *, texts: Mapping[str, str] | None = None, asked
     lead = []
     for number, citation in enumerate(answer.citations, 1):
         speaker = f'<span class="qa-who">{escape(citation.speaker)}:</span> ' if citation.speaker else ""
-        lead.append(f'{speaker}“{escape(citation.text, newlines=True)}”&nbsp;{_marker(number)}')
+        lead.append(f"{speaker}“{escape(citation.text, newlines=True)}”&nbsp;{_marker(number)}")
     parts.append(f'<p class="qa-lead">{" ".join(lead)}</p>')
     parts.append(_cards(answer.citations, texts, first=1))
     if answer.related:
@@ -120,13 +144,13 @@ def answer_html(answer: Answer, *, texts: Mapping[str, str] | None = None, asked
 def context(text: str, start: int, end: int, chars: int = CONTEXT_CHARS) -> tuple[str, str]:
     """Up to `chars` characters of `text` before `start` and after `end`, within the paragraph,
     cut at word boundaries, with `…` where text was left out."""
-    before = text[max(0, start - chars):start]
+    before = text[max(0, start - chars) : start]
     cut_before = start - chars > 0
     if "\n" in before:
         before, cut_before = before.rsplit("\n", 1)[1], False
     elif cut_before and " " in before:
         before = before.split(" ", 1)[1]
-    after = text[end:end + chars]
+    after = text[end : end + chars]
     cut_after = end + chars < len(text)
     if "\n" in after:
         after, cut_after = after.split("\n", 1)[0], False
@@ -135,8 +159,9 @@ def context(text: str, start: int, end: int, chars: int = CONTEXT_CHARS) -> tupl
     return ("…" if cut_before else "") + before, after + ("…" if cut_after else "")
 
 
-def article_html(article: Article, highlights: Mapping[int, tuple[int, int]] | None = None,
-                 focus: int | None = None) -> str:
+def article_html(
+    article: Article, highlights: Mapping[int, tuple[int, int]] | None = None, focus: int | None = None
+) -> str:
     """The whole article with cited spans highlighted.
 
     Args:
@@ -154,8 +179,7 @@ def article_html(article: Article, highlights: Mapping[int, tuple[int, int]] | N
     highlights = dict(highlights or {})
     for number, (start, end) in highlights.items():
         if not 0 <= start <= end <= len(text):
-            raise ValueError(f"span [{number}] {start}:{end} is outside the article "
-                             f"({len(text)} characters)")
+            raise ValueError(f"span [{number}] {start}:{end} is outside the article ({len(text)} characters)")
     order = sorted(highlights, key=lambda n: (n != focus, highlights[n]))
     kept: list[tuple[int, int, int]] = []
     for number in order:
@@ -169,8 +193,7 @@ def article_html(article: Article, highlights: Mapping[int, tuple[int, int]] | N
         body.append(f'<mark id="cite-{number}" data-ref="{number}"{focused}>{escape(text[start:end])}</mark>')
         cursor = end
     body.append(escape(text[cursor:]))
-    return (f'<article class="qa-article">{_article_header(article)}'
-            f'<div class="qa-body">{"".join(body)}</div></article>')
+    return f'<article class="qa-article">{_article_header(article)}<div class="qa-body">{"".join(body)}</div></article>'
 
 
 def report_html(report: IngestReport, titles: Mapping[str, str] | None = None) -> str:
@@ -181,17 +204,24 @@ def report_html(report: IngestReport, titles: Mapping[str, str] | None = None) -
         titles: article id -> title, to name the items.
     """
     titles = titles or {}
-    counts = (f"Added {len(report.added)}, replaced {len(report.replaced)}, "
-              f"duplicates {len(report.duplicates)}, skipped {len(report.skipped)}.")
+    counts = (
+        f"Added {len(report.added)}, replaced {len(report.replaced)}, "
+        f"duplicates {len(report.duplicates)}, skipped {len(report.skipped)}."
+    )
     parts = [f'<div class="qa-report"><p class="qa-counts">{counts}</p>']
-    for label, ids in (("Added", report.added), ("Replaced", report.replaced),
-                       ("Already in the index", report.duplicates)):
+    for label, ids in (
+        ("Added", report.added),
+        ("Replaced", report.replaced),
+        ("Already in the index", report.duplicates),
+    ):
         if ids:
             items = "".join(f"<li>{escape(titles.get(i) or i)}</li>" for i in ids)
             parts.append(f'<p class="qa-report-head">{label}:</p><ul>{items}</ul>')
     if report.skipped:
-        items = "".join(f"<li><code>{escape(_file_name(p.path))}{f'&#58;{p.line}' if p.line else ''}</code>"
-                        f" {escape(p.reason)}</li>" for p in report.skipped)
+        items = "".join(
+            f"<li><code>{escape(_file_name(p.path))}{f'&#58;{p.line}' if p.line else ''}</code> {escape(p.reason)}</li>"
+            for p in report.skipped
+        )
         parts.append(f'<p class="qa-report-head">Skipped:</p><ul class="qa-skipped">{items}</ul>')
     parts.append("</div>")
     return "".join(parts)
@@ -201,8 +231,10 @@ def summary_html(info: Mapping[str, Any]) -> str:
     """One line about the index: articles, passages, sources and the publication date span."""
     first, last = format_date(info.get("published_from")), format_date(info.get("published_to"))
     span = f" · published {first} – {last}" if first and last else ""
-    return (f'<p class="qa-summary">{info.get("articles", 0):,} articles · {info.get("chunks", 0):,} '
-            f'passages · {info.get("sources", 0)} sources{span}</p>')
+    return (
+        f'<p class="qa-summary">{info.get("articles", 0):,} articles · {info.get("chunks", 0):,} '
+        f"passages · {info.get('sources', 0)} sources{span}</p>"
+    )
 
 
 def _one_line(parts: Sequence[str]) -> str:
@@ -223,8 +255,11 @@ def _searched(answer: Answer, asked: str, rewritten: bool) -> str:
 
 
 def _cards(citations: Sequence[Citation], texts: Mapping[str, str], *, first: int) -> str:
-    return ('<ol class="qa-cards">' + "".join(_card(n, c, texts.get(c.article_id))
-                                              for n, c in enumerate(citations, first)) + "</ol>")
+    return (
+        '<ol class="qa-cards">'
+        + "".join(_card(n, c, texts.get(c.article_id)) for n, c in enumerate(citations, first))
+        + "</ol>"
+    )
 
 
 def _card(number: int, citation: Citation, text: str | None) -> str:
@@ -233,31 +268,38 @@ def _card(number: int, citation: Citation, text: str | None) -> str:
     if citation.speaker:
         extra.append(f'<div class="qa-speaker">Speaker: {escape(citation.speaker)}</div>')
     if citation.also_reported_by:
-        extra.append('<div class="qa-also">Also reported by: '
-                     f'{escape(", ".join(citation.also_reported_by))}</div>')
-    return (f'<li class="qa-card" data-ref="{number}"><div class="qa-card-head">{_marker(number)} '
-            f'<span class="qa-title">{escape(citation.title or "(untitled)")}</span></div>'
-            f'{_meta(citation.source, citation.published, citation.url)}'
-            f'<blockquote class="qa-context">{escape(before, newlines=True)}'
-            f'<mark>{escape(citation.text, newlines=True)}</mark>{escape(after, newlines=True)}</blockquote>'
-            f'{"".join(extra)}</li>')
+        extra.append(f'<div class="qa-also">Also reported by: {escape(", ".join(citation.also_reported_by))}</div>')
+    return (
+        f'<li class="qa-card" data-ref="{number}"><div class="qa-card-head">{_marker(number)} '
+        f'<span class="qa-title">{escape(citation.title or "(untitled)")}</span></div>'
+        f"{_meta(citation.source, citation.published, citation.url)}"
+        f'<blockquote class="qa-context">{escape(before, newlines=True)}'
+        f"<mark>{escape(citation.text, newlines=True)}</mark>{escape(after, newlines=True)}</blockquote>"
+        f"{''.join(extra)}</li>"
+    )
 
 
 def _meta(source: str, published: date | None, url: str) -> str:
-    items = [f'<span class="qa-source">{escape(source)}</span>' if source else "",
-             f'<span class="qa-date">{format_date(published)}</span>' if published else ""]
+    items = [
+        f'<span class="qa-source">{escape(source)}</span>' if source else "",
+        f'<span class="qa-date">{format_date(published)}</span>' if published else "",
+    ]
     link = safe_url(url)
     if link:
-        items.append(f'<a class="qa-link" href="{escape(link)}" target="_blank" '
-                     f'rel="noopener noreferrer nofollow">{escape(urlsplit(link).netloc)}</a>')
+        items.append(
+            f'<a class="qa-link" href="{escape(link)}" target="_blank" '
+            f'rel="noopener noreferrer nofollow">{escape(urlsplit(link).netloc)}</a>'
+        )
     elif url:
         items.append(f'<span class="qa-url">{escape(url)}</span>')  # shown, never followed
     return f'<div class="qa-meta">{" · ".join(i for i in items if i)}</div>'
 
 
 def _article_header(article: Article) -> str:
-    return (f'<header><h3 class="qa-title">{escape(article.title or "(untitled)")}</h3>'
-            f'{_meta(article.source, article.published, article.url)}</header>')
+    return (
+        f'<header><h3 class="qa-title">{escape(article.title or "(untitled)")}</h3>'
+        f"{_meta(article.source, article.published, article.url)}</header>"
+    )
 
 
 def _file_name(path: str) -> str:

@@ -1,4 +1,5 @@
 """The data that flows through news-qa: articles, queries, spans, hits, citations and answers (no I/O)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -93,9 +94,17 @@ class Citation:
         so a citation cannot disagree with its article."""
         if not 0 <= start < end <= len(article.text):
             raise ValueError(f"span {start}-{end} is outside article {article.id!r} ({len(article.text)} chars)")
-        return cls(article_id=article.id, start=start, end=end, text=article.text[start:end],
-                   title=article.title, source=article.source, url=article.url,
-                   published=article.published, **details)
+        return cls(
+            article_id=article.id,
+            start=start,
+            end=end,
+            text=article.text[start:end],
+            title=article.title,
+            source=article.source,
+            url=article.url,
+            published=article.published,
+            **details,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

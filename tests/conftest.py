@@ -1,4 +1,5 @@
 """Shared fixtures: one index built from seeds/ per test session, opened per module, and the web app serving a copy."""
+
 from __future__ import annotations
 
 import os
@@ -54,11 +55,14 @@ def app_url(seed_index_path: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     index_dir = tmp_path_factory.mktemp("app-index") / "index"
     shutil.copytree(seed_index_path, index_dir)
     port = free_port()
-    env = {**os.environ, "QA_INDEX_DIR": str(index_dir), "GRADIO_SERVER_NAME": "127.0.0.1",
-           "GRADIO_SERVER_PORT": str(port)}
+    env = {
+        **os.environ,
+        "QA_INDEX_DIR": str(index_dir),
+        "GRADIO_SERVER_NAME": "127.0.0.1",
+        "GRADIO_SERVER_PORT": str(port),
+    }
     log = (index_dir.parent / "app.log").open("w")
-    process = subprocess.Popen([sys.executable, str(APP)], cwd=ROOT, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen([sys.executable, str(APP)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
         _wait_until_serving(url, process, index_dir.parent / "app.log")

@@ -15,6 +15,7 @@ Environment (all optional):
     QA_TEST_LOCK_WAIT  seconds a writer waits for the index lock
     QA_TEST_EMBED_DELAY  seconds of sleep per embedded article, to make an ingest last
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -44,9 +45,10 @@ class HashEmbedder:
             vectors[row, 0] += 1e-3  # no zero vectors: a text without words still has a direction
         return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
-    def embed_with_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
-                         ) -> tuple[np.ndarray, list[np.ndarray]]:
-        pieces = [text[start:end] for text, owned in zip(texts, spans) for start, end in owned]
+    def embed_with_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        pieces = [text[start:end] for text, owned in zip(texts, spans, strict=True) for start, end in owned]
         return self.embed(texts), list(self.embed(pieces))
 
 
@@ -98,7 +100,7 @@ def _install_fault_hooks(kind: str, count: str) -> None:
         def write_index(index, path):
             original_write(index, path)
             data = Path(path).read_bytes()
-            Path(path).write_bytes(data[:len(data) // 2])  # as far as the write got when killed
+            Path(path).write_bytes(data[: len(data) // 2])  # as far as the write got when killed
             _pause(f"writing {path}")
             Path(path).write_bytes(data)
 
@@ -111,6 +113,7 @@ if __name__ == "__main__":
     _install_fault_hooks(kind, count)
     from qa.cli import main
 
-    embedder = FaultyEmbedder(float(os.environ.get("QA_TEST_EMBED_DELAY", "0")),
-                              int(count) if kind == "embed" else None)
+    embedder = FaultyEmbedder(
+        float(os.environ.get("QA_TEST_EMBED_DELAY", "0")), int(count) if kind == "embed" else None
+    )
     sys.exit(main(sys.argv[1:], embedder=embedder))

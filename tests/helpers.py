@@ -3,6 +3,7 @@
 Test modules import it as `from helpers import ...`, as they import `fakes`: pytest puts tests/ on
 sys.path because the folder has no __init__.py (its default "prepend" import mode).
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -50,6 +51,7 @@ def import_app() -> ModuleType:
 
 
 # ---- the offset equation: article.text[start:end] == text ---------------------------------------
+
 
 class Articles(Protocol):
     """A NewsIndex, or a dict of article id -> Article: anything whose get(id) gives the article."""
@@ -106,8 +108,10 @@ def assert_stored_spans(index: Any, article_ids: Sequence[str] | None = None) ->
     counts = []
     for table in ("chunks", "sentences"):
         # LEFT JOIN: a chunk that lost its FTS row fails here rather than go unchecked.
-        query = (f"SELECT a.id, a.text, s.start, s.end, f.text FROM {table} s JOIN articles a ON a.rowid = s.article "
-                 f"LEFT JOIN {table}_fts f ON f.rowid = s.id")
+        query = (
+            f"SELECT a.id, a.text, s.start, s.end, f.text FROM {table} s JOIN articles a ON a.rowid = s.article "
+            f"LEFT JOIN {table}_fts f ON f.rowid = s.id"
+        )
         if article_ids is None:
             rows = index.db.execute(query).fetchall()
         else:

@@ -1,4 +1,5 @@
 """The app's `ask` endpoint through gradio_client, against `python app.py` serving the seed index."""
+
 from __future__ import annotations
 
 import pytest
@@ -56,8 +57,7 @@ def test_filters_apply(client, articles):
     result = client.predict(RAFAH, k=3, sources=["Wikinews"], api_name="/ask")
     assert {p["source"] for p in result["citations"] + result["related"]} == {"Wikinews"}
     assert_spans_exact(result, articles)
-    result = client.predict("What did Blinken say in Egypt?", since="2024-01-01", until="2024-12-31",
-                            api_name="/ask")
+    result = client.predict("What did Blinken say in Egypt?", since="2024-01-01", until="2024-12-31", api_name="/ask")
     passages = result["citations"] + result["related"]
     assert passages and all(p["published"].startswith("2024") for p in passages)
     result = client.predict(RAFAH, since="2030-01-01", api_name="/ask")

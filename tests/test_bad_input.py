@@ -5,6 +5,7 @@ files): here every case goes through `NewsIndex.add`, added articles are checked
 offsets, and memory is measured where a file is large. Indexing uses the deterministic test
 embedder; the questions run against the real model's seed index.
 """
+
 from __future__ import annotations
 
 import io
@@ -31,8 +32,11 @@ def _zip() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         # A fixed timestamp: the same bytes, so the same number of "lines", on every run.
-        archive.writestr(zipfile.ZipInfo("story.txt", date_time=(2024, 3, 22, 12, 0, 0)),
-                         "A story inside a zip file. " * 50, compress_type=zipfile.ZIP_DEFLATED)
+        archive.writestr(
+            zipfile.ZipInfo("story.txt", date_time=(2024, 3, 22, 12, 0, 0)),
+            "A story inside a zip file. " * 50,
+            compress_type=zipfile.ZIP_DEFLATED,
+        )
     return buffer.getvalue()
 
 
@@ -40,18 +44,21 @@ def _sparse(size: int) -> Callable[[Path], None]:
     def make(path: Path) -> None:
         with path.open("wb") as handle:
             handle.truncate(size)  # no blocks written: instant, and no disk used
+
     return make
 
 
 def _one_line(chars: int) -> Callable[[Path], None]:
     def make(path: Path) -> None:
         path.write_text("word " * (chars // 5))
+
     return make
 
 
 def rss(*items: str) -> bytes:
-    return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Feed</title>{"".join(items)}'
-            "</channel></rss>").encode()
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Feed</title>{"".join(items)}</channel></rss>'
+    ).encode()
 
 
 # (file name, content or a function that writes it, substrings of the added texts in order,
@@ -75,81 +82,174 @@ CASES = [
     ("archive.txt", _zip(), [], ["binary file"]),
     ("archive.jsonl", _zip(), [], ["malformed JSON line: binary file"]),
     # encodings
-    ("bad-utf8.txt", "Café society: the mayor said the budget was balanced.".encode().replace(b"\xc3\xa9", b"\xe9"),
-     ["Café society: the mayor said the budget was balanced."], []),
-    ("bad-utf8.jsonl", b'{"id": "u8", "text": "Caf\xe9 owners protest the new rules in the city."}\n',
-     ["Café owners protest the new rules in the city."], []),
-    ("latin1.jsonl", '{"id": "l1", "text": "São Paulo mayor José said the café was closed."}\n'.encode("latin-1"),
-     ["São Paulo mayor José said the café was closed."], []),
-    ("latin1.csv", 'id,text\nl2,"Brasília: Mr Gonçalves said the façade was restored."\n'.encode("latin-1"),
-     ["Brasília: Mr Gonçalves said the façade was restored."], []),
-    ("utf16.jsonl", "".join(json.dumps({"id": f"w{n}", "text": f"UTF-16 story {n} from Zürich."}, ensure_ascii=False)
-                            + "\n" for n in range(2)).encode("utf-16"),
-     ["UTF-16 story 0 from Zürich.", "UTF-16 story 1 from Zürich."], []),
-    ("utf16-be.md", b"\xfe\xff" + "Big-endian UTF-16 story from Genève.".encode("utf-16-be"),
-     ["Big-endian UTF-16 story from Genève."], []),
+    (
+        "bad-utf8.txt",
+        "Café society: the mayor said the budget was balanced.".encode().replace(b"\xc3\xa9", b"\xe9"),
+        ["Café society: the mayor said the budget was balanced."],
+        [],
+    ),
+    (
+        "bad-utf8.jsonl",
+        b'{"id": "u8", "text": "Caf\xe9 owners protest the new rules in the city."}\n',
+        ["Café owners protest the new rules in the city."],
+        [],
+    ),
+    (
+        "latin1.jsonl",
+        '{"id": "l1", "text": "São Paulo mayor José said the café was closed."}\n'.encode("latin-1"),
+        ["São Paulo mayor José said the café was closed."],
+        [],
+    ),
+    (
+        "latin1.csv",
+        'id,text\nl2,"Brasília: Mr Gonçalves said the façade was restored."\n'.encode("latin-1"),
+        ["Brasília: Mr Gonçalves said the façade was restored."],
+        [],
+    ),
+    (
+        "utf16.jsonl",
+        "".join(
+            json.dumps({"id": f"w{n}", "text": f"UTF-16 story {n} from Zürich."}, ensure_ascii=False) + "\n"
+            for n in range(2)
+        ).encode("utf-16"),
+        ["UTF-16 story 0 from Zürich.", "UTF-16 story 1 from Zürich."],
+        [],
+    ),
+    (
+        "utf16-be.md",
+        b"\xfe\xff" + "Big-endian UTF-16 story from Genève.".encode("utf-16-be"),
+        ["Big-endian UTF-16 story from Genève."],
+        [],
+    ),
     # UTF-16 without a byte-order mark: ASCII-only text reads as UTF-8 with NULs, which are dropped;
     # with other characters it cannot be told from binary data and is skipped, with the reason
-    ("utf16-no-bom.txt", "A story in UTF-16 without a byte-order mark.".encode("utf-16-le"),
-     ["A story in UTF-16 without a byte-order mark."], []),
-    ("utf16-no-bom-accents.txt", "Zürich: a story in UTF-16 without a byte-order mark.".encode("utf-16-le"), [],
-     ["binary file"]),
+    (
+        "utf16-no-bom.txt",
+        "A story in UTF-16 without a byte-order mark.".encode("utf-16-le"),
+        ["A story in UTF-16 without a byte-order mark."],
+        [],
+    ),
+    (
+        "utf16-no-bom-accents.txt",
+        "Zürich: a story in UTF-16 without a byte-order mark.".encode("utf-16-le"),
+        [],
+        ["binary file"],
+    ),
     # size limits: whole-file formats are capped before reading, records are capped after
     ("huge.txt", _sparse(200_000_000), [], ["file is 200 MB, over the 50 MB limit"]),
     ("huge.html", _sparse(60_000_000), [], ["over the 50 MB limit"]),
     ("one-line.txt", _one_line(10_000_000), [], [f"over the {MAX_ARTICLE_CHARS:,} limit; split it"]),
     ("one-line.jsonl", _sparse(40_000_000), [], ["line is over the 32 MB limit for one record"]),
     # JSON that is malformed or not an object
-    ("truncated.jsonl", b'{"id": "t1", "text": "A complete first line."}\n{"id": "t2", "te',
-     ["A complete first line."], ["malformed JSON line: Unterminated string"]),
-    ("not-objects.jsonl", b'"a string"\n42\nnull\n[{"text": "x"}]\n', [],
-     ["expected a JSON object, got str", "got int", "got NoneType", "got list"]),
+    (
+        "truncated.jsonl",
+        b'{"id": "t1", "text": "A complete first line."}\n{"id": "t2", "te',
+        ["A complete first line."],
+        ["malformed JSON line: Unterminated string"],
+    ),
+    (
+        "not-objects.jsonl",
+        b'"a string"\n42\nnull\n[{"text": "x"}]\n',
+        [],
+        ["expected a JSON object, got str", "got int", "got NoneType", "got list"],
+    ),
     ("scalar.json", b'"just a string"', [], ["expected a JSON object, got str"]),
-    ("mixed.json", b'[{"id": "m1", "text": "A listed story that is fine."}, 3, "x"]',
-     ["A listed story that is fine."], ["item 2: expected a JSON object, got int", "item 3: expected a JSON object"]),
+    (
+        "mixed.json",
+        b'[{"id": "m1", "text": "A listed story that is fine."}, 3, "x"]',
+        ["A listed story that is fine."],
+        ["item 2: expected a JSON object, got int", "item 3: expected a JSON object"],
+    ),
     ("nan.json", b'{"text": NaN}', [], ["text field is a float, not a string"]),
     ("nested.json", b'{"text": {"body": "x"}}', [], ["text field is a dict, not a string"]),
     # CSV
     ("tabs.csv", b"title\ttext\nA\tB\n", [], ["no text column in the header row"]),
     ("header-only.csv", b"id,title,text\n", [], []),
-    ("empty-cell.csv", b"id,text\nr1,\nr2,The second row has words.\n", ["The second row has words."],
-     ["no text field"]),
+    (
+        "empty-cell.csv",
+        b"id,text\nr1,\nr2,The second row has words.\n",
+        ["The second row has words."],
+        ["no text field"],
+    ),
     ("ragged.csv", b"id,text\nr3,A ragged row with extra cells,extra,more\n", ["A ragged row with extra cells"], []),
     # HTML and feeds without article text
-    ("script-body.html", b'<html><body><script>document.write("a long text here")</script><style>p{}</style>'
-                         b"<noscript></noscript></body></html>", [], ["no article text found"]),
+    (
+        "script-body.html",
+        b'<html><body><script>document.write("a long text here")</script><style>p{}</style>'
+        b"<noscript></noscript></body></html>",
+        [],
+        ["no article text found"],
+    ),
     ("comment.html", b"<!-- nothing but a comment -->", [], ["no article text found"]),
-    ("no-content.rss", rss("<item><title>A</title></item>", "<item><title>B</title><description></description></item>"),
-     [], ["entry 1: no text field", "entry 2: no text field"]),
-    ("script-entry.rss", rss("<item><title>A</title><description><![CDATA[<script>alert(1)</script>]]></description>"
-                             "</item>", "<item><title>B</title><description>Entry two has a body.</description></item>"),
-     ["Entry two has a body."], ["entry 1: no text"]),
+    (
+        "no-content.rss",
+        rss("<item><title>A</title></item>", "<item><title>B</title><description></description></item>"),
+        [],
+        ["entry 1: no text field", "entry 2: no text field"],
+    ),
+    (
+        "script-entry.rss",
+        rss(
+            "<item><title>A</title><description><![CDATA[<script>alert(1)</script>]]></description></item>",
+            "<item><title>B</title><description>Entry two has a body.</description></item>",
+        ),
+        ["Entry two has a body."],
+        ["entry 1: no text"],
+    ),
     ("no-entries.rss", rss(), [], ["the feed has no entries"]),
     ("not-a-feed.xml", b'<?xml version="1.0"?><note><to>you</to></note>', [], ["not an RSS/Atom feed"]),
     # control and invisible characters
-    ("control.txt", "Breaking\x00 news:\x07 the\x1b council\x7f voted\x0b today.".encode(),
-     ["Breaking news: the council voted today."], []),
+    (
+        "control.txt",
+        b"Breaking\x00 news:\x07 the\x1b council\x7f voted\x0b today.",
+        ["Breaking news: the council voted today."],
+        [],
+    ),
     ("zero-width-only.txt", "\u200b\u200c\u200d\ufeff\u2060".encode(), [], ["no letters or digits"]),
     ("punctuation-only.jsonl", b'{"id": "p1", "text": "... !!! ???"}\n', [], ["no letters or digits"]),
-    ("zero-width-inside.txt", "Net\u200banyahu said the\u200d talks in Ra\u00adfah would resume.".encode(),
-     ["Net\u200banyahu said the\u200d talks in Ra\u00adfah would resume."], []),
+    (
+        "zero-width-inside.txt",
+        "Net\u200banyahu said the\u200d talks in Ra\u00adfah would resume.".encode(),
+        ["Net\u200banyahu said the\u200d talks in Ra\u00adfah would resume."],
+        [],
+    ),
     # right-to-left and CJK
-    ("hebrew.txt", "ראש הממשלה אמר ביום שישי כי ישראל תיכנס לרפיח. השיחות יימשכו בשבוע הבא.".encode(),
-     ["ראש הממשלה אמר ביום שישי כי ישראל תיכנס לרפיח."], []),
-    ("arabic.jsonl", json.dumps({"id": "ar1", "text": "قال رئيس الوزراء يوم الجمعة إن المحادثات ستستمر. "
-                                                      "وأضاف أن الوفد سيعود الأسبوع المقبل."}).encode(),
-     ["قال رئيس الوزراء يوم الجمعة"], []),
+    (
+        "hebrew.txt",
+        "ראש הממשלה אמר ביום שישי כי ישראל תיכנס לרפיח. השיחות יימשכו בשבוע הבא.".encode(),
+        ["ראש הממשלה אמר ביום שישי כי ישראל תיכנס לרפיח."],
+        [],
+    ),
+    (
+        "arabic.jsonl",
+        json.dumps(
+            {
+                "id": "ar1",
+                "text": "قال رئيس الوزراء يوم الجمعة إن المحادثات ستستمر. وأضاف أن الوفد سيعود الأسبوع المقبل.",
+            }
+        ).encode(),
+        ["قال رئيس الوزراء يوم الجمعة"],
+        [],
+    ),
     ("chinese.md", "总理周五表示，谈判将在下周继续。代表团已经返回北京。".encode(), ["总理周五表示"], []),
-    ("japanese.txt", "首相は金曜日、交渉は来週再開されると述べた。代表団は東京に戻った。".encode(), ["首相は金曜日"], []),
-    ("mixed-direction.txt", "The spokesman said שלום and سلام on the same day, and 你好 too.".encode(),
-     ["The spokesman said שלום and سلام"], []),
+    (
+        "japanese.txt",
+        "首相は金曜日、交渉は来週再開されると述べた。代表団は東京に戻った。".encode(),
+        ["首相は金曜日"],
+        [],
+    ),
+    (
+        "mixed-direction.txt",
+        "The spokesman said שלום and سلام on the same day, and 你好 too.".encode(),
+        ["The spokesman said שלום and سلام"],
+        [],
+    ),
 ]
 
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory) -> NewsIndex:
-    with NewsIndex.open(tmp_path_factory.mktemp("bad-input") / "index", create=True,
-                        embedder=HashEmbedder()) as opened:
+    with NewsIndex.open(tmp_path_factory.mktemp("bad-input") / "index", create=True, embedder=HashEmbedder()) as opened:
         yield opened
 
 
@@ -163,11 +263,11 @@ def test_each_bad_file_is_added_or_skipped_with_its_reason(index, tmp_path, name
         path.unlink()  # the big ones are sparse, but do not keep them
     reasons = [problem.reason for problem in report.skipped]
     assert len(reasons) == len(skipped), reasons
-    for reason, expected in zip(reasons, skipped):
+    for reason, expected in zip(reasons, skipped, strict=True):
         assert expected in reason
     assert all(problem.path == str(path) for problem in report.skipped)
     assert len(report.added) == len(added) and not report.duplicates, report.to_dict()
-    for article_id, expected in zip(report.added, added):
+    for article_id, expected in zip(report.added, added, strict=True):
         text = index.get(article_id).text
         assert expected in text
         assert not any(ord(ch) < 32 and ch not in "\n\t" for ch in text)  # control characters dropped
@@ -177,31 +277,41 @@ def test_each_bad_file_is_added_or_skipped_with_its_reason(index, tmp_path, name
 
 def test_duplicate_ids_within_one_batch_keep_the_last_version_once(index, tmp_path):
     path = tmp_path / "dups.jsonl"
-    records = [{"id": "dup-1", "text": "First version of the duplicated story."},
-               {"id": "dup-1", "text": "Second version of the duplicated story."},
-               {"id": "dup-2", "text": "A story sent twice, identically."},
-               {"id": "dup-2", "text": "A story sent twice, identically."}]
+    records = [
+        {"id": "dup-1", "text": "First version of the duplicated story."},
+        {"id": "dup-1", "text": "Second version of the duplicated story."},
+        {"id": "dup-2", "text": "A story sent twice, identically."},
+        {"id": "dup-2", "text": "A story sent twice, identically."},
+    ]
     path.write_text("".join(json.dumps(r) + "\n" for r in records))
     report = index.add([path])
     assert report.duplicates == ["dup-2"] and sorted(set(report.added)) == ["dup-1", "dup-2"]
     assert index.get("dup-1").text == "Second version of the duplicated story."
     rows = index.db.execute("SELECT count(*) FROM articles WHERE id LIKE 'dup-%'").fetchone()[0]
-    orphans = index.db.execute("SELECT count(*) FROM chunks WHERE article NOT IN (SELECT rowid FROM articles)"
-                               ).fetchone()[0]
+    orphans = index.db.execute(
+        "SELECT count(*) FROM chunks WHERE article NOT IN (SELECT rowid FROM articles)"
+    ).fetchone()[0]
     assert (rows, orphans) == (2, 0)
     assert len(index.vectors) == index.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
 
 
 def test_citations_in_right_to_left_and_cjk_text_slice_their_articles(index, tmp_path):
-    texts = {"he": "ראש הממשלה אמר כי המשלחת חזרה לירושלים. הדובר סירב להגיב על הדיווח.",
-             "ar": "أعلن الوزير أن الوفد عاد إلى القاهرة. ورفض المتحدث التعليق على التقرير.",
-             "zh": "外交部长宣布代表团已返回上海。发言人拒绝对报道发表评论。"}
+    texts = {
+        "he": "ראש הממשלה אמר כי המשלחת חזרה לירושלים. הדובר סירב להגיב על הדיווח.",
+        "ar": "أعلن الوزير أن الوفد عاد إلى القاهرة. ورفض المتحدث التعليق على التقرير.",
+        "zh": "外交部长宣布代表团已返回上海。发言人拒绝对报道发表评论。",
+    }
     path = tmp_path / "scripts.jsonl"
-    path.write_text("".join(json.dumps({"id": f"script-{k}", "text": v}, ensure_ascii=False) + "\n"
-                            for k, v in texts.items()), encoding="utf-8")
+    path.write_text(
+        "".join(json.dumps({"id": f"script-{k}", "text": v}, ensure_ascii=False) + "\n" for k, v in texts.items()),
+        encoding="utf-8",
+    )
     assert len(index.add([path]).added) == 3
-    for key, question in [("he", "מה אמר ראש הממשלה על המשלחת"), ("ar", "ماذا أعلن الوزير عن الوفد"),
-                          ("zh", "外交部长宣布代表团已返回上海")]:
+    for key, question in [
+        ("he", "מה אמר ראש הממשלה על המשלחת"),
+        ("ar", "ماذا أعلن الوزير عن الوفد"),
+        ("zh", "外交部长宣布代表团已返回上海"),
+    ]:
         answer = index.ask(question)
         cited = (*answer.citations, *answer.related)
         assert any(c.article_id == f"script-{key}" for c in cited), answer.to_dict()
@@ -209,6 +319,7 @@ def test_citations_in_right_to_left_and_cjk_text_slice_their_articles(index, tmp
 
 
 # ---- a folder with odd entries -----------------------------------------------------------------
+
 
 def _symlink_loop(folder: Path) -> None:
     (folder / "loop-a.txt").symlink_to("loop-b.txt")
@@ -222,8 +333,10 @@ def _folder_loop(folder: Path) -> None:
 
 def _unreadable(folder: Path) -> None:
     if os.geteuid() == 0:
-        pytest.skip("running as root, which can read a chmod 000 file; the FIFO and dangling-link cases "
-                    "stand in for unreadable files")
+        pytest.skip(
+            "running as root, which can read a chmod 000 file; the FIFO and dangling-link cases "
+            "stand in for unreadable files"
+        )
     (folder / "secret.txt").write_text("You cannot read this.")
     (folder / "secret.txt").chmod(0)
 
@@ -270,8 +383,14 @@ print(json.dumps({"growth_mb": (resource.getrusage(resource.RUSAGE_SELF).ru_maxr
 
 def peak_growth(path: Path) -> dict:
     """Load `path` in a fresh process; its peak memory growth (MB) and what it loaded."""
-    done = subprocess.run([sys.executable, "-c", MEASURE, str(path), str(WIKINEWS)],
-                          capture_output=True, text=True, cwd=ROOT, env=child_env(), timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE, str(path), str(WIKINEWS)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=child_env(),
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -296,11 +415,14 @@ def test_a_200_mb_jsonl_dump_streams_in_bounded_memory(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name, size, reason", [
-    ("no-newlines.jsonl", 200_000_000, "line is over the 32 MB limit"),  # e.g. a JSON array saved as .jsonl
-    ("huge.txt", 200_000_000, "over the 50 MB limit"),
-    ("one-line.txt", 10_000_000, f"over the {MAX_ARTICLE_CHARS:,} limit"),
-])
+@pytest.mark.parametrize(
+    "name, size, reason",
+    [
+        ("no-newlines.jsonl", 200_000_000, "line is over the 32 MB limit"),  # e.g. a JSON array saved as .jsonl
+        ("huge.txt", 200_000_000, "over the 50 MB limit"),
+        ("one-line.txt", 10_000_000, f"over the {MAX_ARTICLE_CHARS:,} limit"),
+    ],
+)
 def test_huge_files_and_lines_are_refused_in_bounded_memory(tmp_path, name, size, reason):
     path = tmp_path / name
     with path.open("w") as handle:
@@ -362,10 +484,20 @@ def test_odd_questions_on_the_command_line_exit_cleanly(tmp_path):
     index = tmp_path / "index"
     env = child_env()
     driver = [sys.executable, str(FAKES)]
-    subprocess.run([*driver, "ingest", "--index", str(index), str(SEEDS)], env=env, cwd=ROOT,
-                   check=True, capture_output=True)
-    for question, says in [("", "the question has no words"), ("?!", "the question has no words"),
-                           ("x" * 100_000, "The articles don't say")]:
-        done = subprocess.run([*driver, "ask", "--index", str(index), question], env=env, cwd=ROOT,
-                              capture_output=True, text=True, timeout=120)
+    subprocess.run(
+        [*driver, "ingest", "--index", str(index), str(SEEDS)], env=env, cwd=ROOT, check=True, capture_output=True
+    )
+    for question, says in [
+        ("", "the question has no words"),
+        ("?!", "the question has no words"),
+        ("x" * 100_000, "The articles don't say"),
+    ]:
+        done = subprocess.run(
+            [*driver, "ask", "--index", str(index), question],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0 and says in done.stdout and not done.stderr.strip(), done.stderr

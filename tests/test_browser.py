@@ -1,4 +1,5 @@
 """The web chat in Debian's chromium, driven by Playwright, against `python app.py` on the seed index."""
+
 from __future__ import annotations
 
 import os
@@ -17,9 +18,11 @@ TIMEOUT_MS = 60_000  # an answer takes about a second; a cold 2-core machine can
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
-    pytest.mark.skipif(not os.environ.get("CI") and not CHROMIUM.exists(),
-                       reason="no browser at /usr/bin/chromium; enable these tests with: "
-                              "apt-get install -y chromium (in CI they always run)"),
+    pytest.mark.skipif(
+        not os.environ.get("CI") and not CHROMIUM.exists(),
+        reason="no browser at /usr/bin/chromium; enable these tests with: "
+        "apt-get install -y chromium (in CI they always run)",
+    ),
 ]
 
 
@@ -29,9 +32,17 @@ def browser():
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         yield chromium
         chromium.close()
 
@@ -128,8 +139,7 @@ def test_follow_up_shows_the_question_it_searched(page):
     first = page.locator("#qa-chat .qa-answer").first
     cited = " ".join(first.locator(".qa-card mark").first.inner_text().split()[:6])
     first.locator(".qa-lead").click()
-    page.wait_for_function("text => document.querySelector('#qa-passages label')?.innerText.includes(text)",
-                           arg=cited)
+    page.wait_for_function("text => document.querySelector('#qa-passages label')?.innerText.includes(text)", arg=cited)
     assert page.locator("#qa-evidence mark.qa-focus").inner_text().startswith(cited)
 
 
@@ -153,11 +163,14 @@ def test_filters_narrow_the_search(page):
 
 def test_uploaded_article_is_searchable_at_once(page, tmp_path):
     article = tmp_path / "quillon-ferries.txt"
-    article.write_text("Title: Quillon ferry fares to double\nSource: Harbour Gazette\n"
-                       "Published: 2025-02-03\n\n"
-                       "The Quillon harbour authority announced on Monday that ferry fares to the "
-                       "Marrow Islands will double from April, citing the cost of a new breakwater.\n"
-                       "Islanders said the increase would cut them off from the mainland.\n", encoding="utf-8")
+    article.write_text(
+        "Title: Quillon ferry fares to double\nSource: Harbour Gazette\n"
+        "Published: 2025-02-03\n\n"
+        "The Quillon harbour authority announced on Monday that ferry fares to the "
+        "Marrow Islands will double from April, citing the cost of a new breakwater.\n"
+        "Islanders said the increase would cut them off from the mainland.\n",
+        encoding="utf-8",
+    )
     empty = tmp_path / "empty.txt"
     empty.write_text("", encoding="utf-8")
     before = article_count(page)
@@ -177,11 +190,13 @@ def test_uploaded_article_is_searchable_at_once(page, tmp_path):
     assert "duplicates 1" in add_articles(page, files=[article])
 
 
-INJECTED_TITLE = '<img src=x onerror="alert(\'title\')"> Tarnby <b>council</b>'
-INJECTED_TEXT = ("<script>alert('script')</script>\n"
-                 "The Tarnby council voted to close the old tram depot <img src=x onerror=\"alert('img')\"> "
-                 "after a fire in March.\n"
-                 "[read more](javascript:alert('md')) **bold** ${alert('template')} {{value}} $x^2$")
+INJECTED_TITLE = "<img src=x onerror=\"alert('title')\"> Tarnby <b>council</b>"
+INJECTED_TEXT = (
+    "<script>alert('script')</script>\n"
+    "The Tarnby council voted to close the old tram depot <img src=x onerror=\"alert('img')\"> "
+    "after a fire in March.\n"
+    "[read more](javascript:alert('md')) **bold** ${alert('template')} {{value}} $x^2$"
+)
 
 
 def test_injected_html_stays_inert_text(page):

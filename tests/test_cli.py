@@ -1,4 +1,5 @@
 """The command line as a user runs it: ingest, ask, delete, info, errors, and a kill mid-ingest."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,9 @@ from helpers import RAFAH, ROOT, SEEDS, assert_slices, child_env
 
 
 def qa(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "qa", *args], capture_output=True, text=True, env=child_env(),
-                            cwd=ROOT, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-m", "qa", *args], capture_output=True, text=True, env=child_env(), cwd=ROOT, timeout=600
+    )
     if check and result.returncode != 0:
         raise AssertionError(result.stderr)
     return result
@@ -40,9 +42,13 @@ def test_ingest_ask_questions_info_and_delete(tmp_path):
     assert plain.startswith("The articles don't say")
 
     questions = tmp_path / "questions.jsonl"
-    questions.write_text('{"id": "q1", "question": "what did Blinken say"}\n'
-                         '{"id": "q2", "question": "what is the capital of Australia"}\n')
-    lines = [json.loads(line) for line in qa("ask", "--index", index, "--questions", str(questions)).stdout.splitlines()]
+    questions.write_text(
+        '{"id": "q1", "question": "what did Blinken say"}\n'
+        '{"id": "q2", "question": "what is the capital of Australia"}\n'
+    )
+    lines = [
+        json.loads(line) for line in qa("ask", "--index", index, "--questions", str(questions)).stdout.splitlines()
+    ]
     assert [line["id"] for line in lines] == ["q1", "q2"] and lines[1]["abstained"]
 
     info = json.loads(qa("info", "--index", index, "--json").stdout)
@@ -55,8 +61,10 @@ def test_ingest_ask_questions_info_and_delete(tmp_path):
 def test_user_errors_print_one_line_and_exit_1(tmp_path):
     missing = qa("ask", "--index", str(tmp_path / "none"), "anything", check=False)
     assert missing.returncode == 1 and "Traceback" not in missing.stderr
-    assert missing.stderr.strip() == (f"error: no index at {tmp_path / 'none'}/; build one with: "
-                                       f"python -m qa ingest --index {tmp_path / 'none'} seeds/")
+    assert missing.stderr.strip() == (
+        f"error: no index at {tmp_path / 'none'}/; build one with: "
+        f"python -m qa ingest --index {tmp_path / 'none'} seeds/"
+    )
     bad_path = qa("ingest", "--index", str(tmp_path / "i"), str(tmp_path / "nope.txt"), check=False)
     assert bad_path.returncode == 1 and "no such file or folder" in bad_path.stderr
 
@@ -64,8 +72,13 @@ def test_user_errors_print_one_line_and_exit_1(tmp_path):
 @pytest.mark.slow
 def test_kill_during_ingest_keeps_whole_articles_and_a_rerun_finishes(tmp_path):
     index = tmp_path / "index"
-    process = subprocess.Popen([sys.executable, "-m", "qa", "ingest", "--index", str(index), str(SEEDS)],
-                               cwd=ROOT, env=child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "qa", "ingest", "--index", str(index), str(SEEDS)],
+        cwd=ROOT,
+        env=child_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     committed = 0
     deadline = time.monotonic() + 300
     while committed == 0 and time.monotonic() < deadline and process.poll() is None:
@@ -87,11 +100,16 @@ def test_kill_during_ingest_keeps_whole_articles_and_a_rerun_finishes(tmp_path):
         orphans = reopened.db.execute(
             "SELECT (SELECT count(*) FROM chunks WHERE article NOT IN (SELECT rowid FROM articles)),"
             " (SELECT count(*) FROM chunks_fts WHERE rowid NOT IN (SELECT id FROM chunks)),"
-            " (SELECT count(*) FROM sentences_fts WHERE rowid NOT IN (SELECT id FROM sentences))").fetchone()
+            " (SELECT count(*) FROM sentences_fts WHERE rowid NOT IN (SELECT id FROM sentences))"
+        ).fetchone()
         assert orphans == (0, 0, 0)
         for item in reopened.articles():
-            assert reopened.db.execute("SELECT count(*) FROM chunks c JOIN articles a ON a.rowid = c.article "
-                                       "WHERE a.id = ?", (item.id,)).fetchone()[0] > 0
+            assert (
+                reopened.db.execute(
+                    "SELECT count(*) FROM chunks c JOIN articles a ON a.rowid = c.article WHERE a.id = ?", (item.id,)
+                ).fetchone()[0]
+                > 0
+            )
         assert len(reopened.vectors) == reopened.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
 
     rerun = qa("ingest", "--index", str(index), str(SEEDS), "--json")

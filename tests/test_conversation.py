@@ -1,4 +1,5 @@
 """qa.text.conversation.resolve_followup: follow-ups borrow the previous question's subject, and only they."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,33 +9,42 @@ from qa.text.conversation import content_words, find_subject, resolve_followup
 RAFAH = "What did Netanyahu say about Rafah?"
 
 
-@pytest.mark.parametrize("question", [
-    "and what did Blinken say?",
-    "What did Blinken say in Egypt?",
-    "Who attended Arafat's funeral from Brazil?",
-    "how many people died in the 2004 tsunami?",
-    "what did blinken say",  # a subject typed in lower case is still a subject
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "and what did Blinken say?",
+        "What did Blinken say in Egypt?",
+        "Who attended Arafat's funeral from Brazil?",
+        "how many people died in the 2004 tsunami?",
+        "what did blinken say",  # a subject typed in lower case is still a subject
+    ],
+)
 def test_a_question_with_its_own_subject_is_searched_as_typed(question):
     assert resolve_followup(question, [RAFAH]) == question
 
 
-@pytest.mark.parametrize("question, searched", [
-    ("what else did he say?", "what else did Netanyahu say?"),
-    ("What did she tell the cabinet?", "What did Netanyahu tell the cabinet?"),
-    ("what did his office say?", "what did Netanyahu's office say?"),
-    ("was her plan approved?", "was Netanyahu's plan approved?"),
-    ("what did they tell her?", "what did Netanyahu tell her?"),  # only the first pronoun
-])
+@pytest.mark.parametrize(
+    "question, searched",
+    [
+        ("what else did he say?", "what else did Netanyahu say?"),
+        ("What did she tell the cabinet?", "What did Netanyahu tell the cabinet?"),
+        ("what did his office say?", "what did Netanyahu's office say?"),
+        ("was her plan approved?", "was Netanyahu's plan approved?"),
+        ("what did they tell her?", "what did Netanyahu tell her?"),  # only the first pronoun
+    ],
+)
 def test_a_pronoun_becomes_the_previous_subject(question, searched):
     assert resolve_followup(question, [RAFAH]) == searched
 
 
-@pytest.mark.parametrize("question, searched", [
-    ("and about Gaza?", "What did Netanyahu say about Gaza?"),
-    ("What about the hostages?", "What did Netanyahu say about the hostages?"),
-    ("how about Egypt", "What did Netanyahu say about Egypt?"),
-])
+@pytest.mark.parametrize(
+    "question, searched",
+    [
+        ("and about Gaza?", "What did Netanyahu say about Gaza?"),
+        ("What about the hostages?", "What did Netanyahu say about the hostages?"),
+        ("how about Egypt", "What did Netanyahu say about Egypt?"),
+    ],
+)
 def test_about_swaps_the_topic(question, searched):
     assert resolve_followup(question, [RAFAH]) == searched
 
@@ -58,15 +68,20 @@ def test_a_chain_of_follow_ups_keeps_its_subject():
     history = [RAFAH]
     for question in ("when was that?", "and about Gaza?", "what else did he say?"):
         history.append(resolve_followup(question, history))
-    assert history[1:] == [f"{RAFAH} When was that?", "What did Netanyahu say about Gaza?",
-                           "what else did Netanyahu say?"]
+    assert history[1:] == [
+        f"{RAFAH} When was that?",
+        "What did Netanyahu say about Gaza?",
+        "what else did Netanyahu say?",
+    ]
 
 
 def test_lower_case_history():
     assert resolve_followup("when was that?", ["what did netanyahu say about rafah"]) == (
-        "what did netanyahu say about rafah? When was that?")
+        "what did netanyahu say about rafah? When was that?"
+    )
     assert resolve_followup("what else did he say?", ["what did netanyahu say about rafah"]) == (
-        "what else did netanyahu say?")
+        "what else did netanyahu say?"
+    )
 
 
 @pytest.mark.parametrize("history", [[], [""], ["   "]])
@@ -86,7 +101,8 @@ def test_a_pronoun_with_no_subject_to_borrow_falls_back_to_the_other_rules():
 def test_subjects_and_content_words():
     assert find_subject(RAFAH) == "Netanyahu"
     assert find_subject("What did Prime Minister Benjamin Netanyahu's office say?") == (
-        "Prime Minister Benjamin Netanyahu")
+        "Prime Minister Benjamin Netanyahu"
+    )
     assert find_subject("what did the prime minister say?") == "prime minister"
     assert find_subject("when was that?") == ""
     assert content_words("and what did Blinken say?") == ["Blinken"]

@@ -1,4 +1,5 @@
 """The ONNX embedder against sentence-transformers fp32, its span pooling, its cache, and a torch-free query path."""
+
 from __future__ import annotations
 
 import os
@@ -80,9 +81,10 @@ def test_span_vectors_pool_the_tokens_inside_the_span(fast, transformer, texts):
     chunk_vectors, span_vectors = fast.embed_with_spans(chunks, spans)
     np.testing.assert_allclose(chunk_vectors, fast.embed(chunks), atol=1e-5)
     flat = iter(span_vectors)
-    for text, text_spans in zip(chunks, spans):
-        features = transformer.tokenizer([text], truncation=True, max_length=MAX_TOKENS,
-                                         return_offsets_mapping=True, return_tensors="pt")
+    for text, text_spans in zip(chunks, spans, strict=True):
+        features = transformer.tokenizer(
+            [text], truncation=True, max_length=MAX_TOKENS, return_offsets_mapping=True, return_tensors="pt"
+        )
         offsets = features.pop("offset_mapping")[0].numpy()
         with torch.inference_mode():
             tokens = transformer[0].auto_model(**features).last_hidden_state[0].numpy()
@@ -137,7 +139,7 @@ def test_a_damaged_cached_model_is_removed_and_the_error_says_what_to_do(tmp_pat
     monkeypatch.setenv("NEWS_QA_CACHE", str(tmp_path))
     cached = cached_file(tmp_path)
     cached.write_bytes(b"not an onnx graph")
-    with pytest.raises(ModelMissing, match="could not be loaded .* run the command again to export it anew"):
+    with pytest.raises(ModelMissing, match=r"could not be loaded .* run the command again to export it anew"):
         MiniLMEmbedder(runtime="onnx").embed(["a question"])
     assert not cached.exists()
 
@@ -145,13 +147,21 @@ def test_a_damaged_cached_model_is_removed_and_the_error_says_what_to_do(tmp_pat
 @pytest.mark.slow
 def test_answering_from_the_command_line_never_imports_torch(seed_index_path):
     onnx_path()  # export (with torch) here, so the child only reads the cached graph
-    probe = ("import sys; from qa.cli import main; code = main(['ask', '--index', sys.argv[1], "
-             "'what did Netanyahu say about Rafah?']); from qa.ingest.embed import MiniLMEmbedder; "
-             "MiniLMEmbedder().embed_with_spans(['One. Two.'], [[(0, 4)]]); "
-             "print('HEAVY', [m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules]); "
-             "sys.exit(code)")
-    done = subprocess.run([sys.executable, "-c", probe, str(seed_index_path)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    probe = (
+        "import sys; from qa.cli import main; code = main(['ask', '--index', sys.argv[1], "
+        "'what did Netanyahu say about Rafah?']); from qa.ingest.embed import MiniLMEmbedder; "
+        "MiniLMEmbedder().embed_with_spans(['One. Two.'], [[(0, 4)]]); "
+        "print('HEAVY', [m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules]); "
+        "sys.exit(code)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(seed_index_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
     assert done.returncode == 0, done.stderr
     assert "Rafah" in done.stdout
     assert done.stdout.rstrip().endswith("HEAVY []"), done.stdout[-300:]

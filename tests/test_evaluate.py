@@ -1,4 +1,5 @@
 """The eval metrics on hand-made cases whose right answers can be checked by eye."""
+
 from __future__ import annotations
 
 import json
@@ -10,14 +11,17 @@ from qa.evaluate import Gold, covers, first_covering, percentile, read_gold, sum
 GOLD = Gold("q1", "Who?", "a", ((10, 20), (50, 55)))
 
 
-@pytest.mark.parametrize("article, start, end, expected", [
-    ("a", 10, 20, True),     # exactly the answer
-    ("a", 0, 100, True),     # a sentence around it
-    ("a", 11, 20, False),    # cuts the answer's first character
-    ("a", 10, 19, False),    # cuts its last
-    ("a", 45, 56, True),     # the second answer
-    ("b", 0, 100, False),    # another article
-])
+@pytest.mark.parametrize(
+    "article, start, end, expected",
+    [
+        ("a", 10, 20, True),  # exactly the answer
+        ("a", 0, 100, True),  # a sentence around it
+        ("a", 11, 20, False),  # cuts the answer's first character
+        ("a", 10, 19, False),  # cuts its last
+        ("a", 45, 56, True),  # the second answer
+        ("b", 0, 100, False),  # another article
+    ],
+)
 def test_covers_needs_the_same_article_and_the_whole_answer(article, start, end, expected):
     assert covers(article, start, end, GOLD) is expected
 
@@ -37,13 +41,22 @@ def test_percentile_is_nearest_rank():
 
 
 def row(retrieval, citation, abstained=False, lengths=(100,), seconds=0.01):
-    return {"retrieval_rank": retrieval, "citation_rank": citation, "abstained": abstained,
-            "citation_lengths": list(lengths), "seconds": seconds}
+    return {
+        "retrieval_rank": retrieval,
+        "citation_rank": citation,
+        "abstained": abstained,
+        "citation_lengths": list(lengths),
+        "seconds": seconds,
+    }
 
 
 def test_summarise_counts_by_hand():
-    rows = [row(1, 1, lengths=(100, 200)), row(3, 2, lengths=(50,)), row(None, None, abstained=True, lengths=()),
-            row(10, None, lengths=(150,))]
+    rows = [
+        row(1, 1, lengths=(100, 200)),
+        row(3, 2, lengths=(50,)),
+        row(None, None, abstained=True, lengths=()),
+        row(10, None, lengths=(150,)),
+    ]
     summary = summarise(rows)
     assert summary["questions"] == 4
     assert summary["recall@1"] == 0.25 and summary["recall@5"] == 0.5 and summary["recall@20"] == 0.75
@@ -55,9 +68,19 @@ def test_summarise_counts_by_hand():
 
 def test_read_gold_turns_answers_into_spans(tmp_path):
     path = tmp_path / "q.jsonl"
-    path.write_text(json.dumps({"id": 7, "question": "Where?", "doc_id": "d",
-                                "answers": [{"text": "Paris", "start": 4}, {"text": "France", "start": 12}]})
-                    + "\n\n" + json.dumps({"id": 8, "question": "When?", "doc_id": "d", "answers": []}) + "\n")
+    path.write_text(
+        json.dumps(
+            {
+                "id": 7,
+                "question": "Where?",
+                "doc_id": "d",
+                "answers": [{"text": "Paris", "start": 4}, {"text": "France", "start": 12}],
+            }
+        )
+        + "\n\n"
+        + json.dumps({"id": 8, "question": "When?", "doc_id": "d", "answers": []})
+        + "\n"
+    )
     golds = read_gold(path)
     assert golds[0] == Gold("7", "Where?", "d", ((4, 9), (12, 18)))
     assert read_gold(path, limit=1) == golds[:1]

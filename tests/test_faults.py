@@ -5,6 +5,7 @@ that pause the child at an exact point, where the test SIGKILLs it or lets it go
 fault the index must hold exactly the committed articles, with every chunk, sentence, FTS row and
 vector belonging to one of them, and the same ingest run again must finish the job.
 """
+
 from __future__ import annotations
 
 import json
@@ -47,8 +48,14 @@ def open_index(path: Path, *, create: bool = False) -> NewsIndex:
 
 def child(*args: str, **env: str) -> subprocess.Popen:
     """`python -m qa ARGS` with the test embedder, in its own process."""
-    return subprocess.Popen([sys.executable, str(FAKES), *args], cwd=ROOT, env=child_env(**env),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, str(FAKES), *args],
+        cwd=ROOT,
+        env=child_env(**env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def finished(process: subprocess.Popen) -> tuple[int, str, str]:
@@ -90,7 +97,8 @@ def assert_consistent(index: NewsIndex, expected_ids: set[str]) -> None:
     assert dangling == (0, 0, 0, 0, 0)
     chunks, chunk_fts, sentences, sentence_fts = db.execute(
         "SELECT (SELECT count(*) FROM chunks), (SELECT count(*) FROM chunks_fts),"
-        " (SELECT count(*) FROM sentences), (SELECT count(*) FROM sentences_fts)").fetchone()
+        " (SELECT count(*) FROM sentences), (SELECT count(*) FROM sentences_fts)"
+    ).fetchone()
     assert chunks == chunk_fts and sentences == sentence_fts
     assert_stored_spans(index)
     assert len(index.vectors) == chunks
@@ -127,11 +135,11 @@ KILL_POINTS = [
 
 @pytest.mark.slow
 @pytest.mark.parametrize("pause_at, committed", KILL_POINTS, ids=[p for p, _ in KILL_POINTS])
-def test_sigkill_mid_ingest_keeps_whole_batches_and_a_rerun_completes(previous, tmp_path, caplog, pause_at,
-                                                                      committed):
+def test_sigkill_mid_ingest_keeps_whole_batches_and_a_rerun_completes(previous, tmp_path, caplog, pause_at, committed):
     marker = tmp_path / "paused"
-    process = child("ingest", "--index", str(previous), str(WIKINEWS), QA_TEST_PAUSE_AT=pause_at,
-                    QA_TEST_PAUSED=str(marker))
+    process = child(
+        "ingest", "--index", str(previous), str(WIKINEWS), QA_TEST_PAUSE_AT=pause_at, QA_TEST_PAUSED=str(marker)
+    )
     wait_for(marker, process)
     kill(process)
 
@@ -157,6 +165,7 @@ def index_generation(path: Path) -> int:
 
 
 # ---- the FAISS file: derived, so rebuilt ------------------------------------------------------
+
 
 def _damage_faiss(path: Path, how: str) -> None:
     (vectors,) = path.glob("vectors-*.faiss")
@@ -229,11 +238,12 @@ def test_a_delete_between_retrieval_and_citation_does_not_break_an_answer(previo
 
 # ---- the SQLite file: the truth, so refused with the fix ---------------------------------------
 
+
 def test_truncated_sqlite_is_refused_with_the_rebuild_command(previous):
     database = previous / "news.sqlite"
     with sqlite3.connect(database) as connection:
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    database.write_bytes(database.read_bytes()[:len(database.read_bytes()) // 2])
+    database.write_bytes(database.read_bytes()[: len(database.read_bytes()) // 2])
     with pytest.raises(IndexCorrupt, match=f"rebuild with: python -m qa ingest --index {previous}"):
         open_index(previous)
 
@@ -245,7 +255,7 @@ def test_damaged_sqlite_pages_give_a_clear_error_not_a_sqlite_traceback(previous
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     data = bytearray((previous / "news.sqlite").read_bytes())
     for page in range(4, len(data) // 4096):  # pages 1-3 hold the schema and the manifest
-        data[page * 4096 + 200:page * 4096 + 264] = b"\xff" * 64
+        data[page * 4096 + 200 : page * 4096 + 264] = b"\xff" * 64
     (previous / "news.sqlite").write_bytes(bytes(data))
     refused = 0
     for question in ["what did Netanyahu say about Rafah", "Blinken Egypt", "World Cup", "Arafat funeral"]:
@@ -262,9 +272,10 @@ def test_damaged_sqlite_pages_give_a_clear_error_not_a_sqlite_traceback(previous
 
 def test_index_from_a_newer_format_says_to_upgrade_or_rebuild(previous):
     with sqlite3.connect(previous / "news.sqlite") as connection:
-        connection.execute("UPDATE manifest SET value = ? WHERE key = 'format_version'",
-                           (str(schema.FORMAT_VERSION + 1),))
-    with pytest.raises(IndexMismatch, match="newer news-qa.*upgrade news-qa.*python -m qa ingest --index"):
+        connection.execute(
+            "UPDATE manifest SET value = ? WHERE key = 'format_version'", (str(schema.FORMAT_VERSION + 1),)
+        )
+    with pytest.raises(IndexMismatch, match=r"newer news-qa.*upgrade news-qa.*python -m qa ingest --index"):
         open_index(previous)
     code, _, err = finished(child("info", "--index", str(previous)))
     assert code == 1 and "Traceback" not in err and "upgrade news-qa" in err
@@ -274,21 +285,23 @@ def test_index_of_another_model_or_dimension_is_refused_with_the_rebuild_command
     class SameNameOtherSize(HashEmbedder):
         dimension = 32
 
-    with pytest.raises(IndexMismatch, match="dimension '64'.*python -m qa ingest --index"):
+    with pytest.raises(IndexMismatch, match=r"dimension '64'.*python -m qa ingest --index"):
         NewsIndex.open(previous, embedder=SameNameOtherSize())
-    with pytest.raises(IndexMismatch, match="model 'test/hashed-words'.*all-MiniLM-L6-v2.*python -m qa ingest"):
+    with pytest.raises(IndexMismatch, match=r"model 'test/hashed-words'.*all-MiniLM-L6-v2.*python -m qa ingest"):
         NewsIndex.open(previous)  # the bundled model's name, not the one this index was built with
 
 
 # ---- a full disk -----------------------------------------------------------------------------
+
 
 @pytest.fixture
 def small_disk(tmp_path: Path):
     """A 1 MB tmpfs (needs root, or CAP_SYS_ADMIN, where mounts are allowed)."""
     folder = tmp_path / "disk"
     folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)],
-                             capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)], capture_output=True, text=True
+    )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs to fill ({mounted.stderr.strip() or 'mount failed'})")
     try:
@@ -306,9 +319,11 @@ def test_disk_full_during_ingest_fails_clearly_and_keeps_the_previous_index(smal
 
     code, _, err = finished(child("ingest", "--index", str(path), str(WIKINEWS)))
     assert code == 1 and "Traceback" not in err, err
-    assert err.strip().splitlines()[-1] == (f"error: disk full while writing the index at {path}/; everything "
-                                            "committed before this point is kept: free space and re-run the "
-                                            "same ingest")
+    assert err.strip().splitlines()[-1] == (
+        f"error: disk full while writing the index at {path}/; everything "
+        "committed before this point is kept: free space and re-run the "
+        "same ingest"
+    )
     with open_index(path) as index:  # still on the full disk
         committed = len(index) - 1
         assert committed % news_index.BATCH_ARTICLES == 0 and committed < 67
@@ -326,6 +341,7 @@ def test_disk_full_during_ingest_fails_clearly_and_keeps_the_previous_index(smal
 
 # ---- two processes on one index --------------------------------------------------------------
 
+
 def snapshot(index: NewsIndex) -> int:
     """The article count of one committed state, checked whole: no article without its chunks."""
     index.db.execute("BEGIN")
@@ -333,7 +349,8 @@ def snapshot(index: NewsIndex) -> int:
         count, bare, dangling = index.db.execute(
             "SELECT (SELECT count(*) FROM articles),"
             " (SELECT count(*) FROM articles a WHERE NOT EXISTS (SELECT 1 FROM chunks c WHERE c.article = a.rowid)),"
-            " (SELECT count(*) FROM chunks_fts) - (SELECT count(*) FROM chunks)").fetchone()
+            " (SELECT count(*) FROM chunks_fts) - (SELECT count(*) FROM chunks)"
+        ).fetchone()
     finally:
         index.db.execute("COMMIT")
     assert (bare, dangling) == (0, 0)
@@ -341,11 +358,19 @@ def snapshot(index: NewsIndex) -> int:
 
 
 @pytest.mark.slow
-def test_queries_run_during_an_ingest_and_a_second_writer_waits_or_is_told_busy(previous, tmp_path,
-                                                                                monkeypatch):
+def test_queries_run_during_an_ingest_and_a_second_writer_waits_or_is_told_busy(previous, tmp_path, monkeypatch):
     paused, resume = tmp_path / "paused", tmp_path / "resume"
-    writer = child("ingest", "--index", str(previous), str(WIKINEWS), "--json", QA_TEST_PAUSE_AT="sqlite:40",
-                   QA_TEST_PAUSED=str(paused), QA_TEST_RESUME=str(resume), QA_TEST_EMBED_DELAY="0.02")
+    writer = child(
+        "ingest",
+        "--index",
+        str(previous),
+        str(WIKINEWS),
+        "--json",
+        QA_TEST_PAUSE_AT="sqlite:40",
+        QA_TEST_PAUSED=str(paused),
+        QA_TEST_RESUME=str(resume),
+        QA_TEST_EMBED_DELAY="0.02",
+    )
     wait_for(paused, writer)  # holding the write lock, inside an open transaction
 
     reader = open_index(previous)
@@ -357,12 +382,25 @@ def test_queries_run_during_an_ingest_and_a_second_writer_waits_or_is_told_busy(
     assert code == 0 and json.loads(out)["citations"], err
 
     extra = tmp_path / "extra.jsonl"
-    extra.write_text("".join(json.dumps({"id": f"extra-{n}", "title": f"Extra story {n}",
-                                         "text": f"Extra story number {n} happened on day {n} of the test."}) + "\n"
-                             for n in range(3)))
+    extra.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "id": f"extra-{n}",
+                    "title": f"Extra story {n}",
+                    "text": f"Extra story number {n} happened on day {n} of the test.",
+                }
+            )
+            + "\n"
+            for n in range(3)
+        )
+    )
     monkeypatch.setattr(schema, "LOCK_WAIT_SECONDS", 0.5)
-    with pytest.raises(IndexBusy, match=f"the index at {previous}/ is busy: another process is adding articles; "
-                                        "wait for it to finish and try again"):
+    with pytest.raises(
+        IndexBusy,
+        match=f"the index at {previous}/ is busy: another process is adding articles; "
+        "wait for it to finish and try again",
+    ):
         reader.add([extra])
     code, _, err = finished(child("ingest", "--index", str(previous), str(extra), QA_TEST_LOCK_WAIT="0.5"))
     assert code == 1 and "Traceback" not in err and "is busy" in err

@@ -1,4 +1,5 @@
 """Reciprocal rank fusion, on rankings whose fused scores a person can add up by hand."""
+
 from __future__ import annotations
 
 import pytest

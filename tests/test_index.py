@@ -1,4 +1,5 @@
 """The index and answers with the real bundled model: citations, abstention, incremental updates, filters."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -29,8 +30,9 @@ def test_rafah_question_cites_netanyahus_words(seeds):
     assert_cited_exactly(seeds, answer)
     rafah = [c for c in answer.citations if c.source == "WION"]
     assert rafah, answer.to_dict()
-    assert any("we will do it alone" in c.text or "will enter into the southern Gaza city of Rafah" in c.text
-               for c in rafah)
+    assert any(
+        "we will do it alone" in c.text or "will enter into the southern Gaza city of Rafah" in c.text for c in rafah
+    )
     assert rafah[0].published == date(2024, 3, 22)
 
 
@@ -43,10 +45,17 @@ def test_unanswerable_question_abstains_and_lists_related_passages(seeds):
     assert_cited_exactly(seeds, answer)
 
 
-QUESTIONS = ["what did Blinken say", "how many people died in the Hamas attack on October 7",
-             "who was at Yasser Arafat's funeral", "what happened at the World Cup",
-             "what did the president of China do in Brazil", "what was found in the study of iodine",
-             "¿qué dijo Netanyahu?", "Rafah!!!", "a" * 5000]
+QUESTIONS = [
+    "what did Blinken say",
+    "how many people died in the Hamas attack on October 7",
+    "who was at Yasser Arafat's funeral",
+    "what happened at the World Cup",
+    "what did the president of China do in Brazil",
+    "what was found in the study of iodine",
+    "¿qué dijo Netanyahu?",
+    "Rafah!!!",
+    "a" * 5000,
+]
 
 
 def test_every_citation_of_a_batch_of_questions_slices_its_article(seeds):
@@ -97,8 +106,13 @@ class CountingEmbedder(MiniLMEmbedder):
 
 def article(number: int, **changes) -> Article:
     item = WIKINEWS[number]
-    fields = dict(id=item["id"], text=item["text"], title=item["title"], source="Wikinews",
-                  published=date.fromisoformat(item["published"]))
+    fields = dict(
+        id=item["id"],
+        text=item["text"],
+        title=item["title"],
+        source="Wikinews",
+        published=date.fromisoformat(item["published"]),
+    )
     return Article(**{**fields, **changes})
 
 
@@ -125,8 +139,10 @@ def test_incremental_add_duplicate_replace_and_delete(tmp_path):
 
     assert index.delete([WIKINEWS[0]["id"], "never-added"]) == 1
     assert len(index) == 2 and WIKINEWS[0]["id"] not in index
-    counts = index.db.execute("SELECT (SELECT count(*) FROM chunks), (SELECT count(*) FROM chunks_fts), "
-                              "(SELECT count(*) FROM sentences), (SELECT count(*) FROM sentences_fts)").fetchone()
+    counts = index.db.execute(
+        "SELECT (SELECT count(*) FROM chunks), (SELECT count(*) FROM chunks_fts), "
+        "(SELECT count(*) FROM sentences), (SELECT count(*) FROM sentences_fts)"
+    ).fetchone()
     assert counts[0] == counts[1] == len(index.vectors) and counts[2] == counts[3]
     index.close()
 
@@ -168,10 +184,12 @@ def test_missing_stale_or_foreign_index_files(tmp_path):
 def test_what_did_x_say_answers_with_the_speakers_quotes(seeds):
     rafah = seeds.ask("what did Netanyahu say about Rafah")
     assert rafah.citations[0].speaker == "Benjamin Netanyahu"
-    assert rafah.citations[0].text == ("I told him that I hope we will do it with the support of the US, "
-                                       "but if we have to – we will do it alone")
-    assert any("will enter into the southern Gaza city of Rafah even without the backing" in c.text
-               for c in rafah.citations)
+    assert rafah.citations[0].text == (
+        "I told him that I hope we will do it with the support of the US, but if we have to – we will do it alone"
+    )
+    assert any(
+        "will enter into the southern Gaza city of Rafah even without the backing" in c.text for c in rafah.citations
+    )
     assert_cited_exactly(seeds, rafah)
     quotes = rafah.to_dict()["quotes"]
     assert quotes and all(set(q) == {"speaker", "cue", "start", "end", "text", "article_id"} for q in quotes)
@@ -198,10 +216,19 @@ def test_wire_copy_under_three_sources_is_grouped_and_cited_once(tmp_path):
     from qa.ingest.load import load
 
     (rafah,) = load([RAFAH])
-    ap = replace(rafah, id="ap-copy", source="AP",
-                 text=rafah.text.replace("on Friday (Mar 22)", "on Friday").replace("(With inputs from agencies)", ""))
-    reuters = replace(rafah, id="reuters-copy", source="Reuters", title="Netanyahu: Israel will go into Rafah alone",
-                      text="JERUSALEM (Reuters) - " + rafah.text.split("\nDisclaimer:")[0])
+    ap = replace(
+        rafah,
+        id="ap-copy",
+        source="AP",
+        text=rafah.text.replace("on Friday (Mar 22)", "on Friday").replace("(With inputs from agencies)", ""),
+    )
+    reuters = replace(
+        rafah,
+        id="reuters-copy",
+        source="Reuters",
+        title="Netanyahu: Israel will go into Rafah alone",
+        text="JERUSALEM (Reuters) - " + rafah.text.split("\nDisclaimer:")[0],
+    )
     index = NewsIndex.open(tmp_path / "index", create=True)
     index.add([rafah, ap, reuters, article(0), article(1)])
     families = index.families([rafah.id, "ap-copy", "reuters-copy", WIKINEWS[0]["id"], WIKINEWS[1]["id"]])

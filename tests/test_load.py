@@ -1,4 +1,5 @@
 """Every input format from a small real file, and bad input reported per item while good items load."""
+
 from __future__ import annotations
 
 import json
@@ -37,9 +38,15 @@ def test_text_without_headers_takes_its_title_from_the_first_line(tmp_path):
 
 
 def test_json_object_list_and_jsonl_keep_fields_and_unknown_metadata(tmp_path):
-    record = {"guid": "a1", "headline": ARTICLE["title"], "body": ARTICLE["text"],
-              "pubDate": "Tue, 13 Nov 2007 10:00:00 GMT", "publisher": "Wikinews", "link": ARTICLE["url"],
-              "section": "world"}
+    record = {
+        "guid": "a1",
+        "headline": ARTICLE["title"],
+        "body": ARTICLE["text"],
+        "pubDate": "Tue, 13 Nov 2007 10:00:00 GMT",
+        "publisher": "Wikinews",
+        "link": ARTICLE["url"],
+        "section": "world",
+    }
     (tmp_path / "one.json").write_text(json.dumps(record))
     (tmp_path / "many.json").write_text(json.dumps([record, {**record, "guid": "a2"}]))
     (tmp_path / "lines.jsonl").write_text(json.dumps({**record, "guid": "a3"}) + "\n")
@@ -59,8 +66,15 @@ def test_csv_with_header_row(tmp_path):
         writer = csv.DictWriter(handle, ["id", "title", "content", "date", "site"])
         writer.writeheader()
         for item in WIKINEWS[:3]:
-            writer.writerow({"id": item["id"], "title": item["title"], "content": item["text"],
-                             "date": item["published"], "site": "Wikinews"})
+            writer.writerow(
+                {
+                    "id": item["id"],
+                    "title": item["title"],
+                    "content": item["text"],
+                    "date": item["published"],
+                    "site": "Wikinews",
+                }
+            )
     articles, problems = loaded(path)
     assert not problems and [a.id for a in articles] == [i["id"] for i in WIKINEWS[:3]]
     assert articles[0].text == ARTICLE["text"].strip() or articles[0].text.startswith(WIKINEWS[0]["text"][:50])
@@ -68,11 +82,13 @@ def test_csv_with_header_row(tmp_path):
 
 def test_html_page_main_text_title_and_date(tmp_path):
     paragraphs = "".join(f"<p>{p}</p>" for p in ARTICLE["text"].split("\n\n"))
-    page = (f"<html><head><title>{ARTICLE['title']}</title>"
-            f'<meta property="article:published_time" content="{ARTICLE["published"]}T09:00:00Z">'
-            '<meta property="og:site_name" content="Wikinews"></head><body><nav>Home | World</nav>'
-            f"<article><h1>{ARTICLE['title']}</h1>{paragraphs}</article>"
-            "<script>alert('x')</script></body></html>")
+    page = (
+        f"<html><head><title>{ARTICLE['title']}</title>"
+        f'<meta property="article:published_time" content="{ARTICLE["published"]}T09:00:00Z">'
+        '<meta property="og:site_name" content="Wikinews"></head><body><nav>Home | World</nav>'
+        f"<article><h1>{ARTICLE['title']}</h1>{paragraphs}</article>"
+        "<script>alert('x')</script></body></html>"
+    )
     (tmp_path / "page.html").write_text(page, encoding="utf-8")
     (article,), problems = loaded(tmp_path / "page.html")
     assert not problems
@@ -85,17 +101,26 @@ def test_html_page_main_text_title_and_date(tmp_path):
 def test_feed_entries_become_articles_and_empty_entries_are_reported(tmp_path, kind):
     items = WIKINEWS[:2]
     if kind == "rss":
-        entries = "".join(f"<item><guid>{i['id']}</guid><title>{i['title']}</title><link>{i['url']}</link>"
-                          f"<pubDate>Mon, 13 Nov 2006 08:00:00 GMT</pubDate><description><![CDATA[<p>{i['text']}</p>]]>"
-                          "</description></item>" for i in items)
-        feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>Wikinews</title>{entries}' \
-               "<item><title>No body</title></item></channel></rss>"
+        entries = "".join(
+            f"<item><guid>{i['id']}</guid><title>{i['title']}</title><link>{i['url']}</link>"
+            f"<pubDate>Mon, 13 Nov 2006 08:00:00 GMT</pubDate><description><![CDATA[<p>{i['text']}</p>]]>"
+            "</description></item>"
+            for i in items
+        )
+        feed = (
+            f'<?xml version="1.0"?><rss version="2.0"><channel><title>Wikinews</title>{entries}'
+            "<item><title>No body</title></item></channel></rss>"
+        )
     else:
-        entries = "".join(f"<entry><id>{i['id']}</id><title>{i['title']}</title><link href='{i['url']}'/>"
-                          f"<updated>2006-11-13T08:00:00Z</updated><content type='text'>{i['text']}</content></entry>"
-                          for i in items)
-        feed = f'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Wikinews</title>{entries}' \
-               "<entry><id>empty</id><title>No body</title></entry></feed>"
+        entries = "".join(
+            f"<entry><id>{i['id']}</id><title>{i['title']}</title><link href='{i['url']}'/>"
+            f"<updated>2006-11-13T08:00:00Z</updated><content type='text'>{i['text']}</content></entry>"
+            for i in items
+        )
+        feed = (
+            f'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Wikinews</title>{entries}'
+            "<entry><id>empty</id><title>No body</title></entry></feed>"
+        )
     (tmp_path / f"feed.{kind}").write_text(feed, encoding="utf-8")
     articles, problems = loaded(tmp_path / f"feed.{kind}")
     assert [a.id for a in articles] == [i["id"] for i in items]
@@ -111,18 +136,23 @@ BAD_FILES = {
     "binary.txt": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(300), "binary"),
     "broken.json": (b'{"title": "x", "text": ', "malformed JSON"),
     "notext.csv": (b"title,author\nA,B\n", "no text column"),
-    "scripts.html": (b"<html><head><script>var a=1;</script><style>p{}</style></head><body></body></html>",
-                     "no article text"),
+    "scripts.html": (
+        b"<html><head><script>var a=1;</script><style>p{}</style></head><body></body></html>",
+        "no article text",
+    ),
 }
 
 
 def test_bad_files_are_reported_with_reasons_and_good_ones_still_load(tmp_path):
     for name, (data, _) in BAD_FILES.items():
         (tmp_path / name).write_bytes(data)
-    (tmp_path / "lines.jsonl").write_text('{"id": "ok", "text": "Fine text."}\n{not json}\n[1, 2]\n'
-                                          '{"id": "notext"}\n', encoding="utf-8")
-    latin = ("O presidente Luiz Inácio Lula da Silva disse em São Paulo que a reunião foi produtiva. "
-             "José Dirceu, ministro-chefe da Casa Civil, também participou.")
+    (tmp_path / "lines.jsonl").write_text(
+        '{"id": "ok", "text": "Fine text."}\n{not json}\n[1, 2]\n{"id": "notext"}\n', encoding="utf-8"
+    )
+    latin = (
+        "O presidente Luiz Inácio Lula da Silva disse em São Paulo que a reunião foi produtiva. "
+        "José Dirceu, ministro-chefe da Casa Civil, também participou."
+    )
     (tmp_path / "latin1.txt").write_bytes(latin.encode("latin-1"))
     (tmp_path / "utf16.txt").write_bytes("Zürich news in UTF-16.".encode("utf-16"))
     articles, problems = loaded(tmp_path)

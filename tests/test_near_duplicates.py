@@ -1,4 +1,5 @@
 """MinHash near-duplicate detection on real article text: light edits match, other stories do not."""
+
 from __future__ import annotations
 
 from helpers import wikinews_records

@@ -1,4 +1,5 @@
 """qa.render: escaping, highlight offsets (multi-byte text), links and the abstention view."""
+
 from __future__ import annotations
 
 import re
@@ -14,12 +15,32 @@ from qa import render
 from qa.ingest.load import Problem
 from qa.types import Answer, Article, Citation
 
-INJECTION = ('<script>alert("x")</script> <img src=x onerror="alert(1)"> '
-             '[click me](javascript:alert(2)) **bold** `code` ${alert(3)} {{value}} $x^2$ '
-             '<a href="javascript:alert(4)">link</a> &amp; <!-- c --> # heading')
+INJECTION = (
+    '<script>alert("x")</script> <img src=x onerror="alert(1)"> '
+    "[click me](javascript:alert(2)) **bold** `code` ${alert(3)} {{value}} $x^2$ "
+    '<a href="javascript:alert(4)">link</a> &amp; <!-- c --> # heading'
+)
 # The tags render may write; anything else in its output came from an article.
-RENDER_TAGS = {"div", "p", "span", "strong", "sup", "ol", "ul", "li", "blockquote", "mark", "a", "br",
-               "details", "summary", "article", "header", "h3", "code"}
+RENDER_TAGS = {
+    "div",
+    "p",
+    "span",
+    "strong",
+    "sup",
+    "ol",
+    "ul",
+    "li",
+    "blockquote",
+    "mark",
+    "a",
+    "br",
+    "details",
+    "summary",
+    "article",
+    "header",
+    "h3",
+    "code",
+}
 
 
 class Page(HTMLParser):
@@ -74,14 +95,17 @@ def citation(text: str, start: int, **fields) -> Citation:
     return Citation(fields.pop("article_id", "a1"), start, start + len(text), text, **fields)
 
 
-ARTICLE_TEXT = ("Israeli Prime Minister Benjamin Netanyahu said on Friday that Israel will enter Rafah.\n"
-                "Netanyahu said, “I told him that I hope we will do it with the support of the US.”\n"
-                "Blinken said there was a clear consensus.")
+ARTICLE_TEXT = (
+    "Israeli Prime Minister Benjamin Netanyahu said on Friday that Israel will enter Rafah.\n"
+    "Netanyahu said, “I told him that I hope we will do it with the support of the US.”\n"
+    "Blinken said there was a clear consensus."
+)
 RAFAH = ARTICLE_TEXT.index("Netanyahu said, “")
-QUOTE = ARTICLE_TEXT[RAFAH:ARTICLE_TEXT.index("\n", RAFAH)]
+QUOTE = ARTICLE_TEXT[RAFAH : ARTICLE_TEXT.index("\n", RAFAH)]
 
 
 # ---- escaping ------------------------------------------------------------------------------
+
 
 def test_escape_makes_markup_inert_and_shows_the_text_exactly():
     escaped = render.escape(INJECTION)
@@ -99,10 +123,23 @@ def test_escape_round_trips_any_text(text):
 
 # ---- links ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("url", ["javascript:alert(1)", "JavaScript:alert(1)", " javascript:alert(1)",
-                                 "java\tscript:alert(1)", "data:text/html,<script>alert(1)</script>",
-                                 "vbscript:msgbox(1)", "//evil.example/x", "/relative/path", "https://",
-                                 "http://exa mple.com", ""])
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "JavaScript:alert(1)",
+        " javascript:alert(1)",
+        "java\tscript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox(1)",
+        "//evil.example/x",
+        "/relative/path",
+        "https://",
+        "http://exa mple.com",
+        "",
+    ],
+)
 def test_only_absolute_http_urls_become_links(url):
     html = render.answer_html(Answer("q", citations=(citation(QUOTE, RAFAH, url=url, title="T"),)))
     assert_inert(html)
@@ -115,20 +152,32 @@ def test_http_url_becomes_a_link_that_opens_elsewhere():
     url = "https://en.wikinews.org/wiki/A_%27b%27?x=1&y=2"
     html = render.answer_html(Answer("q", citations=(citation(QUOTE, RAFAH, url=url),)))
     links = [attrs for tag, attrs in Page(html).tags if tag == "a"]
-    assert links == [{"class": "qa-link", "href": url, "target": "_blank",
-                      "rel": "noopener noreferrer nofollow"}]
+    assert links == [{"class": "qa-link", "href": url, "target": "_blank", "rel": "noopener noreferrer nofollow"}]
 
 
 # ---- answers -------------------------------------------------------------------------------
 
+
 def test_answer_shows_markers_cards_context_and_metadata():
-    cited = citation(QUOTE, RAFAH, title="Netanyahu on Rafah", source="WION", published=date(2024, 3, 22),
-                     speaker="Benjamin Netanyahu", also_reported_by=("Reuters", "AP"))
-    second = citation("Blinken said there was a clear consensus.", ARTICLE_TEXT.index("Blinken"),
-                      title="Netanyahu on Rafah", source="WION")
+    cited = citation(
+        QUOTE,
+        RAFAH,
+        title="Netanyahu on Rafah",
+        source="WION",
+        published=date(2024, 3, 22),
+        speaker="Benjamin Netanyahu",
+        also_reported_by=("Reuters", "AP"),
+    )
+    second = citation(
+        "Blinken said there was a clear consensus.",
+        ARTICLE_TEXT.index("Blinken"),
+        title="Netanyahu on Rafah",
+        source="WION",
+    )
     related = citation("Israeli Prime Minister", 0, title="Netanyahu on Rafah", source="WION")
-    answer = Answer("What did Netanyahu say?", citations=(cited, second), related=(related,),
-                    searched="What did Netanyahu say?")
+    answer = Answer(
+        "What did Netanyahu say?", citations=(cited, second), related=(related,), searched="What did Netanyahu say?"
+    )
     html = render.answer_html(answer, texts={"a1": ARTICLE_TEXT}, asked="What did Netanyahu say?")
     shown = Page(html).shown
     assert "\n" not in html  # one line: a blank line would hand the rest to the Markdown parser
@@ -146,18 +195,27 @@ def test_answer_shows_markers_cards_context_and_metadata():
 
 
 def test_a_rewritten_follow_up_says_so():
-    answer = Answer("What did Netanyahu say about Rafah? When was that?", citations=(citation(QUOTE, RAFAH),),
-                    searched="What did Netanyahu say about Rafah? When was that?")
+    answer = Answer(
+        "What did Netanyahu say about Rafah? When was that?",
+        citations=(citation(QUOTE, RAFAH),),
+        searched="What did Netanyahu say about Rafah? When was that?",
+    )
     shown = Page(render.answer_html(answer, asked="when was that?", rewritten=True)).shown
     assert "Searched: “What did Netanyahu say about Rafah? When was that?”" in shown
     assert "(follow-up completed from the conversation)" in shown
 
 
 def test_abstention_says_so_plainly_and_lists_the_closest_passages():
-    related = (citation(QUOTE, RAFAH, title="Netanyahu on Rafah", source="WION"),
-               citation("Blinken said there was a clear consensus.", ARTICLE_TEXT.index("Blinken")))
-    answer = Answer("What is the capital of Mars?", related=related, searched="What is the capital of Mars?",
-                    reason="the articles do not answer this question")
+    related = (
+        citation(QUOTE, RAFAH, title="Netanyahu on Rafah", source="WION"),
+        citation("Blinken said there was a clear consensus.", ARTICLE_TEXT.index("Blinken")),
+    )
+    answer = Answer(
+        "What is the capital of Mars?",
+        related=related,
+        searched="What is the capital of Mars?",
+        reason="the articles do not answer this question",
+    )
     html = render.answer_html(answer, texts={"a1": ARTICLE_TEXT})
     shown = Page(html).shown
     assert_inert(html)
@@ -175,10 +233,18 @@ def test_abstention_without_passages():
 def test_answer_escapes_everything_from_the_article():
     text = f"{INJECTION}\nThe harbour fee doubles on Monday.\n{INJECTION}"
     start = text.index("The harbour")
-    cited = citation("The harbour fee doubles on Monday.", start, title=INJECTION, source=INJECTION,
-                     url="javascript:alert(5)", speaker=INJECTION, also_reported_by=(INJECTION,))
-    html = render.answer_html(Answer(INJECTION, citations=(cited,), related=(cited,), searched=INJECTION),
-                              texts={"a1": text}, asked=INJECTION)
+    cited = citation(
+        "The harbour fee doubles on Monday.",
+        start,
+        title=INJECTION,
+        source=INJECTION,
+        url="javascript:alert(5)",
+        speaker=INJECTION,
+        also_reported_by=(INJECTION,),
+    )
+    html = render.answer_html(
+        Answer(INJECTION, citations=(cited,), related=(cited,), searched=INJECTION), texts={"a1": text}, asked=INJECTION
+    )
     assert_inert(html)
     assert INJECTION in Page(html).shown
 
@@ -195,20 +261,23 @@ def test_context_stays_in_the_paragraph_and_cuts_at_words():
 
 # ---- articles ------------------------------------------------------------------------------
 
-MULTIBYTE = ("東京 (Tokyo) 🇯🇵 — e\u0301clair café 👩‍👩‍👧 said: “日本語の引用 ✨ with emoji 🎉.” "
-             "Then 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 and Ελληνικά. <b>not bold</b> 🙂")
+MULTIBYTE = (
+    "東京 (Tokyo) 🇯🇵 — e\u0301clair café 👩‍👩‍👧 said: “日本語の引用 ✨ with emoji 🎉.” "
+    "Then 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 and Ελληνικά. <b>not bold</b> 🙂"
+)
 
 
-@pytest.mark.parametrize("needle", ["“日本語の引用 ✨ with emoji 🎉.”", "👩‍👩‍👧", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "🙂", "東京",
-                                    "e\u0301clair", "<b>not bold</b>"])
+@pytest.mark.parametrize(
+    "needle", ["“日本語の引用 ✨ with emoji 🎉.”", "👩‍👩‍👧", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "🙂", "東京", "e\u0301clair", "<b>not bold</b>"]
+)
 def test_highlight_offsets_are_python_str_offsets(needle):
     start = MULTIBYTE.index(needle)
     article = Article("a1", MULTIBYTE, title="多字节 🎉")
     html = render.article_html(article, {1: (start, start + len(needle))}, focus=1)
     page = Page(html)
-    assert page.mark("cite-1") == needle == MULTIBYTE[start:start + len(needle)]
+    assert page.mark("cite-1") == needle == MULTIBYTE[start : start + len(needle)]
     assert page.shown.endswith(MULTIBYTE)  # the whole article, verbatim, after its header
-    assert ('mark', {"id": "cite-1", "data-ref": "1", "class": "qa-focus"}) in page.tags
+    assert ("mark", {"id": "cite-1", "data-ref": "1", "class": "qa-focus"}) in page.tags
     assert_inert(html)
 
 
@@ -234,8 +303,9 @@ def test_several_highlights_keep_their_numbers_and_the_focus_wins_an_overlap():
 
 
 def test_article_with_injected_markup_renders_inert():
-    article = Article("a1", f"Before.\n{INJECTION}\nAfter.", title=INJECTION, source=INJECTION,
-                      url="javascript:alert(6)")
+    article = Article(
+        "a1", f"Before.\n{INJECTION}\nAfter.", title=INJECTION, source=INJECTION, url="javascript:alert(6)"
+    )
     html = render.article_html(article, {1: (8, 8 + len(INJECTION))}, focus=1)
     assert_inert(html)
     page = Page(html)
@@ -250,6 +320,7 @@ def test_span_outside_the_article_is_refused():
 
 # ---- labels, reports, summary --------------------------------------------------------------
 
+
 def test_reference_label_is_short_plain_text():
     cited = citation("word " * 40, 0, source="WION", published=date(2024, 3, 22))
     label = render.reference_label(2, cited)
@@ -260,9 +331,14 @@ def test_reference_label_is_short_plain_text():
 
 def test_report_names_files_not_server_paths_and_escapes_reasons():
     report = SimpleNamespace(
-        added=["id1"], replaced=[], duplicates=["id2"],
-        skipped=[Problem("/tmp/gradio/abc123/<img src=x onerror=alert(1)>.txt", None, "empty file"),
-                 Problem("/tmp/gradio/def/feed.jsonl", 3, "no text field; <b>add one</b>")])
+        added=["id1"],
+        replaced=[],
+        duplicates=["id2"],
+        skipped=[
+            Problem("/tmp/gradio/abc123/<img src=x onerror=alert(1)>.txt", None, "empty file"),
+            Problem("/tmp/gradio/def/feed.jsonl", 3, "no text field; <b>add one</b>"),
+        ],
+    )
     html = render.report_html(report, titles={"id1": "New <i>article</i>", "id2": "Seen"})
     assert_inert(html)
     shown = Page(html).shown
@@ -274,12 +350,13 @@ def test_report_names_files_not_server_paths_and_escapes_reasons():
 
 
 def test_summary_line():
-    info = {"articles": 1068, "chunks": 291, "sources": 3, "published_from": "2004-11-13",
-            "published_to": "2024-03-22"}
+    info = {"articles": 1068, "chunks": 291, "sources": 3, "published_from": "2004-11-13", "published_to": "2024-03-22"}
     assert Page(render.summary_html(info)).shown == (
-        "1,068 articles · 291 passages · 3 sources · published 13 Nov 2004 – 22 Mar 2024")
+        "1,068 articles · 291 passages · 3 sources · published 13 Nov 2004 – 22 Mar 2024"
+    )
     assert Page(render.summary_html({"articles": 0, "chunks": 0, "sources": 0})).shown == (
-        "0 articles · 0 passages · 0 sources")
+        "0 articles · 0 passages · 0 sources"
+    )
 
 
 def test_dates_render_day_month_year():

@@ -2,6 +2,7 @@
 
 HTML escaping of article text, titles and URLs is tested with the renderer (tests/test_render.py).
 """
+
 from __future__ import annotations
 
 import ast
@@ -49,16 +50,23 @@ def test_no_pickle_eval_or_exec_anywhere_in_the_package_or_app():
                 names = [node.func.id] if node.func.id in unsafe_calls else []
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
                 # torch.load and numpy's allow_pickle unpickle; pandas.read_pickle too
-                risky = node.func.attr in {"read_pickle", "loads"} and isinstance(node.func.value, ast.Name) \
+                risky = (
+                    node.func.attr in {"read_pickle", "loads"}
+                    and isinstance(node.func.value, ast.Name)
                     and node.func.value.id in unsafe_modules
-                risky |= node.func.attr == "load" and isinstance(node.func.value, ast.Name) \
-                    and node.func.value.id == "torch"
+                )
+                risky |= (
+                    node.func.attr == "load" and isinstance(node.func.value, ast.Name) and node.func.value.id == "torch"
+                )
                 risky |= any(k.arg == "allow_pickle" for k in node.keywords)
                 names = [ast.unparse(node.func)] if risky else []
             else:
                 continue
-            found += [f"{relative(path)}:{node.lineno}: {name}" for name in names
-                      if name in unsafe_modules | unsafe_calls or "." in name]
+            found += [
+                f"{relative(path)}:{node.lineno}: {name}"
+                for name in names
+                if name in unsafe_modules | unsafe_calls or "." in name
+            ]
     assert found == []
 
 
@@ -69,11 +77,17 @@ def test_only_the_operator_tools_start_processes():
             continue
         for node in ast.walk(parsed(path)):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
-                names = {a.name.split(".")[0] for a in node.names} | {(getattr(node, "module", None) or "").split(".")[0]}
+                names = {a.name.split(".")[0] for a in node.names} | {
+                    (getattr(node, "module", None) or "").split(".")[0]
+                }
                 if names & {"subprocess", "pty", "multiprocessing"}:
                     found.append(f"{relative(path)}:{node.lineno}")
-            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "os" \
-                    and node.attr.startswith(("system", "popen", "exec", "spawn", "fork", "posix_spawn")):
+            elif (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "os"
+                and node.attr.startswith(("system", "popen", "exec", "spawn", "fork", "posix_spawn"))
+            ):
                 found.append(f"{relative(path)}:{node.lineno}")
     assert found == []
 
@@ -106,9 +120,10 @@ def _writes(call: ast.Call) -> bool:
     name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
     if name in ("open", "fdopen"):
         position = 0 if isinstance(func, ast.Attribute) and name == "open" else 1  # Path.open(mode)
-        mode = next((a.value for a in call.args[position:position + 1] if isinstance(a, ast.Constant)), "r")
-        mode = next((k.value.value for k in call.keywords if k.arg == "mode" and isinstance(k.value, ast.Constant)),
-                    mode)
+        mode = next((a.value for a in call.args[position : position + 1] if isinstance(a, ast.Constant)), "r")
+        mode = next(
+            (k.value.value for k in call.keywords if k.arg == "mode" and isinstance(k.value, ast.Constant)), mode
+        )
         return isinstance(mode, str) and bool(set(mode) & set("wax+"))
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in MODULE_WRITERS:
         return name in MODULE_WRITERS[func.value.id]
@@ -135,22 +150,39 @@ def test_every_file_write_is_to_a_name_the_code_chose():
     assert writes <= ALLOWED_WRITES, writes - ALLOWED_WRITES
 
 
-HOSTILE = ["../../escaped", "/etc/passwd", "..\\..\\windows", "x/../../y", "nul\x00byte", "~/.ssh/id_rsa",
-           "$(touch pwned)", "'; DROP TABLE articles; --"]
+HOSTILE = [
+    "../../escaped",
+    "/etc/passwd",
+    "..\\..\\windows",
+    "x/../../y",
+    "nul\x00byte",
+    "~/.ssh/id_rsa",
+    "$(touch pwned)",
+    "'; DROP TABLE articles; --",
+]
 
 
 def test_hostile_ids_titles_urls_and_file_names_write_nothing_outside_the_index(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    for number, name in enumerate(["up..%2F..%2Fescaped.txt", "$(touch pwned).txt", "a;b|c&d.txt", "-rf.txt",
-                                   "\u202eevil\u202dtxt.txt"]):
+    for number, name in enumerate(
+        ["up..%2F..%2Fescaped.txt", "$(touch pwned).txt", "a;b|c&d.txt", "-rf.txt", "\u202eevil\u202dtxt.txt"]
+    ):
         (inbox / name).write_text(f"Story {number} arrived under an odd file name.")
-    records = [{"id": hostile, "title": hostile, "url": f"file://{hostile}", "source": hostile,
-                "text": f"Story about {hostile!r} number {n}.", "extra": hostile}
-               for n, hostile in enumerate(HOSTILE)]
+    records = [
+        {
+            "id": hostile,
+            "title": hostile,
+            "url": f"file://{hostile}",
+            "source": hostile,
+            "text": f"Story about {hostile!r} number {n}.",
+            "extra": hostile,
+        }
+        for n, hostile in enumerate(HOSTILE)
+    ]
     (inbox / "records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
-    before = {p for p in tmp_path.rglob("*")}
+    before = set(tmp_path.rglob("*"))
 
     with NewsIndex.open(tmp_path / "index", create=True, embedder=HashEmbedder()) as index:
         report = index.add([inbox])
@@ -160,11 +192,15 @@ def test_hostile_ids_titles_urls_and_file_names_write_nothing_outside_the_index(
             assert index.get(hostile).title == hostile.replace("\x00", "")
         index.delete([HOSTILE[0]])
 
-    created = {p for p in tmp_path.rglob("*")} - before
+    created = set(tmp_path.rglob("*")) - before
     assert {p.relative_to(tmp_path).parts[0] for p in created} == {"index"}
     names = {p.name for p in created if p.parent == tmp_path / "index"}
-    assert {n for n in names if not n.startswith("vectors-")} <= {"news.sqlite", "news.sqlite-wal",
-                                                                  "news.sqlite-shm", "write.lock"}
+    assert {n for n in names if not n.startswith("vectors-")} <= {
+        "news.sqlite",
+        "news.sqlite-wal",
+        "news.sqlite-shm",
+        "write.lock",
+    }
     assert [n for n in names if n.startswith("vectors-")] == ["vectors-2.faiss"]
     assert not (tmp_path / "pwned").exists() and not (ROOT / "pwned").exists()
 
@@ -250,8 +286,11 @@ def guarded_env(tmp_path: Path) -> tuple[dict, Path]:
     folder.mkdir()
     (folder / "sitecustomize.py").write_text(GUARD)
     log = tmp_path / "network.log"
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"HF_HUB_OFFLINE", "GRADIO_ANALYTICS_ENABLED", "GRADIO_SERVER_NAME", "TRANSFORMERS_OFFLINE"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"HF_HUB_OFFLINE", "GRADIO_ANALYTICS_ENABLED", "GRADIO_SERVER_NAME", "TRANSFORMERS_OFFLINE"}
+    }
     env.update(PYTHONPATH=f"{folder}{os.pathsep}{ROOT}", QA_NET_LOG=str(log))
     return env, log
 
@@ -264,8 +303,10 @@ def attempts(log: Path, kinds=("connect", "connect_ex", "sendto", "getaddrinfo")
 
 def test_the_guard_itself_blocks_and_logs(guarded_env):
     env, log = guarded_env
-    probe = "import socket\ntry:\n    socket.create_connection(('192.0.2.1', 80), timeout=1)\nexcept OSError as e:\n" \
-            "    print(e)"
+    probe = (
+        "import socket\ntry:\n    socket.create_connection(('192.0.2.1', 80), timeout=1)\nexcept OSError as e:\n"
+        "    print(e)"
+    )
     done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60)
     assert "blocked by the test guard" in done.stdout
     assert attempts(log) and "192.0.2.1" in attempts(log)[0][1]
@@ -279,17 +320,22 @@ def test_cli_ingest_and_ask_make_no_outbound_network_calls(guarded_env, tmp_path
     shutil.copy(RAFAH, inbox)
     (inbox / "page.html").write_text(  # trafilatura, and links that must not be fetched
         '<html><head><title>Budget vote</title><link rel="stylesheet" href="https://example.com/a.css">'
-        '</head><body><article><h1>Budget vote</h1><p>The council approved the budget on Monday after a long '
-        'debate about schools.</p><img src="https://example.com/x.png"></article></body></html>')
+        "</head><body><article><h1>Budget vote</h1><p>The council approved the budget on Monday after a long "
+        'debate about schools.</p><img src="https://example.com/x.png"></article></body></html>'
+    )
     (inbox / "feed.rss").write_text(  # feedparser, with a DOCTYPE pointing to the network
         '<?xml version="1.0"?><!DOCTYPE rss SYSTEM "http://example.com/rss.dtd"><rss version="2.0"><channel>'
         "<title>Wire</title><item><title>Storm</title><link>https://example.com/storm</link><description>"
-        "A storm reached the coast on Tuesday.</description></item></channel></rss>")
+        "A storm reached the coast on Tuesday.</description></item></channel></rss>"
+    )
     index = str(tmp_path / "index")
-    for command in (["ingest", "--index", index, str(inbox)],
-                    ["ask", "--index", index, "--json", "what did Netanyahu say about Rafah"]):
-        done = subprocess.run([sys.executable, "-m", "qa", *command], env=env, cwd=ROOT, capture_output=True,
-                              text=True, timeout=600)
+    for command in (
+        ["ingest", "--index", index, str(inbox)],
+        ["ask", "--index", index, "--json", "what did Netanyahu say about Rafah"],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "qa", *command], env=env, cwd=ROOT, capture_output=True, text=True, timeout=600
+        )
         assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["citations"]
     assert attempts(log) == []
@@ -303,8 +349,7 @@ def test_app_binds_to_loopback_by_default_and_makes_no_outbound_calls(guarded_en
     port = free_port()
     env.update(QA_INDEX_DIR=str(index_dir), GRADIO_SERVER_PORT=str(port))
     output = (tmp_path / "app.log").open("w")
-    app = subprocess.Popen([sys.executable, str(APP)], cwd=ROOT, env=env, stdout=output,
-                           stderr=subprocess.STDOUT)
+    app = subprocess.Popen([sys.executable, str(APP)], cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 180
         while True:
@@ -318,7 +363,8 @@ def test_app_binds_to_loopback_by_default_and_makes_no_outbound_calls(guarded_en
         from gradio_client import Client
 
         result = Client(f"http://127.0.0.1:{port}/", verbose=False).predict(
-            "What did Netanyahu say about Rafah?", api_name="/ask")
+            "What did Netanyahu say about Rafah?", api_name="/ask"
+        )
         assert result["citations"]
     finally:
         app.terminate()

@@ -1,5 +1,8 @@
 """The offset equation, text[start:end] == span text, for chunks and sentences of any text."""
+
 from __future__ import annotations
+
+import itertools
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -8,12 +11,31 @@ from helpers import assert_slices, wikinews_records
 from qa.ingest.chunk import chunks, sentences
 from qa.ingest.records import canonical_text
 
-words = st.sampled_from(["Rafah", "said", "the", "Mr.", "U.S.", "“quote,”", "é", "日本語", "😀", "a",
-                         "Netanyahu", "\u200b", "\u05e9\u05dc\u05d5\u05dd", "!", "?", "."])
+words = st.sampled_from(
+    [
+        "Rafah",
+        "said",
+        "the",
+        "Mr.",
+        "U.S.",
+        "“quote,”",
+        "é",
+        "日本語",
+        "😀",
+        "a",
+        "Netanyahu",
+        "\u200b",
+        "\u05e9\u05dc\u05d5\u05dd",
+        "!",
+        "?",
+        ".",
+    ]
+)
 separators = st.sampled_from([" ", "  ", "\n", "\n\n", "\t", " \n ", ". ", "... "])
 texts = st.lists(st.tuples(words, separators), max_size=400).map(lambda parts: "".join(w + s for w, s in parts))
-repeated = st.builds(lambda piece, n, glue: glue.join([piece] * n),
-                     st.text(min_size=1, max_size=60), st.integers(1, 60), separators)
+repeated = st.builds(
+    lambda piece, n, glue: glue.join([piece] * n), st.text(min_size=1, max_size=60), st.integers(1, 60), separators
+)
 
 
 @settings(max_examples=150, deadline=None)
@@ -28,7 +50,7 @@ def test_chunk_and_sentence_offsets_slice_the_text(text):
     found = sentences(text)
     assert_slices(text, found)
     # Sentences never overlap and never cross a line break.
-    assert all(a.end <= b.start for a, b in zip(found, found[1:]))
+    assert all(a.end <= b.start for a, b in itertools.pairwise(found))
     assert all("\n" not in s.text for s in found)
 
 
@@ -54,7 +76,10 @@ def test_chunks_cover_every_seed_article_and_respect_the_size():
 def test_sentences_keep_abbreviations_and_quotes_together():
     text = "Mr. Smith went to Washington D.C. today. “We will do it alone,” he said. The U.S. agreed."
     assert [s.text for s in sentences(text)] == [
-        "Mr. Smith went to Washington D.C. today.", "“We will do it alone,” he said.", "The U.S. agreed."]
+        "Mr. Smith went to Washington D.C. today.",
+        "“We will do it alone,” he said.",
+        "The U.S. agreed.",
+    ]
 
 
 def test_a_very_long_line_is_split_in_windows_and_keeps_exact_offsets():

@@ -5,6 +5,7 @@ HNSW is approximate: it must find at least 95% of the oracle's ten nearest, and 
 reports must be that vector's true cosine. HNSW_FROM is lowered to a few hundred so the graph is
 built from small data.
 """
+
 from __future__ import annotations
 
 from itertools import pairwise
@@ -102,7 +103,7 @@ def assert_equals_oracle(found: list[tuple[int, float]], ranked: list[tuple[int,
         end = start + 1
         while end < len(ranked) and ranked[end - 1][1] - ranked[end][1] <= TOLERANCE:
             end += 1
-        got = [i for i, _ in found[start:min(end, len(top))]]
+        got = [i for i, _ in found[start : min(end, len(top))]]
         if end - start == 1:
             assert got == [ranked[start][0]], (start, found, top)
         else:
@@ -110,8 +111,7 @@ def assert_equals_oracle(found: list[tuple[int, float]], ranked: list[tuple[int,
         start = end
 
 
-def assert_approximate(found: list[tuple[int, float]], oracle: Oracle, query: np.ndarray,
-                       candidates: set[int]) -> None:
+def assert_approximate(found: list[tuple[int, float]], oracle: Oracle, query: np.ndarray, candidates: set[int]) -> None:
     """An approximate answer is still honest: distinct ids from the candidates, true cosines, best first."""
     ids = [i for i, _ in found]
     assert len(set(ids)) == len(ids) and set(ids) <= candidates
@@ -136,6 +136,7 @@ def recall_at_10(index: VectorIndex, oracle: Oracle, batch: np.ndarray, allowed:
 
 
 # ---- flat: exact ----------------------------------------------------------------------------------
+
 
 def test_flat_search_equals_the_oracle(tmp_path, rng):
     index, oracle = filled(tmp_path, rng, 1000, batches=3)
@@ -189,6 +190,7 @@ def test_flat_filtered_search_equals_the_oracle_over_the_allowed_ids(tmp_path, r
 
 # ---- from flat to HNSW --------------------------------------------------------------------------
 
+
 def test_adding_past_the_threshold_moves_every_vector_into_hnsw(tmp_path, rng, small_hnsw):
     index, oracle = VectorIndex(tmp_path, DIMENSION), Oracle()
     ids, matrix = chunk_ids(rng, small_hnsw + 200), unit_vectors(rng, small_hnsw + 200)
@@ -225,6 +227,7 @@ def test_rebuild_chooses_flat_or_hnsw_by_size(tmp_path, rng, small_hnsw, count, 
 
 # ---- HNSW: approximate ----------------------------------------------------------------------------
 
+
 def test_hnsw_search_finds_the_oracles_nearest(tmp_path, rng, small_hnsw):
     index, oracle = filled(tmp_path, rng, 1000, batches=4)
     assert index.kind == "hnsw"
@@ -254,12 +257,15 @@ def test_hnsw_remove_below_the_threshold_goes_back_to_exact_search(tmp_path, rng
         assert_equals_oracle(index.search(query, 10), oracle.ranked(query), 10)
 
 
-@pytest.mark.parametrize("share", [
-    0.5,
-    0.2,  # above HNSW_FROM allowed ids: the graph walk, widened as the filter narrows
-    0.1,  # below: brute force over the allowed vectors
-    0.01,
-])
+@pytest.mark.parametrize(
+    "share",
+    [
+        0.5,
+        0.2,  # above HNSW_FROM allowed ids: the graph walk, widened as the filter narrows
+        0.1,  # below: brute force over the allowed vectors
+        0.01,
+    ],
+)
 def test_hnsw_filtered_search_returns_only_allowed_ids_and_finds_the_nearest(tmp_path, rng, small_hnsw, share):
     index, oracle = filled(tmp_path, rng, 2000)
     assert index.kind == "hnsw"
@@ -269,6 +275,7 @@ def test_hnsw_filtered_search_returns_only_allowed_ids_and_finds_the_nearest(tmp
 
 
 # ---- on disk --------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("count, kind", [(200, "flat"), (1000, "hnsw")])
 def test_save_and_load_round_trip_by_generation(tmp_path, rng, small_hnsw, count, kind):
@@ -313,7 +320,7 @@ def _damage(path: Path, how: str) -> None:
         bare.add(np.ones((3, DIMENSION), dtype=np.float32))
         faiss.write_index(bare, str(path))
     else:  # truncated: as far as a write got before a crash
-        path.write_bytes(data[:{"empty": 0, "header": 40, "half": len(data) // 2, "last byte": len(data) - 1}[how]])
+        path.write_bytes(data[: {"empty": 0, "header": 40, "half": len(data) // 2, "last byte": len(data) - 1}[how]])
 
 
 @pytest.mark.parametrize("how", ["empty", "header", "half", "last byte", "garbage", "other dimension", "no id map"])

@@ -1,4 +1,5 @@
 """Hits -> Answer: the best verbatim sentences, cited by offset, or an honest "not found"."""
+
 from __future__ import annotations
 
 import math
@@ -25,8 +26,13 @@ DF_CAP = 5_000
 
 MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 ANSWER_TYPES = {
-    "number": re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion|dozen)s?\b", re.I),
-    "time": re.compile(rf"\b(1\d{{3}}|20\d{{2}})s?\b|\b({MONTHS})\b|\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|century)\b", re.I),
+    "number": re.compile(
+        r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion|dozen)s?\b", re.I
+    ),
+    "time": re.compile(
+        rf"\b(1\d{{3}}|20\d{{2}})s?\b|\b({MONTHS})\b|\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|century)\b",
+        re.I,
+    ),
     "person": re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+"),
     "place": re.compile(r"\b(in|at|from|near)\s+(the\s+)?[A-Z][a-z]+"),
 }
@@ -56,9 +62,13 @@ def answer(reader: Reader, query: Query, vector: np.ndarray, *, k: int) -> Answe
     """Answer the query with up to three cited sentences from the k best chunks, or abstain."""
     hits = retrieve(reader, query, vector, k=k)
     if not hits:
-        return Answer(query.question, searched=query.searched,
-                      reason="no articles match the filters" if query.filters.any
-                      else "the index has no articles; add some with: python -m qa ingest PATH")
+        return Answer(
+            query.question,
+            searched=query.searched,
+            reason="no articles match the filters"
+            if query.filters.any
+            else "the index has no articles; add some with: python -m qa ingest PATH",
+        )
     candidates = candidates_of(reader, hits, vector)
     _score(reader, query, candidates)
     if query.latest:
@@ -66,16 +76,26 @@ def answer(reader: Reader, query: Query, vector: np.ndarray, *, k: int) -> Answe
     ranked = distinct(reader, sorted(candidates, key=lambda c: -c.score))
     confidence = ranked[0].score if ranked else 0.0
     if confidence < ANSWER_THRESHOLD:
-        return Answer(query.question, related=citations(reader, ranked[:RELATED]), confidence=confidence,
-                      searched=query.searched, reason="the articles do not answer this question")
+        return Answer(
+            query.question,
+            related=citations(reader, ranked[:RELATED]),
+            confidence=confidence,
+            searched=query.searched,
+            reason="the articles do not answer this question",
+        )
     chosen = [ranked[0]]
     for candidate in ranked[1:]:
         if len(chosen) == MAX_SPANS or candidate.score < ranked[0].score - SPAN_MARGIN:
             break
         chosen.append(candidate)
     rest = [c for c in ranked if c not in chosen][:RELATED]
-    return Answer(query.question, citations=citations(reader, chosen), related=citations(reader, rest),
-                  confidence=confidence, searched=query.searched)
+    return Answer(
+        query.question,
+        citations=citations(reader, chosen),
+        related=citations(reader, rest),
+        confidence=confidence,
+        searched=query.searched,
+    )
 
 
 def candidates_of(reader: Reader, hits: Sequence[Hit], vector: np.ndarray) -> list[Candidate]:
@@ -84,8 +104,7 @@ def candidates_of(reader: Reader, hits: Sequence[Hit], vector: np.ndarray) -> li
     for hit in hits:
         for sentence_id, start, end, sentence_vector in reader.sentences_in(hit.article_id, hit.start, hit.end):
             if sentence_id not in seen:
-                seen[sentence_id] = Candidate(sentence_id, hit.article_id, start, end,
-                                              float(sentence_vector @ vector))
+                seen[sentence_id] = Candidate(sentence_id, hit.article_id, start, end, float(sentence_vector @ vector))
     return list(seen.values())
 
 
@@ -115,10 +134,14 @@ def _score(reader: Reader, query: Query, candidates: list[Candidate]) -> None:
             previous = candidate
     for candidate in candidates:
         if query.answer_type:
-            text = reader.article(candidate.article_id).text[candidate.start:candidate.end]
+            text = reader.article(candidate.article_id).text[candidate.start : candidate.end]
             candidate.cue = 1.0 if ANSWER_TYPES[query.answer_type].search(text) else 0.0
-        candidate.score = (candidate.dense + COVERAGE_WEIGHT * candidate.coverage
-                           + CONTEXT_WEIGHT * candidate.context + CUE_WEIGHT * candidate.cue)
+        candidate.score = (
+            candidate.dense
+            + COVERAGE_WEIGHT * candidate.coverage
+            + CONTEXT_WEIGHT * candidate.context
+            + CUE_WEIGHT * candidate.cue
+        )
 
 
 def _prefer_recent(reader: Reader, candidates: list[Candidate]) -> None:
@@ -144,7 +167,7 @@ def distinct(reader: Reader, ranked: list[Item], span: Callable[[Item], Any] = l
     kept = []
     for item in ranked:
         where = span(item)
-        text = reader.article(where.article_id).text[where.start:where.end]
+        text = reader.article(where.article_id).text[where.start : where.end]
         key = (families.get(where.article_id, where.article_id), " ".join(text.casefold().split()))
         if key not in seen:
             seen.add(key)
@@ -155,9 +178,14 @@ def distinct(reader: Reader, ranked: list[Item], span: Callable[[Item], Any] = l
 def cite(reader: Reader, article: Article, start: int, end: int, **details: Any) -> Citation:
     """The citation of article.text[start:end] with the index's knowledge about it: the other
     outlets that carried the story, and the day a "said on Friday" speaks of."""
-    return Citation.of(article, start, end, also_reported_by=tuple(reader.family_sources(article.id)),
-                       event_date=resolve_relative(article.text, start, article.published)
-                       if article.published else None, **details)
+    return Citation.of(
+        article,
+        start,
+        end,
+        also_reported_by=tuple(reader.family_sources(article.id)),
+        event_date=resolve_relative(article.text, start, article.published) if article.published else None,
+        **details,
+    )
 
 
 def citations(reader: Reader, chosen: Sequence[Candidate]) -> tuple[Citation, ...]:

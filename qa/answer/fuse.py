@@ -1,4 +1,5 @@
 """Reciprocal rank fusion: several rankings of the same kind of item -> one (pure, no I/O)."""
+
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
@@ -10,8 +11,9 @@ RRF_K = 10  # lower trusts each list's head more (60 is usual; 10 measured bette
 # realtimeqa_news_a, see docs/QUALITY.md)
 
 
-def reciprocal_rank_fusion(rankings: Sequence[Sequence[Item]], *, limit: int, k: int = RRF_K
-                           ) -> list[tuple[Item, float]]:
+def reciprocal_rank_fusion(
+    rankings: Sequence[Sequence[Item]], *, limit: int, k: int = RRF_K
+) -> list[tuple[Item, float]]:
     """Items scored by the sum over rankings of 1 / (k + rank), rank counted from 1.
 
     Args:

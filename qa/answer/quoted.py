@@ -1,4 +1,5 @@
-""""What did X say (about Y)?" -> X's own words, found at ingest, ranked by topic."""
+""" "What did X say (about Y)?" -> X's own words, found at ingest, ranked by topic."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -16,16 +17,20 @@ DIRECT_QUOTE_BONUS = 0.05  # the speaker's own words lead when relevance is clos
 QUOTES_SHOWN = 10
 
 
-def ranked_quotes(reader: Reader, embedder: Embedder, speaker: str | None, about: str | None,
-                  filters: Filters, *, limit: int) -> list[tuple[Quote, float]]:
+def ranked_quotes(
+    reader: Reader, embedder: Embedder, speaker: str | None, about: str | None, filters: Filters, *, limit: int
+) -> list[tuple[Quote, float]]:
     """Quotations found at ingest, optionally by one speaker, each with its topic relevance
     (cosine of its best sentence or chunk; 0 without a topic); newest first without a topic."""
     # Every word of a matching speaker key is in the name asked about, or the reverse;
     # the SQL prefilter on one word keeps this cheap, speaker_matches decides.
     words = (speaker_key(speaker).split() or [""]) if speaker else []
     with reader.lock:
-        found = [(quote, rowid) for quote, rowid in reader.quotes(words, filters)
-                 if not speaker or speaker_matches(speaker, quote.speaker)]
+        found = [
+            (quote, rowid)
+            for quote, rowid in reader.quotes(words, filters)
+            if not speaker or speaker_matches(speaker, quote.speaker)
+        ]
         if not about:
             return [(quote, 0.0) for quote, _ in found[:limit]]
         topic = embedder.embed([about])[0]
@@ -39,16 +44,18 @@ def _relevance(reader: Reader, article_rowid: int, quote: Quote, topic: np.ndarr
     Chunks count because a quote often leaves its topic to the sentences around it
     ("I told him ... we will do it alone" is about Rafah only in context).
     """
-    return max((float(v @ topic) for v in reader.vectors_around(article_rowid, quote.start, quote.end)),
-               default=0.0)
+    return max((float(v @ topic) for v in reader.vectors_around(article_rowid, quote.start, quote.end)), default=0.0)
 
 
 def answer(reader: Reader, embedder: Embedder, query: Query) -> Answer | None:
     """Answer "what did X say (about Y)" from X's quotes; None when X is never quoted."""
     assert query.speaker
     topic = query.topic
-    ranked = distinct(reader, ranked_quotes(reader, embedder, query.speaker, topic or None, query.filters,
-                                            limit=50), span=lambda item: item[0])
+    ranked = distinct(
+        reader,
+        ranked_quotes(reader, embedder, query.speaker, topic or None, query.filters, limit=50),
+        span=lambda item: item[0],
+    )
     if not ranked:
         return None
 
@@ -61,14 +68,26 @@ def answer(reader: Reader, embedder: Embedder, query: Query) -> Answer | None:
     on_topic = [item for item in ranked if not topic or item[1] >= QUOTE_TOPIC_MIN]
     quotes = tuple(quote for quote, _ in ranked[:QUOTES_SHOWN])
     if not on_topic:
-        return Answer(query.question, related=_citations(reader, ranked[:RELATED]), quotes=quotes,
-                      searched=query.searched, confidence=ranked[0][1],
-                      reason=f"{ranked[0][0].speaker} is quoted in the articles, but not about {topic}")
+        return Answer(
+            query.question,
+            related=_citations(reader, ranked[:RELATED]),
+            quotes=quotes,
+            searched=query.searched,
+            confidence=ranked[0][1],
+            reason=f"{ranked[0][0].speaker} is quoted in the articles, but not about {topic}",
+        )
     chosen = sorted(on_topic, key=priority, reverse=True)[:MAX_SPANS]
-    return Answer(query.question, citations=_citations(reader, chosen), quotes=quotes, searched=query.searched,
-                  confidence=chosen[0][1] if topic else 1.0)
+    return Answer(
+        query.question,
+        citations=_citations(reader, chosen),
+        quotes=quotes,
+        searched=query.searched,
+        confidence=chosen[0][1] if topic else 1.0,
+    )
 
 
 def _citations(reader: Reader, ranked: Sequence[tuple[Quote, float]]) -> tuple[Citation, ...]:
-    return tuple(cite(reader, reader.article(quote.article_id), quote.start, quote.end, score=relevance,
-                      speaker=quote.speaker) for quote, relevance in ranked)
+    return tuple(
+        cite(reader, reader.article(quote.article_id), quote.start, quote.end, score=relevance, speaker=quote.speaker)
+        for quote, relevance in ranked
+    )

@@ -1,4 +1,5 @@
 """Query -> Hits: dense (FAISS) and lexical (FTS5 BM25) chunk search, filtered first, then fused."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Article text -> chunk and sentence spans whose offsets slice the text exactly."""
+
 from __future__ import annotations
 
 import re

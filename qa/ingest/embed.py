@@ -1,5 +1,6 @@
 """Text -> vectors: the Embedder interface, and the bundled all-MiniLM-L6-v2 behind it (offline);
 one forward pass gives chunk and sentence vectors."""
+
 from __future__ import annotations
 
 import os
@@ -11,8 +12,18 @@ from typing import Protocol
 import numpy as np
 
 from qa.errors import ModelMissing
-from qa.ingest.runtimes import (DIMENSION, MAX_TOKENS, MODEL_NAME, OnnxModel, OpenVinoModel, TorchModel, installed,
-                                model_path, native_bf16, onnx_path)
+from qa.ingest.runtimes import (
+    DIMENSION,
+    MAX_TOKENS,
+    MODEL_NAME,
+    OnnxModel,
+    OpenVinoModel,
+    TorchModel,
+    installed,
+    model_path,
+    native_bf16,
+    onnx_path,
+)
 
 # Texts per forward pass. Small batches keep the activations in the CPU caches: on a 2-core
 # machine 8 ran ~25% faster than 32 in ONNX Runtime, and sorting by length keeps padding low.
@@ -34,8 +45,9 @@ class Embedder(Protocol):
         """Unit-length float32 vectors, one row per text."""
         ...
 
-    def embed_with_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
-                         ) -> tuple[np.ndarray, list[np.ndarray | None]]:
+    def embed_with_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray | None]]:
         """Text vectors, and a vector (or None) per (start, end) span inside each text."""
         ...
 
@@ -44,7 +56,6 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     # Unit vectors make FAISS inner product equal to cosine similarity.
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
-
 
 
 class MiniLMEmbedder:
@@ -61,8 +72,7 @@ class MiniLMEmbedder:
     name = MODEL_NAME
     dimension = DIMENSION
 
-    def __init__(self, batch_size: int = BATCH_SIZE, *, runtime: str = "auto",
-                 threads: int = BATCH_THREADS) -> None:
+    def __init__(self, batch_size: int = BATCH_SIZE, *, runtime: str = "auto", threads: int = BATCH_THREADS) -> None:
         """
         Args:
             batch_size: texts per forward pass.
@@ -114,17 +124,21 @@ class MiniLMEmbedder:
         try:
             graph = onnx_path(path)
             # OpenVINO only pays off in bf16; in fp32 it matches ONNX Runtime, the lighter import.
-            if self._runtime == "openvino" or (self._runtime == "auto" and installed("openvino")
-                                               and native_bf16()):
+            if self._runtime == "openvino" or (self._runtime == "auto" and installed("openvino") and native_bf16()):
                 return OpenVinoModel(graph)
             return OnnxModel(graph)
         except (ImportError, ModelMissing, OSError, RuntimeError) as exc:
             if self._runtime != "auto":
-                raise ModelMissing(f"the {self._runtime} runtime cannot be used ({exc}); install it with: "
-                                   f"pip install {'openvino' if self._runtime == 'openvino' else 'onnxruntime'} "
-                                   "onnx") from exc
-            warnings.warn(f"news-qa: ONNX Runtime unavailable ({exc}); embedding with torch, "
-                          "which is slower", RuntimeWarning, stacklevel=3)
+                raise ModelMissing(
+                    f"the {self._runtime} runtime cannot be used ({exc}); install it with: "
+                    f"pip install {'openvino' if self._runtime == 'openvino' else 'onnxruntime'} "
+                    "onnx"
+                ) from exc
+            warnings.warn(
+                f"news-qa: ONNX Runtime unavailable ({exc}); embedding with torch, which is slower",
+                RuntimeWarning,
+                stacklevel=3,
+            )
             return TorchModel(path)
 
     def _token_vectors(self, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -133,13 +147,13 @@ class MiniLMEmbedder:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # less padding per batch
         results: list[tuple[np.ndarray, np.ndarray]] = [None] * len(texts)  # type: ignore[list-item]
         for first in range(0, len(order), self.batch_size):
-            rows = order[first:first + self.batch_size]
+            rows = order[first : first + self.batch_size]
             encodings = tokenizer.encode_batch([texts[i] for i in rows])
             ids = np.array([e.ids for e in encodings], dtype=np.int64)
             mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
             threads = 1 if len(rows) == 1 and ids.shape[1] <= SHORT_TOKENS else self.threads
             hidden = model(ids, mask, threads)
-            for row, (index, encoding) in enumerate(zip(rows, encodings)):
+            for row, (index, encoding) in enumerate(zip(rows, encodings, strict=True)):
                 # Padding is on the right. Pooling uses every unmasked token, [CLS] and [SEP]
                 # included, as the model was trained.
                 length = int(mask[row].sum())
@@ -153,8 +167,9 @@ class MiniLMEmbedder:
         pooled = [tokens.mean(axis=0) for tokens, _ in self._token_vectors(texts)]
         return _normalise(np.stack(pooled))
 
-    def embed_with_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
-                         ) -> tuple[np.ndarray, list[np.ndarray | None]]:
+    def embed_with_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray | None]]:
         """Vectors for texts and for character spans inside each text, from one forward pass.
 
         Args:
@@ -172,6 +187,5 @@ class MiniLMEmbedder:
             real = offsets[:, 1] > offsets[:, 0]  # special tokens have empty offsets
             for start, end in spans[i]:
                 inside = real & (offsets[:, 0] >= start) & (offsets[:, 1] <= end)
-                span_vectors.append(_normalise(tokens[inside].mean(axis=0, keepdims=True))[0]
-                                    if inside.any() else None)
+                span_vectors.append(_normalise(tokens[inside].mean(axis=0, keepdims=True))[0] if inside.any() else None)
         return _normalise(text_vectors), span_vectors

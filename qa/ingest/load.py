@@ -1,4 +1,5 @@
 """Files and folders -> Articles (txt, md, json, jsonl, csv, html, rss/atom), bad items reported."""
+
 from __future__ import annotations
 
 import codecs
@@ -14,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from qa.ingest.records import (FIELD_NAMES, MAX_ARTICLE_CHARS, article_from_record)
+from qa.ingest.records import FIELD_NAMES, MAX_ARTICLE_CHARS, article_from_record
 from qa.types import Article
 
 TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown"}
@@ -138,8 +139,10 @@ def load_file(path: Path) -> Iterator[Article | Problem]:
         return
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise ValueError(f"file is {size / 1e6:.0f} MB, over the {MAX_FILE_BYTES / 1e6:.0f} MB limit "
-                         "for one file; split it or convert it to JSONL")
+        raise ValueError(
+            f"file is {size / 1e6:.0f} MB, over the {MAX_FILE_BYTES / 1e6:.0f} MB limit "
+            "for one file; split it or convert it to JSONL"
+        )
     data = path.read_bytes()
     if not data.strip():
         raise ValueError("empty file")
@@ -163,7 +166,7 @@ def _load_text(path: Path, raw: str) -> Article:
             headers[match.group(1).lower()] = match.group(2).strip()
             continue
         if headers and not line.strip():
-            raw = "\n".join(lines[number + 1:])
+            raw = "\n".join(lines[number + 1 :])
         else:
             headers = {}
         break
@@ -181,9 +184,16 @@ def _load_html(path: Path, raw: str) -> Article:
     document = trafilatura.bare_extraction(raw, with_metadata=True, include_comments=False)
     if document is None or not (document.text or "").strip():
         raise ValueError("no article text found in the page (only navigation, scripts or styles)")
-    return article_from_record({"text": document.text, "title": document.title, "date": document.date,
-                                "source": document.sitename, "url": document.url,
-                                "author": document.author})
+    return article_from_record(
+        {
+            "text": document.text,
+            "title": document.title,
+            "date": document.date,
+            "source": document.sitename,
+            "url": document.url,
+            "author": document.author,
+        }
+    )
 
 
 def _html_to_text(fragment: str) -> str:
@@ -216,11 +226,16 @@ def _load_feed(path: Path, data: bytes) -> Iterator[Article | Problem]:
         body = content[0].get("value", "") if content else entry.get("summary", "")
         published = entry.get("published_parsed") or entry.get("updated_parsed")
         try:
-            yield article_from_record({
-                "id": entry.get("id"), "title": entry.get("title"), "text": _html_to_text(body) if body else None,
-                "published": date(*published[:3]) if published else None,
-                "url": entry.get("link"), "source": (entry.get("source") or {}).get("title") or feed_source,
-            })
+            yield article_from_record(
+                {
+                    "id": entry.get("id"),
+                    "title": entry.get("title"),
+                    "text": _html_to_text(body) if body else None,
+                    "published": date(*published[:3]) if published else None,
+                    "url": entry.get("link"),
+                    "source": (entry.get("source") or {}).get("title") or feed_source,
+                }
+            )
         except ValueError as exc:
             yield Problem(str(path), None, f"entry {number}: {exc}")
 
@@ -234,15 +249,17 @@ def _load_json(path: Path, raw: str) -> Iterator[Article | Problem]:
         data = data["articles"]  # NewsAPI-style wrapper
     records = data if isinstance(data, list) else [data]
     for number, record in enumerate(records, start=1):
-        yield _record_or_problem(path, None if len(records) == 1 else number, record,
-                                 "item" if len(records) > 1 else "")
+        yield _record_or_problem(
+            path, None if len(records) == 1 else number, record, "item" if len(records) > 1 else ""
+        )
 
 
 def _record_or_problem(path: Path, line: int | None, record: Any, what: str = "") -> Article | Problem:
     prefix = f"{what} {line}: " if what and line else ""
     if not isinstance(record, Mapping):
-        return Problem(str(path), None if what else line,
-                       f"{prefix}expected a JSON object, got {type(record).__name__}")
+        return Problem(
+            str(path), None if what else line, f"{prefix}expected a JSON object, got {type(record).__name__}"
+        )
     try:
         return article_from_record(record)
     except ValueError as exc:
@@ -262,8 +279,11 @@ def _load_jsonl(path: Path) -> Iterator[Article | Problem]:
             if len(line) > MAX_LINE_BYTES:  # one record cannot be this long; do not hold it in memory
                 while line and not line.endswith(b"\n"):
                     line = stream.readline(1 << 20)
-                yield Problem(str(path), number, f"line is over the {MAX_LINE_BYTES / 1e6:.0f} MB limit "
-                                                 "for one record; is this really JSON Lines?")
+                yield Problem(
+                    str(path),
+                    number,
+                    f"line is over the {MAX_LINE_BYTES / 1e6:.0f} MB limit for one record; is this really JSON Lines?",
+                )
                 empty = False
                 continue
             if not line.strip():
@@ -290,7 +310,7 @@ def _load_csv(path: Path) -> Iterator[Article | Problem]:
         encoding = text_encoding(head, whole=False)
     except ValueError:  # read it anyway: the missing text column is the clearer reason to give
         encoding = "cp1252"
-    with io.open(path, encoding=encoding, errors="replace", newline="") as stream:
+    with open(path, encoding=encoding, errors="replace", newline="") as stream:
         reader = csv.DictReader(stream)
         columns = {name.lower() for name in reader.fieldnames or ()}
         if not columns & set(FIELD_NAMES["text"]):

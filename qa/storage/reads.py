@@ -1,4 +1,5 @@
 """Every read the answering stages make, behind one small interface: they never see SQL or FAISS."""
+
 from __future__ import annotations
 
 import contextlib
@@ -82,12 +83,14 @@ class Reader:
             KeyError: no such article.
         """
         with self.lock:
-            row = self.db.execute("SELECT id, text, title, source, url, published, metadata FROM articles "
-                                  "WHERE id = ?", (article_id,)).fetchone()
+            row = self.db.execute(
+                "SELECT id, text, title, source, url, published, metadata FROM articles WHERE id = ?", (article_id,)
+            ).fetchone()
         if row is None:
             raise KeyError(f"no article with id {article_id!r}")
-        return Article(row[0], row[1], row[2], row[3], row[4],
-                       date.fromisoformat(row[5]) if row[5] else None, json.loads(row[6]))
+        return Article(
+            row[0], row[1], row[2], row[3], row[4], date.fromisoformat(row[5]) if row[5] else None, json.loads(row[6])
+        )
 
     def article_ids(self) -> list[str]:
         with self.lock:
@@ -95,8 +98,10 @@ class Reader:
 
     def sources(self) -> list[str]:
         with self.lock:
-            return [row[0] for row in self.db.execute(
-                "SELECT DISTINCT source FROM articles WHERE source != '' ORDER BY source")]
+            return [
+                row[0]
+                for row in self.db.execute("SELECT DISTINCT source FROM articles WHERE source != '' ORDER BY source")
+            ]
 
     def manifest(self) -> dict[str, str]:
         with self.lock:
@@ -107,8 +112,13 @@ class Reader:
         with self.lock:
             count = lambda table: self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: E731
             first, last = self.db.execute("SELECT min(published), max(published) FROM articles").fetchone()
-            return {"articles": count("articles"), "chunks": count("chunks"), "sentences": count("sentences"),
-                    "published_from": first, "published_to": last}
+            return {
+                "articles": count("articles"),
+                "chunks": count("chunks"),
+                "sentences": count("sentences"),
+                "published_from": first,
+                "published_to": last,
+            }
 
     # ---- chunk search ----------------------------------------------------------------------
 
@@ -124,9 +134,15 @@ class Reader:
         allowed = None
         if filters.any:
             where, params = filter_sql(filters)
-            allowed = np.array([r[0] for r in self.db.execute(
-                f"SELECT c.id FROM chunks c JOIN articles a ON a.rowid = c.article WHERE {where}", params)],
-                dtype=np.int64)
+            allowed = np.array(
+                [
+                    r[0]
+                    for r in self.db.execute(
+                        f"SELECT c.id FROM chunks c JOIN articles a ON a.rowid = c.article WHERE {where}", params
+                    )
+                ],
+                dtype=np.int64,
+            )
         return [chunk_id for chunk_id, _ in self.vectors.search(query, depth, allowed)]
 
     def chunk_vectors(self) -> tuple[np.ndarray, np.ndarray]:
@@ -144,44 +160,79 @@ class Reader:
             return []
         if filters.any:
             where, params = filter_sql(filters)
-            return [r[0] for r in self.db.execute(
-                "SELECT f.rowid FROM chunks_fts f JOIN chunks c ON c.id = f.rowid "
-                f"JOIN articles a ON a.rowid = c.article WHERE chunks_fts MATCH ? AND {where} "
-                "ORDER BY bm25(chunks_fts) LIMIT ?", [fts_query(words), *params, depth])]
+            return [
+                r[0]
+                for r in self.db.execute(
+                    "SELECT f.rowid FROM chunks_fts f JOIN chunks c ON c.id = f.rowid "
+                    f"JOIN articles a ON a.rowid = c.article WHERE chunks_fts MATCH ? AND {where} "
+                    "ORDER BY bm25(chunks_fts) LIMIT ?",
+                    [fts_query(words), *params, depth],
+                )
+            ]
         # Without filters the joins only slow FTS5 down (4x at 10k chunks): it must rank every
         # match, and each would be looked up twice before the LIMIT.
-        return [r[0] for r in self.db.execute(
-            "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts) LIMIT ?",
-            [fts_query(words), depth])]
+        return [
+            r[0]
+            for r in self.db.execute(
+                "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts) LIMIT ?",
+                [fts_query(words), depth],
+            )
+        ]
 
     def hits(self, scored: Sequence[tuple[int, float]]) -> list[Hit]:
         """Hits for (chunk id, score) pairs in rank order; chunks deleted meanwhile are left out."""
         if not scored:
             return []
-        rows = {r[0]: r[1:] for r in self.db.execute(
-            f"SELECT c.id, a.id, c.start, c.end FROM chunks c JOIN articles a ON a.rowid = c.article "
-            f"WHERE c.id IN ({','.join('?' * len(scored))})", [chunk_id for chunk_id, _ in scored])}
-        return [Hit(chunk_id, article_id=rows[chunk_id][0], start=rows[chunk_id][1], end=rows[chunk_id][2],
-                    score=score, rank=rank) for rank, (chunk_id, score) in enumerate(scored) if chunk_id in rows]
+        rows = {
+            r[0]: r[1:]
+            for r in self.db.execute(
+                f"SELECT c.id, a.id, c.start, c.end FROM chunks c JOIN articles a ON a.rowid = c.article "
+                f"WHERE c.id IN ({','.join('?' * len(scored))})",
+                [chunk_id for chunk_id, _ in scored],
+            )
+        }
+        return [
+            Hit(
+                chunk_id,
+                article_id=rows[chunk_id][0],
+                start=rows[chunk_id][1],
+                end=rows[chunk_id][2],
+                score=score,
+                rank=rank,
+            )
+            for rank, (chunk_id, score) in enumerate(scored)
+            if chunk_id in rows
+        ]
 
     # ---- sentences -------------------------------------------------------------------------
 
     def sentences_in(self, article_id: str, start: int, end: int) -> list[tuple[int, int, int, np.ndarray]]:
         """(sentence id, start, end, vector) of the article's sentences that overlap start..end."""
-        return [(sentence_id, s, e, vector(blob)) for sentence_id, s, e, blob in self.db.execute(
-            "SELECT s.id, s.start, s.end, s.vector FROM sentences s JOIN articles a ON a.rowid = s.article "
-            "WHERE a.id = ? AND s.start < ? AND s.end > ? ORDER BY s.start", (article_id, end, start))]
+        return [
+            (sentence_id, s, e, vector(blob))
+            for sentence_id, s, e, blob in self.db.execute(
+                "SELECT s.id, s.start, s.end, s.vector FROM sentences s JOIN articles a ON a.rowid = s.article "
+                "WHERE a.id = ? AND s.start < ? AND s.end > ? ORDER BY s.start",
+                (article_id, end, start),
+            )
+        ]
 
     def chunk_frequency(self, word: str, cap: int) -> int:
         """In how many chunks the word occurs, counting no further than `cap`."""
-        return self.db.execute("SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? "
-                               "LIMIT ?)", (fts_query([word]), cap)).fetchone()[0]
+        return self.db.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?)", (fts_query([word]), cap)
+        ).fetchone()[0]
 
     def sentences_with(self, word: str, sentence_ids: Sequence[int]) -> list[int]:
         """Those of the sentences that contain the word (as FTS5 stems it)."""
-        return [r[0] for r in self.db.execute(
-            f"SELECT rowid FROM sentences_fts WHERE sentences_fts MATCH ? "
-            f"AND rowid IN ({','.join('?' * len(sentence_ids))})", [fts_query([word]), *sentence_ids])]
+        return [
+            r[0]
+            for r in self.db.execute(
+                f"SELECT rowid FROM sentences_fts WHERE sentences_fts MATCH ? "
+                f"AND rowid IN ({','.join('?' * len(sentence_ids))})",
+                [fts_query([word]), *sentence_ids],
+            )
+        ]
 
     # ---- quotes ----------------------------------------------------------------------------
 
@@ -196,32 +247,49 @@ class Reader:
             rows = self.db.execute(
                 "SELECT a.id, a.text, q.start, q.end, q.speaker, q.speaker_key, q.cue, a.rowid FROM quotes q "
                 f"JOIN articles a ON a.rowid = q.article WHERE {where} "
-                "ORDER BY a.published DESC, a.rowid, q.start", params).fetchall()
-        return [(Quote(article_id, start, end, text[start:end], who, key, cue), rowid)
-                for article_id, text, start, end, who, key, cue, rowid in rows]
+                "ORDER BY a.published DESC, a.rowid, q.start",
+                params,
+            ).fetchall()
+        return [
+            (Quote(article_id, start, end, text[start:end], who, key, cue), rowid)
+            for article_id, text, start, end, who, key, cue, rowid in rows
+        ]
 
     def vectors_around(self, article_rowid: int, start: int, end: int) -> list[np.ndarray]:
         """Vectors of the article's sentences and chunks that overlap start..end."""
         with self.lock:
-            return [vector(r[0]) for r in self.db.execute(
-                "SELECT vector FROM sentences WHERE article = ?1 AND start < ?2 AND end > ?3 UNION ALL "
-                "SELECT vector FROM chunks WHERE article = ?1 AND start < ?2 AND end > ?3",
-                (article_rowid, end, start))]
+            return [
+                vector(r[0])
+                for r in self.db.execute(
+                    "SELECT vector FROM sentences WHERE article = ?1 AND start < ?2 AND end > ?3 UNION ALL "
+                    "SELECT vector FROM chunks WHERE article = ?1 AND start < ?2 AND end > ?3",
+                    (article_rowid, end, start),
+                )
+            ]
 
     # ---- near-duplicate families -------------------------------------------------------------
 
     def family_sources(self, article_id: str) -> list[str]:
         """The other sources that carried a near-duplicate of this article, sorted."""
         with self.lock:
-            return [row[0] for row in self.db.execute(
-                "SELECT DISTINCT a.source FROM families f JOIN articles a ON a.rowid = f.article "
-                "WHERE f.family = (SELECT f2.family FROM families f2 JOIN articles a2 ON a2.rowid = f2.article "
-                "WHERE a2.id = ?1) AND a.id != ?1 AND a.source != '' "
-                "AND a.source != (SELECT source FROM articles WHERE id = ?1) ORDER BY a.source", (article_id,))]
+            return [
+                row[0]
+                for row in self.db.execute(
+                    "SELECT DISTINCT a.source FROM families f JOIN articles a ON a.rowid = f.article "
+                    "WHERE f.family = (SELECT f2.family FROM families f2 JOIN articles a2 ON a2.rowid = f2.article "
+                    "WHERE a2.id = ?1) AND a.id != ?1 AND a.source != '' "
+                    "AND a.source != (SELECT source FROM articles WHERE id = ?1) ORDER BY a.source",
+                    (article_id,),
+                )
+            ]
 
     def families(self, article_ids: Sequence[str]) -> dict[str, int]:
         """Each article's near-duplicate family id (articles indexed before grouping have none)."""
         with self.lock:
-            return dict(self.db.execute(
-                "SELECT a.id, f.family FROM articles a JOIN families f ON f.article = a.rowid "
-                f"WHERE a.id IN ({','.join('?' * len(article_ids))})", list(article_ids)))
+            return dict(
+                self.db.execute(
+                    "SELECT a.id, f.family FROM articles a JOIN families f ON f.article = a.rowid "
+                    f"WHERE a.id IN ({','.join('?' * len(article_ids))})",
+                    list(article_ids),
+                )
+            )

@@ -1,4 +1,5 @@
 """The SQLite schema, its manifest stamp (format, model, settings), and errors translated into fixes."""
+
 from __future__ import annotations
 
 import contextlib
@@ -58,8 +59,9 @@ CREATE TRIGGER IF NOT EXISTS sentences_gone AFTER DELETE ON sentences
 """
 
 
-def connect(path: Path, *, create: bool, model: str, dimension: int, chunk_size: int,
-            chunk_overlap: int) -> sqlite3.Connection:
+def connect(
+    path: Path, *, create: bool, model: str, dimension: int, chunk_size: int, chunk_overlap: int
+) -> sqlite3.Connection:
     """Open (or with `create`, make) the index database at `path`, checked against this news-qa.
 
     Raises:
@@ -68,31 +70,38 @@ def connect(path: Path, *, create: bool, model: str, dimension: int, chunk_size:
     database = path / DATABASE
     if not database.exists():
         if not create:
-            raise IndexNotFound(f"no index at {path}/; build one with: python -m qa ingest "
-                                f"--index {path} seeds/")
+            raise IndexNotFound(f"no index at {path}/; build one with: python -m qa ingest --index {path} seeds/")
         path.mkdir(parents=True, exist_ok=True)
     connection = sqlite3.connect(database, check_same_thread=False, timeout=LOCK_WAIT_SECONDS)
     try:
         connection.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
         connection.execute("PRAGMA foreign_keys=ON")
         connection.execute("PRAGMA synchronous=NORMAL")
-        _check_or_write_manifest(connection, path, {"format_version": str(FORMAT_VERSION), "model": model,
-                                                    "dimension": str(dimension)},
-                                 {"chunk_size": str(chunk_size), "chunk_overlap": str(chunk_overlap)})
+        _check_or_write_manifest(
+            connection,
+            path,
+            {"format_version": str(FORMAT_VERSION), "model": model, "dimension": str(dimension)},
+            {"chunk_size": str(chunk_size), "chunk_overlap": str(chunk_overlap)},
+        )
     except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # a damaged schema can garble the message
         connection.close()
-        raise IndexCorrupt(f"{database} is not a readable news-qa index ({exc}); move it away and "
-                           f"rebuild with: python -m qa ingest --index {path} PATH...") from None
+        raise IndexCorrupt(
+            f"{database} is not a readable news-qa index ({exc}); move it away and "
+            f"rebuild with: python -m qa ingest --index {path} PATH..."
+        ) from None
     return connection
 
 
-def _check_or_write_manifest(connection: sqlite3.Connection, path: Path, expected: dict[str, str],
-                             settings: dict[str, str]) -> None:
+def _check_or_write_manifest(
+    connection: sqlite3.Connection, path: Path, expected: dict[str, str], settings: dict[str, str]
+) -> None:
     """Stamp a new index with its settings; refuse one stamped by another format or model."""
     tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if "manifest" not in tables and tables:
-        raise IndexCorrupt(f"{path / DATABASE} is an SQLite file but not a news-qa index; move it away "
-                           f"and build one with: python -m qa ingest --index {path} PATH...")
+        raise IndexCorrupt(
+            f"{path / DATABASE} is an SQLite file but not a news-qa index; move it away "
+            f"and build one with: python -m qa ingest --index {path} PATH..."
+        )
     if "manifest" in tables:
         manifest = dict(connection.execute("SELECT key, value FROM manifest"))
         for key, value in expected.items():
@@ -101,17 +110,20 @@ def _check_or_write_manifest(connection: sqlite3.Connection, path: Path, expecte
                 raise IndexMismatch(
                     f"the index at {path}/ was written by a newer news-qa (format {manifest[key]}, this one "
                     f"reads format {FORMAT_VERSION}); upgrade news-qa, or move {path}/ away and rebuild it "
-                    f"with: python -m qa ingest --index {path} PATH...")
+                    f"with: python -m qa ingest --index {path} PATH..."
+                )
             if manifest.get(key) != value:
                 raise IndexMismatch(
                     f"the index at {path}/ was built with {key} {manifest.get(key)!r}, this news-qa "
                     f"uses {value!r}; rebuild it: move {path}/ away, then run "
-                    f"python -m qa ingest --index {path} PATH...")
+                    f"python -m qa ingest --index {path} PATH..."
+                )
         # Tables added since the index was made (all derived data) are created empty.
         connection.executescript(SCHEMA)
         return
-    stamps = "".join(f"INSERT INTO manifest VALUES ('{k}', '{v}');"
-                     for k, v in {**expected, **settings, "generation": "0"}.items())
+    stamps = "".join(
+        f"INSERT INTO manifest VALUES ('{k}', '{v}');" for k, v in {**expected, **settings, "generation": "0"}.items()
+    )
     # One transaction: a crash here leaves either no schema or a complete, stamped one.
     connection.executescript(f"BEGIN; {SCHEMA} {stamps} COMMIT;")
 
@@ -123,14 +135,22 @@ def explained(path: Path) -> Iterator[None]:
         yield
     except (sqlite3.DatabaseError, UnicodeDecodeError, OSError, RuntimeError) as exc:  # FAISS: RuntimeError
         code = getattr(exc, "sqlite_errorcode", None)
-        if (code == sqlite3.SQLITE_FULL or getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
-                or "No space left on device" in str(exc)):
-            raise QAError(f"disk full while writing the index at {path}/; everything committed before this "
-                          "point is kept: free space and re-run the same ingest") from None
+        if (
+            code == sqlite3.SQLITE_FULL
+            or getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
+            or "No space left on device" in str(exc)
+        ):
+            raise QAError(
+                f"disk full while writing the index at {path}/; everything committed before this "
+                "point is kept: free space and re-run the same ingest"
+            ) from None
         if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-            raise IndexBusy(f"the index at {path}/ is busy ({exc}); wait for the other process to finish "
-                            "and try again") from None
+            raise IndexBusy(
+                f"the index at {path}/ is busy ({exc}); wait for the other process to finish and try again"
+            ) from None
         if isinstance(exc, (sqlite3.DatabaseError, UnicodeDecodeError)):  # a damaged page can garble text
-            raise IndexCorrupt(f"{path / DATABASE} could not be read ({exc}); it is damaged: move {path}/ "
-                               f"away and rebuild with: python -m qa ingest --index {path} PATH...") from None
+            raise IndexCorrupt(
+                f"{path / DATABASE} could not be read ({exc}); it is damaged: move {path}/ "
+                f"away and rebuild with: python -m qa ingest --index {path} PATH..."
+            ) from None
         raise

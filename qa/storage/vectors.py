@@ -1,4 +1,5 @@
 """The FAISS side of the index: derived from SQLite, saved per generation, searched with filters."""
+
 from __future__ import annotations
 
 import os
@@ -119,8 +120,7 @@ class VectorIndex:
             if old.suffix in (".faiss", ".tmp") and number.isdigit() and int(number) < generation:
                 old.unlink(missing_ok=True)
 
-    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
-               ) -> list[tuple[int, float]]:
+    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """(chunk id, cosine) of the k nearest chunks, only among `allowed` ids when given."""
         import faiss
 
@@ -136,8 +136,11 @@ class VectorIndex:
             # HNSW stops after efSearch candidates, and with a filter only the allowed ones count:
             # widen the search as the filter narrows, or a 5% filter finds 3 of 4 true neighbours.
             widen = min(-(-self._index.ntotal // len(allowed)), MAX_FILTER_WIDENING)
-            params = (faiss.SearchParametersHNSW(sel=selector, efSearch=max(HNSW_EF_SEARCH, k) * widen)
-                      if self.kind == "hnsw" else faiss.SearchParameters(sel=selector))
+            params = (
+                faiss.SearchParametersHNSW(sel=selector, efSearch=max(HNSW_EF_SEARCH, k) * widen)
+                if self.kind == "hnsw"
+                else faiss.SearchParameters(sel=selector)
+            )
         elif self.kind == "hnsw":
             params = faiss.SearchParametersHNSW(efSearch=max(HNSW_EF_SEARCH, k))
         # One query is too small to share out: waking (and then spinning) OpenMP threads costs
@@ -145,13 +148,11 @@ class VectorIndex:
         threads = faiss.omp_get_max_threads()
         faiss.omp_set_num_threads(1)
         try:
-            scores, ids = self._index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), k,
-                                             params=params)
+            scores, ids = self._index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), k, params=params)
         finally:
             faiss.omp_set_num_threads(threads)
         # FAISS pads missing results with id -1.
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
-
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     def _exact_among(self, query: np.ndarray, k: int, allowed: np.ndarray) -> list[tuple[int, float]]:
         """Brute force over a few allowed vectors: exact, and faster than a graph walk that must

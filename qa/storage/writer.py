@@ -1,4 +1,5 @@
 """Writes: one process at a time (a file lock), whole articles per transaction, FAISS kept in step."""
+
 from __future__ import annotations
 
 import contextlib
@@ -43,13 +44,19 @@ class IngestReport:
         return len(self.added) + len(self.replaced) + len(self.duplicates)
 
     def to_dict(self) -> dict:
-        return {"added": len(self.added), "replaced": len(self.replaced),
-                "duplicates": len(self.duplicates), "chunks": self.chunks,
-                "skipped": [{"path": p.path, "line": p.line, "reason": p.reason} for p in self.skipped]}
+        return {
+            "added": len(self.added),
+            "replaced": len(self.replaced),
+            "duplicates": len(self.duplicates),
+            "chunks": self.chunks,
+            "skipped": [{"path": p.path, "line": p.line, "reason": p.reason} for p in self.skipped],
+        }
 
     def summary(self) -> str:
-        return (f"added {len(self.added)}, replaced {len(self.replaced)}, "
-                f"duplicates {len(self.duplicates)}, skipped {len(self.skipped)} ({self.chunks} chunks)")
+        return (
+            f"added {len(self.added)}, replaced {len(self.replaced)}, "
+            f"duplicates {len(self.duplicates)}, skipped {len(self.skipped)} ({self.chunks} chunks)"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +79,9 @@ def _blob(vector: np.ndarray) -> bytes:
 class Writer:
     """Every write to one index, and the FAISS file's sync with SQLite."""
 
-    def __init__(self, path: Path, db: sqlite3.Connection, lock: threading.RLock, vectors: VectorIndex,
-                 dimension: int) -> None:
+    def __init__(
+        self, path: Path, db: sqlite3.Connection, lock: threading.RLock, vectors: VectorIndex, dimension: int
+    ) -> None:
         self.path = path
         self.db = db
         self.lock = lock
@@ -93,8 +101,10 @@ class Writer:
                     break
                 except BlockingIOError:
                     if time.monotonic() >= deadline:
-                        raise IndexBusy(f"the index at {self.path}/ is busy: another process is adding "
-                                        "articles; wait for it to finish and try again") from None
+                        raise IndexBusy(
+                            f"the index at {self.path}/ is busy: another process is adding "
+                            "articles; wait for it to finish and try again"
+                        ) from None
                     time.sleep(0.1)
             try:
                 yield
@@ -113,8 +123,7 @@ class Writer:
 
     def _chunk_ids(self, article_rows: Sequence[int]) -> list[int]:
         marks = ",".join("?" * len(article_rows))
-        return [r[0] for r in self.db.execute(f"SELECT id FROM chunks WHERE article IN ({marks})",
-                                              list(article_rows))]
+        return [r[0] for r in self.db.execute(f"SELECT id FROM chunks WHERE article IN ({marks})", list(article_rows))]
 
     def sync_vectors(self) -> None:
         """Make the in-memory FAISS index match SQLite, after another process wrote to it."""
@@ -131,9 +140,14 @@ class Writer:
                 if self.generation() != generation:
                     return  # a writer moved on meanwhile and saved its own file
                 if len(ids):  # with no writer at work, a missing or unreadable file is a fault
-                    log.warning("news-qa: the vector file vectors-%d.faiss in %s/ was missing or "
-                                "unreadable; rebuilt it from %s (%d chunks)",
-                                generation, self.path, schema.DATABASE, len(ids))
+                    log.warning(
+                        "news-qa: the vector file vectors-%d.faiss in %s/ was missing or "
+                        "unreadable; rebuilt it from %s (%d chunks)",
+                        generation,
+                        self.path,
+                        schema.DATABASE,
+                        len(ids),
+                    )
                 self.vectors.save(generation)
 
     def save_vectors(self) -> None:
@@ -152,10 +166,10 @@ class Writer:
         hashes_in_batch: set[str] = set()
         for article in batch:
             digest = content_hash(article)
-            row = self.db.execute("SELECT rowid, content_hash FROM articles WHERE id = ?",
-                                  (article.id,)).fetchone()
-            same_content = self.db.execute("SELECT 1 FROM articles WHERE content_hash = ? AND id != ?",
-                                           (digest, article.id)).fetchone()
+            row = self.db.execute("SELECT rowid, content_hash FROM articles WHERE id = ?", (article.id,)).fetchone()
+            same_content = self.db.execute(
+                "SELECT 1 FROM articles WHERE content_hash = ? AND id != ?", (digest, article.id)
+            ).fetchone()
             if (row and row[1] == digest) or same_content or digest in hashes_in_batch:
                 report.duplicates.append(article.id)
                 continue
@@ -190,22 +204,35 @@ class Writer:
         cursor = self.db.execute(
             "INSERT INTO articles(id, content_hash, title, source, url, published, text, metadata) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (article.id, digest, article.title, article.source, article.url,
-             article.published.isoformat() if article.published else None, article.text,
-             json.dumps(article.metadata, ensure_ascii=False)))
+            (
+                article.id,
+                digest,
+                article.title,
+                article.source,
+                article.url,
+                article.published.isoformat() if article.published else None,
+                article.text,
+                json.dumps(article.metadata, ensure_ascii=False),
+            ),
+        )
         rowid = cursor.lastrowid
         assert rowid is not None
         for span, vector in prepared.chunks:
-            chunk_id = self.db.execute("INSERT INTO chunks(article, start, end, vector) VALUES (?, ?, ?, ?)",
-                                       (rowid, span.start, span.end, _blob(vector))).lastrowid
+            chunk_id = self.db.execute(
+                "INSERT INTO chunks(article, start, end, vector) VALUES (?, ?, ?, ?)",
+                (rowid, span.start, span.end, _blob(vector)),
+            ).lastrowid
             self.db.execute("INSERT INTO chunks_fts(rowid, text) VALUES (?, ?)", (chunk_id, span.text))
         for span, vector in prepared.sentences:
-            sentence_id = self.db.execute("INSERT INTO sentences(article, start, end, vector) VALUES (?, ?, ?, ?)",
-                                          (rowid, span.start, span.end, _blob(vector))).lastrowid
+            sentence_id = self.db.execute(
+                "INSERT INTO sentences(article, start, end, vector) VALUES (?, ?, ?, ?)",
+                (rowid, span.start, span.end, _blob(vector)),
+            ).lastrowid
             self.db.execute("INSERT INTO sentences_fts(rowid, text) VALUES (?, ?)", (sentence_id, span.text))
-        self.db.executemany("INSERT INTO quotes(article, start, end, speaker, speaker_key, cue) "
-                            "VALUES (?, ?, ?, ?, ?, ?)",
-                            [(rowid, q.start, q.end, q.speaker, q.speaker_key, q.cue) for q in prepared.quotes])
+        self.db.executemany(
+            "INSERT INTO quotes(article, start, end, speaker, speaker_key, cue) VALUES (?, ?, ?, ?, ?, ?)",
+            [(rowid, q.start, q.end, q.speaker, q.speaker_key, q.cue) for q in prepared.quotes],
+        )
         return rowid
 
     def delete(self, article_ids: Sequence[str]) -> int:
@@ -214,8 +241,12 @@ class Writer:
         with self.lock:
             self.sync_vectors()  # another process may have written since: start from SQLite's state
             with self.db:
-                rows = [r[0] for r in self.db.execute(
-                    f"SELECT rowid FROM articles WHERE id IN ({','.join('?' * len(ids))})", ids)]
+                rows = [
+                    r[0]
+                    for r in self.db.execute(
+                        f"SELECT rowid FROM articles WHERE id IN ({','.join('?' * len(ids))})", ids
+                    )
+                ]
                 chunk_ids = self._chunk_ids(rows)
                 self.db.executemany("DELETE FROM articles WHERE rowid = ?", [(r,) for r in rows])
                 self._bump_generation()

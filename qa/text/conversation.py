@@ -12,6 +12,7 @@ Three rules, tried in order, each visible in the question it returns (the app sh
 
 Anything else has its own subject ("and what did Blinken say?") and is searched as typed.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,7 +20,8 @@ from collections.abc import Sequence
 
 # Words that carry no subject of their own: question words, auxiliaries, pronouns, connectives,
 # and the verbs and nouns a follow-up uses to point back ("say", "happen", "time").
-FUNCTION_WORDS = frozenset("""
+FUNCTION_WORDS = frozenset(
+    """
 a an the this that these those it its there here then now again also too else just only even
 and or but so yet nor of in on at to for with by from about into over after before than as
 what when where why who whom whose which how whatever whenever
@@ -32,14 +34,15 @@ happen happens happened happening occur occurred start started begin began end e
 go goes went know knew anything something everything more most much many any some other
 exactly really actually about then ok okay thanks please yes no not
 time times date day year when place reason
-""".split())
+""".split()
+)
 PERSONAL_PRONOUNS = frozenset("he she him her his hers they them their theirs".split())
 POSSESSIVE_PRONOUNS = frozenset("his hers their theirs".split())
 WORD = re.compile(r"\w+(?:['’]\w+)*")
 POSSESSIVE_S = re.compile(r"['’]s$", re.IGNORECASE)
 ABOUT_FOLLOWUP = re.compile(
-    r"^\s*(?:(?:and|but|so|ok|okay)\b[\s,]*)?(?:(?:what|how)\s+)?about\s+(?P<topic>.+?)\s*[?.!]*\s*$",
-    re.IGNORECASE)
+    r"^\s*(?:(?:and|but|so|ok|okay)\b[\s,]*)?(?:(?:what|how)\s+)?about\s+(?P<topic>.+?)\s*[?.!]*\s*$", re.IGNORECASE
+)
 ABOUT_CLAUSE = re.compile(r"\s+about\s+.*$", re.IGNORECASE | re.DOTALL)
 
 
@@ -104,7 +107,7 @@ def _replace_pronouns(question: str, subject: str) -> str:
     # "her" is possessive before a noun ("her plan") and an object otherwise ("told her").
     possessive = word in POSSESSIVE_PRONOUNS or (word == "her" and following not in ("", *FUNCTION_WORDS))
     name = f"{subject}'s" if possessive else subject
-    return question[:match.start()] + name + question[match.end():]
+    return question[: match.start()] + name + question[match.end() :]
 
 
 def _last_question(text: str) -> str:

@@ -1,5 +1,6 @@
 """A question in plain words -> a typed Query: its search words, the dates and sources it is
 limited to, what kind of answer it wants, and whose words it asks about."""
+
 from __future__ import annotations
 
 import re
@@ -12,7 +13,8 @@ from qa.types import Filters, Query
 MAX_QUESTION_CHARS = 2_000  # the model reads 256 tokens; longer questions are cut for search
 MAX_TERMS = 64
 
-STOPWORDS = frozenset("""
+STOPWORDS = frozenset(
+    """
 a about above after again against all am an and any are as at be because been before being below
 between both but by can could did do does doing down during each few for from further had has have
 having he her here hers herself him himself his how i if in into is it its itself just me more most
@@ -20,26 +22,33 @@ my myself no nor not now of off on once only or other our ours ourselves out ove
 should so some such than that the their theirs them themselves then there these they this those
 through to too under until up very was we were what when where which while who whom why will with
 would you your yours yourself yourselves say said says tell told
-""".split())
+""".split()
+)
 
 QUESTION_TYPES = [
-    ("number", re.compile(r"\bhow (many|much|long|old|far|large|big|tall|often)\b|\bwhat (percentage|number|amount)\b")),
+    (
+        "number",
+        re.compile(r"\bhow (many|much|long|old|far|large|big|tall|often)\b|\bwhat (percentage|number|amount)\b"),
+    ),
     ("time", re.compile(r"\bwhen\b|\bwhat (year|date|day|month|time|century|decade)\b|\bwhich (year|month|day)\b")),
     ("person", re.compile(r"^\s*who\b|\bwho (is|was|were|did|said)\b|\bwhose\b")),
     ("place", re.compile(r"^\s*where\b|\bin which (city|country|state)\b|\bwhat (city|country|state|place)\b")),
 ]
 
-SPEAKER_QUESTIONS = [re.compile(p, re.IGNORECASE) for p in (
-    r"^what\s+(?:did|does|do|has|have|had)\s+(?P<x>.+?)\s+(?:say|said|tell|told|state|stated|"
-    r"claim|claimed|announce|announced|comment|commented|write|written)\b"
-    r"(?:\s+(?!about\b|on\b|regarding\b)[\w'’]+){0,2}?"
-    r"(?:\s+(?:about|on|regarding|concerning|of|over|in)\s+(?P<y>.+?))?$",
-    r"^what\s+(?:was|is)\s+said\s+by\s+(?P<x>.+?)(?:\s+(?:about|on|regarding)\s+(?P<y>.+?))?$",
-    r"^(?P<x>.+?)['’]s?\s+(?:comments?|remarks?|statements?|quotes?|words|views)"
-    r"(?:\s+(?:on|about|regarding|concerning)\s+(?P<y>.+?))?$",
-    r"^(?:quotes?|statements?|comments?|remarks?)\s+(?:from|by)\s+(?P<x>.+?)"
-    r"(?:\s+(?:on|about|regarding|concerning)\s+(?P<y>.+?))?$",
-)]
+SPEAKER_QUESTIONS = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"^what\s+(?:did|does|do|has|have|had)\s+(?P<x>.+?)\s+(?:say|said|tell|told|state|stated|"
+        r"claim|claimed|announce|announced|comment|commented|write|written)\b"
+        r"(?:\s+(?!about\b|on\b|regarding\b)[\w'’]+){0,2}?"
+        r"(?:\s+(?:about|on|regarding|concerning|of|over|in)\s+(?P<y>.+?))?$",
+        r"^what\s+(?:was|is)\s+said\s+by\s+(?P<x>.+?)(?:\s+(?:about|on|regarding)\s+(?P<y>.+?))?$",
+        r"^(?P<x>.+?)['’]s?\s+(?:comments?|remarks?|statements?|quotes?|words|views)"
+        r"(?:\s+(?:on|about|regarding|concerning)\s+(?P<y>.+?))?$",
+        r"^(?:quotes?|statements?|comments?|remarks?)\s+(?:from|by)\s+(?P<x>.+?)"
+        r"(?:\s+(?:on|about|regarding|concerning)\s+(?P<y>.+?))?$",
+    )
+]
 
 
 def parse_speaker_question(question: str) -> tuple[str, str] | None:
@@ -89,8 +98,7 @@ def answer_type(question: str) -> str | None:
     return None
 
 
-def parse(question: str, *, sources: Sequence[str] = (), since: date | None = None,
-          until: date | None = None) -> Query:
+def parse(question: str, *, sources: Sequence[str] = (), since: date | None = None, until: date | None = None) -> Query:
     """Read a question into a Query.
 
     "in March 2024" narrows the dates searched; the filter, not the words, does that work.
@@ -107,12 +115,23 @@ def parse(question: str, *, sources: Sequence[str] = (), since: date | None = No
     if not has_words(cleaned):
         return Query(question, "", (), Filters(tuple(sources), since, until))
     scope = time_scope(cleaned)
-    filters = Filters(tuple(sources), max(filter(None, [since, scope.since]), default=None),
-                      min(filter(None, [until, scope.until]), default=None),
-                      undated=since is None and until is None)
+    filters = Filters(
+        tuple(sources),
+        max(filter(None, [since, scope.since]), default=None),
+        min(filter(None, [until, scope.until]), default=None),
+        undated=since is None and until is None,
+    )
     if has_words(scope.question):
         cleaned = scope.question
     spoken = parse_speaker_question(cleaned)
     speaker, topic = spoken if spoken else (None, "")
-    return Query(question, cleaned, tuple(terms(cleaned)), filters, latest=scope.latest,
-                 answer_type=answer_type(cleaned), speaker=speaker, topic=topic)
+    return Query(
+        question,
+        cleaned,
+        tuple(terms(cleaned)),
+        filters,
+        latest=scope.latest,
+        answer_type=answer_type(cleaned),
+        speaker=speaker,
+        topic=topic,
+    )

@@ -1,4 +1,5 @@
 """Dates in the news: datelines, the time span a question asks about, relative dates resolved."""
+
 from __future__ import annotations
 
 import calendar
@@ -11,8 +12,20 @@ from dateutil.relativedelta import relativedelta
 DATELINE_CHARS = 120  # a dateline sits at the very top; a date further down is about an event
 CLAUSE_CHARS = 200  # how far around a weekday its tense and "until"/"from" are looked for
 MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
-MONTHS |= {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
-           "oct": 10, "nov": 11, "dec": 12}
+MONTHS |= {
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "sept": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
+}
 WEEKDAYS = [name.lower() for name in calendar.day_name]  # Monday first, as date.weekday() counts
 
 # Longest first, so that "Sept" is tried before "Sep".
@@ -25,21 +38,27 @@ _YEAR = r"(?:1[89]|20)\d{2}(?!\d)"
 
 
 def _day_month(month: str, tag: str) -> str:
-    """"22 March", "22nd of March" or "Mar. 22", its parts in groups named after `tag`."""
-    return (rf"(?:(?P<{tag}d1>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<{tag}m1>{month})\b\.?"
-            rf"|(?P<{tag}m2>{month})\.?\s+(?P<{tag}d2>\d{{1,2}})(?:st|nd|rd|th)?(?!\d))")
+    """ "22 March", "22nd of March" or "Mar. 22", its parts in groups named after `tag`."""
+    return (
+        rf"(?:(?P<{tag}d1>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<{tag}m1>{month})\b\.?"
+        rf"|(?P<{tag}m2>{month})\.?\s+(?P<{tag}d2>\d{{1,2}})(?:st|nd|rd|th)?(?!\d))"
+    )
 
 
 def _full_date(month: str, tag: str) -> str:
-    """"2024-03-22", "22 March 2024" or "March 22, 2024"."""
-    return (rf"(?:(?P<{tag}iy>{_YEAR})-(?P<{tag}im>[01]\d)-(?P<{tag}id>[0-3]\d)(?!\d)"
-            rf"|{_day_month(month, tag)},?\s+(?P<{tag}y>{_YEAR}))")
+    """ "2024-03-22", "22 March 2024" or "March 22, 2024"."""
+    return (
+        rf"(?:(?P<{tag}iy>{_YEAR})-(?P<{tag}im>[01]\d)-(?P<{tag}id>[0-3]\d)(?!\d)"
+        rf"|{_day_month(month, tag)},?\s+(?P<{tag}y>{_YEAR}))"
+    )
 
 
 def _period(tag: str) -> str:
     """A day, a month of a year or a year, as a question names one; never a month alone."""
-    return (rf"(?:{_full_date(_MONTH_ANY, tag)}|(?P<{tag}m3>{_MONTH_ANY})\b\.?,?\s+(?:of\s+)?"
-            rf"(?P<{tag}y3>{_YEAR})|(?P<{tag}y4>{_YEAR}))")
+    return (
+        rf"(?:{_full_date(_MONTH_ANY, tag)}|(?P<{tag}m3>{_MONTH_ANY})\b\.?,?\s+(?:of\s+)?"
+        rf"(?P<{tag}y3>{_YEAR})|(?P<{tag}y4>{_YEAR}))"
+    )
 
 
 def _parts(match: re.Match[str], tag: str) -> tuple[int | None, int | None, int | None]:
@@ -53,8 +72,11 @@ def _parts(match: re.Match[str], tag: str) -> tuple[int | None, int | None, int 
     if iso_year:
         return int(iso_year), int(groups[tag + "im"]), int(groups[tag + "id"])
     year, month, day = part("y", "y3", "y4"), part("m1", "m2", "m3"), part("d1", "d2")
-    return (int(year) if year else None, MONTHS[month.lower().rstrip(".")] if month else None,
-            int(day) if day else None)
+    return (
+        int(year) if year else None,
+        MONTHS[month.lower().rstrip(".")] if month else None,
+        int(day) if day else None,
+    )
 
 
 # --- Datelines -----------------------------------------------------------------------------------
@@ -67,7 +89,8 @@ _DATELINE = re.compile(
     r"(?:[A-ZÀ-Þ][A-ZÀ-Þ.'’ -]*[A-ZÀ-Þ.](?:,\s*[A-ZÀ-Þ][\w.'’ -]*)?,\s+)?"
     rf"(?:(?P<wd2>{_WEEKDAY_CAP}),?\s+)?"
     rf"{_full_date(_MONTH_CAP, 'x')}"
-    r"(?=\s*$|\s*\(|\s*[-–—|:]|[,.]\s|\s+\d{1,2}[:.]\d{2}|T\d)")
+    r"(?=\s*$|\s*\(|\s*[-–—|:]|[,.]\s|\s+\d{1,2}[:.]\d{2}|T\d)"
+)
 
 
 def dateline(text: str) -> date | None:
@@ -109,6 +132,7 @@ def _checked(year: int | None, month: int | None, day: int | None, weekday: str 
 
 # --- The time a question asks about --------------------------------------------------------------
 
+
 @dataclass(frozen=True, slots=True)
 class TimeScope:
     """What a question says about time: a publication-date filter, a preference for the newest
@@ -128,20 +152,29 @@ _SCOPE = re.compile(
     rf"|\b(?:after|later\s+than)\s+(?P<after>{_period('g')})"
     rf"|\bsince\s+(?P<since>{_period('h')})"
     rf"|\b(?:in|during|throughout|on)\s+(?P<within>{_period('i')})"
-    r")(?![\w-])", re.I)  # "in 2020s" and "in 2024-25" are not what the patterns read
+    r")(?![\w-])",
+    re.I,
+)  # "in 2020s" and "in 2024-25" are not what the patterns read
 # Relative to `today`, when the caller gives one. "Last week" begins a filter and ends none:
 # an article published after the period may still report on it.
-_RELATIVE = re.compile(r"(?:\b(?:in|during|over)\s+the\s+)?\b(?P<which>this|last|past|previous)\s+"
-                       r"(?P<unit>week|month|year)\b|\b(?P<yesterday>yesterday)\b", re.I)
-_LATEST = re.compile(r"\b(?:latest|newest|most\s+recent(?:ly)?|recent(?:ly)?|lately|nowadays|currently|"
-                     r"current|these\s+days|right\s+now|now|today|so\s+far|up[\s-]to[\s-]date)\b", re.I)
+_RELATIVE = re.compile(
+    r"(?:\b(?:in|during|over)\s+the\s+)?\b(?P<which>this|last|past|previous)\s+"
+    r"(?P<unit>week|month|year)\b|\b(?P<yesterday>yesterday)\b",
+    re.I,
+)
+_LATEST = re.compile(
+    r"\b(?:latest|newest|most\s+recent(?:ly)?|recent(?:ly)?|lately|nowadays|currently|"
+    r"current|these\s+days|right\s+now|now|today|so\s+far|up[\s-]to[\s-]date)\b",
+    re.I,
+)
 # Latest-words that can go without changing what is asked; "current" and "recent" stay, as they
 # are often part of a term ("current account", "recent history"), and so does the noun in
 # "the latest on Rafah".
 _LATEST_REMOVABLE = re.compile(
     r"\b(?:most\s+recently|recently|lately|nowadays|currently|these\s+days|right\s+now|now(?!\s+that)|"
     r"so\s+far)\b|\b(?:latest|newest|most\s+recent)\s+(?!(?:on|about|in|from|for|of|with|at|to)\b)(?=[a-z])",
-    re.I)
+    re.I,
+)
 
 
 def time_scope(question: str, today: date | None = None) -> TimeScope:
@@ -172,10 +205,14 @@ def time_scope(question: str, today: date | None = None) -> TimeScope:
             until = min(until, last) if until else last
 
     for match in _SCOPE.finditer(question):
-        kind = next(name for name in ("between", "fromto", "before", "upto", "after", "since", "within")
-                    if match[name] is not None)
-        tag = {"between": "a", "fromto": "c", "before": "e", "upto": "f", "after": "g", "since": "h",
-               "within": "i"}[kind]
+        kind = next(
+            name
+            for name in ("between", "fromto", "before", "upto", "after", "since", "within")
+            if match[name] is not None
+        )
+        tag = {"between": "a", "fromto": "c", "before": "e", "upto": "f", "after": "g", "since": "h", "within": "i"}[
+            kind
+        ]
         span = _span(*_parts(match, tag))
         if span is None:
             continue  # "on 31 February 2024": not a date, so no filter
@@ -222,13 +259,15 @@ def _relative_start(match: re.Match[str], today: date) -> date:
     if match["yesterday"]:
         return today - timedelta(days=1)
     unit, which = match["unit"].lower(), match["which"].lower()
-    length = {"week": relativedelta(weeks=1), "month": relativedelta(months=1),
-              "year": relativedelta(years=1)}[unit]
+    length = {"week": relativedelta(weeks=1), "month": relativedelta(months=1), "year": relativedelta(years=1)}[unit]
     if which == "past":  # a rolling period: "in the past week" is the last seven days
         return today - length
     # Calendar periods; weeks start on Monday, as ISO weeks do.
-    start = {"week": today - timedelta(days=today.weekday()), "month": today.replace(day=1),
-             "year": today.replace(month=1, day=1)}[unit]
+    start = {
+        "week": today - timedelta(days=today.weekday()),
+        "month": today.replace(day=1),
+        "year": today.replace(month=1, day=1),
+    }[unit]
     return start if which == "this" else start - length
 
 
@@ -243,8 +282,7 @@ def _without(question: str, spans: list[tuple[int, int]]) -> str:
             cursor = end
     kept.append(question[cursor:])
     # Cutting "after 2019 and before 2022" would leave a dangling "and" between the cuts.
-    kept[1:-1] = [" " if re.fullmatch(r"[\s,]*(?:and|or|but)?[\s,]*", piece, re.I) else piece
-                  for piece in kept[1:-1]]
+    kept[1:-1] = [" " if re.fullmatch(r"[\s,]*(?:and|or|but)?[\s,]*", piece, re.I) else piece for piece in kept[1:-1]]
     cleaned = " ".join("".join(kept).split())
     cleaned = re.sub(r"\s+([?.!,;:])", r"\1", cleaned).strip(" ,;")
     words = re.findall(r"\w+", cleaned)
@@ -263,17 +301,23 @@ _REFERENCE = re.compile(
     rf"Good|Black|Easter|Holy|Super|Cyber)\s+)?(?P<wd2>{_WEEKDAY_CAP})\b)"
     r"|(?P<yesterday>\b(?:[Yy]esterday|[Ll]ast\s+night)\b)"
     # "today's best selling artists" is figurative as often as not; the plain adverb is the day.
-    r"|(?P<today>\b(?:[Tt]oday\b(?!['’]s)|[Tt]onight\b|[Tt]his\s+(?:morning|afternoon|evening)\b))")
+    r"|(?P<today>\b(?:[Tt]oday\b(?!['’]s)|[Tt]onight\b|[Tt]his\s+(?:morning|afternoon|evening)\b))"
+)
 # In a bare weekday's clause these put the day ahead ("talks will resume on Friday"), or after
 # it ("he would resign on Friday") relative to another time: either way not the most recent one.
-_FUTURE = re.compile(r"\b(?:will|shall|would|due|scheduled|expected|set\s+to|plans?\s+to|planned|"
-                     r"going\s+to|is\s+to|are\s+to)\b|['’]ll\b", re.I)
+_FUTURE = re.compile(
+    r"\b(?:will|shall|would|due|scheduled|expected|set\s+to|plans?\s+to|planned|"
+    r"going\s+to|is\s+to|are\s+to)\b|['’]ll\b",
+    re.I,
+)
 _CLAUSE_BREAK = r"[,;:“”\"(—–]"
 # Right before a day these make it a boundary, not the day of the event ("from Thursday").
 _BOUNDARY_WORD = re.compile(r"\b(?:until|till|by|before|after|since|from|starting)\s+(?:on\s+)?$", re.I)
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9])")
-_ABBREVIATION = re.compile(r"(?:\b[A-Z]|\b(?:Mr|Mrs|Ms|Dr|Prof|St|Gen|Sen|Rep|Gov|Lt|Col|Capt|Jr|Sr|No|"
-                           r"vs|etc|Corp|Inc|Co|Ltd|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec))\.$")
+_ABBREVIATION = re.compile(
+    r"(?:\b[A-Z]|\b(?:Mr|Mrs|Ms|Dr|Prof|St|Gen|Sen|Rep|Gov|Lt|Col|Capt|Jr|Sr|No|"
+    r"vs|etc|Corp|Inc|Co|Ltd|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec))\.$"
+)
 
 
 def resolve_relative(text: str, start: int, published: date) -> date | None:
@@ -327,8 +371,7 @@ def _sentence(text: str, start: int) -> tuple[int, int]:
     last = text.find("\n", start)
     last = len(text) if last < 0 else last
     for match in _SENTENCE_END.finditer(text, first, last):
-        if text[match.start()] == "." and _ABBREVIATION.search(text, max(first, match.start() - 6),
-                                                              match.start() + 1):
+        if text[match.start()] == "." and _ABBREVIATION.search(text, max(first, match.start() - 6), match.start() + 1):
             continue  # "Mar. 22", "U.S. officials": a full stop that ends no sentence
         if match.end() <= start:
             first = match.end()
@@ -339,8 +382,11 @@ def _sentence(text: str, start: int) -> tuple[int, int]:
 
 def _nearest_year(month: int, day: int, published: date) -> int | None:
     """The year that puts month and day nearest the publication date."""
-    candidates = [found for year in (published.year - 1, published.year, published.year + 1)
-                  if (found := _checked(year, month, day))]
+    candidates = [
+        found
+        for year in (published.year - 1, published.year, published.year + 1)
+        if (found := _checked(year, month, day))
+    ]
     if not candidates:
         return None
     return min(candidates, key=lambda found: abs((found - published).days)).year
@@ -350,14 +396,14 @@ def _recent_weekday(sentence: str, match: re.Match[str], published: date) -> dat
     if match["modifier"]:
         return None
     # A clause is short; a window keeps a run-on "sentence" (a table, a list) from costing n².
-    before = sentence[max(0, match.start() - CLAUSE_CHARS):match.start()]
+    before = sentence[max(0, match.start() - CLAUSE_CHARS) : match.start()]
     if _BOUNDARY_WORD.search(before):
         return None
     clause = re.split(_CLAUSE_BREAK, before)[-1]
     if not re.fullmatch(r"\s*(?:(?:[Aa]nd|[Bb]ut)\s+)?(?:[Oo]n\s+)?", clause):
         ahead = ""
     else:  # fronted, "On Wednesday, Mohamed is to visit...": the tense comes after the day
-        ahead = re.split(_CLAUSE_BREAK, sentence[match.end():match.end() + CLAUSE_CHARS].lstrip(" ,"))[0]
+        ahead = re.split(_CLAUSE_BREAK, sentence[match.end() : match.end() + CLAUSE_CHARS].lstrip(" ,"))[0]
         ahead = re.split(r"\b(?:that|said|says|told|announced|reported)\b", ahead)[0]
     if _FUTURE.search(clause) or _FUTURE.search(ahead):
         return None

@@ -1,4 +1,5 @@
 """Who said what: quotations, reported speech and "according to" attributions, found by rules."""
+
 from __future__ import annotations
 
 from qa.text.quotes.find import find_quotes

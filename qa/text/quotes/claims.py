@@ -1,4 +1,5 @@
 """An attributed span before its speaker is resolved, and the rule between overlapping ones."""
+
 from __future__ import annotations
 
 from bisect import bisect_left
@@ -16,8 +17,8 @@ class Claim:
     end: int
     cue: str
     speaker: Speaker
-    rank: int            # 0 direct, 1 reported, 2 according to, 3 partial: wins overlaps in this order
-    attr_end: int = -1   # where the attribution ends, for quotations that continue it
+    rank: int  # 0 direct, 1 reported, 2 according to, 3 partial: wins overlaps in this order
+    attr_end: int = -1  # where the attribution ends, for quotations that continue it
     mark: Mark | None = None
     across: bool = True  # whether a quotation opening the next paragraph may continue it
 

@@ -1,4 +1,5 @@
 """Direct quotations: words in quotation marks with a verb of saying and a speaker beside them."""
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,9 @@ from qa.text.quotes.speakers import (
 )
 
 
-def direct_quotations(text: str, masked: str, marks: list[Mark], sentences: list[tuple[int, int]],
-                      reported: list[Claim]) -> list[Claim]:
+def direct_quotations(
+    text: str, masked: str, marks: list[Mark], sentences: list[tuple[int, int]], reported: list[Claim]
+) -> list[Claim]:
     """Quotations with a verb of saying and a speaker just before or just after the marks, and
     quotations that go on from one (after `“A,” he said.` or `B, he said.`)."""
     claims: list[Claim] = []
@@ -34,13 +36,20 @@ def direct_quotations(text: str, masked: str, marks: list[Mark], sentences: list
         # follows a quotation left open, whose sentence ends cannot be told.
         opens = sent_start == mark.open or mark.open in run_on
         claim = _cue_before(masked, mark, sent_start) or (
-            _cue_after(masked, mark, text[e - 1]) if mark.closed and opens else None)
+            _cue_after(masked, mark, text[e - 1]) if mark.closed and opens else None
+        )
         if claim:
             claim.start, claim.end, claim.mark = s, e, mark
             claims.append(claim)
-        elif ((prev := _lead_in(claims, lead_ins, lead_ends, mark)) and _continues(masked, prev, mark)
-              and not (mark.closed and masked[mark.close - 1] == ","
-                       and re.match(rf"[^.;:!?“”\"\n]{{0,100}}?\s{CUE}", masked[mark.close + 1:]))):
+        elif (
+            (prev := _lead_in(claims, lead_ins, lead_ends, mark))
+            and _continues(masked, prev, mark)
+            and not (
+                mark.closed
+                and masked[mark.close - 1] == ","
+                and re.match(rf"[^.;:!?“”\"\n]{{0,100}}?\s{CUE}", masked[mark.close + 1 :])
+            )
+        ):
             # "“A,” he said. “B.”": the next quotation is the same speaker going on (unless a
             # speaker of its own follows that could not be told).
             claims.append(Claim(s, e, prev.cue, prev.speaker, 0, _after(mark), mark))
@@ -52,8 +61,7 @@ def direct_quotations(text: str, masked: str, marks: list[Mark], sentences: list
     return claims
 
 
-def _lead_in(claims: list[Claim], lead_ins: list[Claim], lead_ends: list[int],
-             mark: Mark) -> Claim | None:
+def _lead_in(claims: list[Claim], lead_ins: list[Claim], lead_ends: list[int], mark: Mark) -> Claim | None:
     """The attribution that ends last before a quotation opens: a direct quotation's, or a
     reported statement's (`lead_ins`, sorted by where their attributions end)."""
     direct = next((c for c in reversed(claims) if 0 <= c.attr_end <= mark.open), None)
@@ -70,15 +78,18 @@ def _after(mark: Mark) -> int:
 
 def _cue_before(masked: str, mark: Mark, floor: int) -> Claim | None:
     """`Netanyahu said, “...”`, `Smith told the BBC: "..."`, `According to Smith: "..."`."""
-    window = masked[floor:mark.open]
+    window = masked[floor : mark.open]
     m = re.fullmatch(r"\s*(?P<cue>Said|Says|Added|Adds)\s+(?P<who>[^“”\"\n.;!?:,]{1,80}?)\s*[:,]\s*", window)
     name = m and RUN_END.search(m.group("who"))
     if name:  # "Said Wales assistant coach Scott Johnson: “...”"
         start = floor + m.start("who") + name.start()
         speaker = name_speaker(masked, start, start + len(name.group()))
         return speaker and Claim(0, 0, m.group("cue"), speaker, 0, _after(mark))
-    m = re.search(rf"(?P<cue>{CUE}|{PARTICIPLE})(?:\s+that|(?:\s+[^“”\"\n.;!?,]{{1,80}}?)?\s*[,:]"
-                  r"|\s*)\s*$", window)
+    m = re.search(
+        rf"(?P<cue>{CUE}|{PARTICIPLE})(?:\s+that|(?:\s+[^“”\"\n.;!?,]{{1,80}}?)?\s*[,:]"
+        r"|\s*)\s*$",
+        window,
+    )
     if m:
         cue_start = floor + m.start("cue")
         if re.fullmatch(PARTICIPLE, m.group("cue")):
@@ -97,7 +108,7 @@ def _cue_after(masked: str, mark: Mark, last_char: str) -> Claim | None:
     """`“...,” he said`, `“...,” said the minister`, `“...” Smith told reporters`."""
     after = mark.close + 1
     line_end = masked.find("\n", after)
-    rest = masked[after:line_end if line_end >= 0 else len(masked)]
+    rest = masked[after : line_end if line_end >= 0 else len(masked)]
     lead = re.match(r"\s*,?\s*", rest).end()
     m = re.match(CUE, rest[lead:])
     quoted = re.match(r"[^.;:!?“”\"\n]{1,140}?\bas\s+(?P<cue>saying)\b", rest[lead:])
@@ -116,10 +127,15 @@ def _cue_after(masked: str, mark: Mark, last_char: str) -> Claim | None:
         speaker = speaker_before(masked, cue_start, after + lead)
         # Only descriptive words may come before the name: "director and producer Hwang said",
         # "BA chairman Martin Broughton said".
-        described = masked[after + lead:speaker.start] if speaker else ""
-        if speaker and re.search(r"[A-Z]|[^\w\s,'’-]", described) and not re.fullmatch(
+        described = masked[after + lead : speaker.start] if speaker else ""
+        if (
+            speaker
+            and re.search(r"[A-Z]|[^\w\s,'’-]", described)
+            and not re.fullmatch(
                 rf"{RUN}(?:['’]s)?\s+(?:[a-z][\w-]*\s+){{0,2}}?(?!(?:of|for|to|in|at|by|with|and)\s)[a-z][\w-]*\s+",
-                described):  # "Dartmouth alumna Ellie Loughlin said"
+                described,
+            )
+        ):  # "Dartmouth alumna Ellie Loughlin said"
             speaker = None
     if not speaker:
         return None
@@ -131,7 +147,7 @@ def _cue_after(masked: str, mark: Mark, last_char: str) -> Claim | None:
         return None
     # "Mr Wong told the BBC News website." and ", vice president of SpeechWorks, a division of
     # ScanSoft." end the attribution.
-    if len(tail.split()) <= 8 or tail.lstrip().startswith(",") and len(tail.split()) <= 25:
+    if len(tail.split()) <= 8 or (tail.lstrip().startswith(",") and len(tail.split()) <= 25):
         attr_end += len(tail)
     return Claim(0, 0, masked[cue_start:cue_end], speaker, 0, attr_end)
 
@@ -140,7 +156,7 @@ def _continues(masked: str, prev: Claim, mark: Mark) -> bool:
     """Whether a quotation with no cue of its own directly follows an attribution: in the same
     line (`“A,” he said. “B.”`, `He said X. “B.”`), or opening the paragraph after one that
     ended with a quotation or `..., he said.`"""
-    between = masked[prev.attr_end:mark.open]
+    between = masked[prev.attr_end : mark.open]
     if re.fullmatch(r"[\s,.;:—–-]{0,4}", between) and "\n" not in between:
         return True
     return prev.across and re.fullmatch(r"[\s,.;:]*\n\s*", between) is not None
@@ -149,9 +165,9 @@ def _continues(masked: str, prev: Claim, mark: Mark) -> bool:
 def _partial(masked: str, mark: Mark, floor: int) -> Claim | None:
     """`Mr Fox called him "a disappointment"`: a quoted phrase in a sentence whose speaker
     characterises something in their own words."""
-    window = masked[floor:mark.open]
+    window = masked[floor : mark.open]
     verbs = list(CHARACTERISE.finditer(window))
-    between = window[verbs[-1].end():] if verbs else ""
+    between = window[verbs[-1].end() :] if verbs else ""
     # The quotation must be the verb's own object: not after a comma ("who he described as an
     # activist, and that he was \"willing ...\"").
     if not verbs or len(between.split()) > 15 or re.search(r"[“”\",]", between):

@@ -1,4 +1,5 @@
 """find_quotes: who said what in an article, with exact character offsets."""
+
 from __future__ import annotations
 
 from qa.text.quotes.claims import without_overlaps
@@ -32,9 +33,17 @@ def find_quotes(article_id: str, text: str) -> list[Quote]:
     quotes = []
     for claim in claims:
         # The words of a quotation tell who is not speaking ("I had a word with Olof").
-        speaker = resolve(claim.speaker, claim.start, text[claim.start:claim.end] if claim.rank == 0 else "")
+        speaker = resolve(claim.speaker, claim.start, text[claim.start : claim.end] if claim.rank == 0 else "")
         if speaker:
-            quotes.append(Quote(article_id=article_id, start=claim.start, end=claim.end,
-                                text=text[claim.start:claim.end], speaker=speaker,
-                                speaker_key=speaker_key(speaker), cue=claim.cue))
+            quotes.append(
+                Quote(
+                    article_id=article_id,
+                    start=claim.start,
+                    end=claim.end,
+                    text=text[claim.start : claim.end],
+                    speaker=speaker,
+                    speaker_key=speaker_key(speaker),
+                    cue=claim.cue,
+                )
+            )
     return quotes

@@ -1,4 +1,5 @@
 """Text structure: masked abbreviations, paired quotation marks, sentences and clauses."""
+
 from __future__ import annotations
 
 import re
@@ -18,17 +19,22 @@ class Mark:
 
 def mask(text: str) -> str:
     """Hide abbreviation dots ("Mr.", "U.S.", "George W. Bush") from sentence splitting."""
+
     def hide(m: re.Match) -> str:
         return m.group().replace(".", "_")
+
     # Same length as `text`, so every offset found in it is an offset into `text`.
     # Markup around names is not part of them: Reuters' "<Queensland Press Ltd>", tickers and
     # short forms after a name ("Plc <GLYN.L> said", "Tyson (TSN) said", "The Queensland Press
     # Ltd (QPL) board").
     masked = re.sub(r"(?<=[\w.]) <[A-Z0-9.]{1,10}>", lambda m: " " * len(m.group()), text)
     masked = re.sub(r"<(?=[A-Z])([^<>\n]{1,60})>", lambda m: f" {m.group(1)} ", masked)
-    masked = re.sub(r"\b(?:Mr|Mrs|Ms|Dr|Prof|Sen|Rep|Gov|Gen|Col|Lt|Sgt|Capt|Rev|St|Jr|Sr|Mt|No|"
-                    r"Asst|Det|Supt|Insp|vs|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.",
-                    hide, masked)
+    masked = re.sub(
+        r"\b(?:Mr|Mrs|Ms|Dr|Prof|Sen|Rep|Gov|Gen|Col|Lt|Sgt|Capt|Rev|St|Jr|Sr|Mt|No|"
+        r"Asst|Det|Supt|Insp|vs|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.",
+        hide,
+        masked,
+    )
     masked = re.sub(r"\b(?:[A-Z]\.){2,}|\b[A-Z]\.(?=\s+[A-Z])", hide, masked)
     masked = re.sub(r"\b(?:Co|Corp|Inc|Ltd)\.(?=,|\s+[a-z(])", hide, masked)
     # Wire copy is hard-wrapped at about 65 columns: a newline inside a paragraph (not after a
@@ -72,7 +78,7 @@ def pair_marks(text: str) -> list[Mark]:
 def inside_marks(marks: list[Mark], size: int) -> bytearray:
     inside = bytearray(size)
     for mark in marks:
-        inside[mark.open + 1:mark.close] = b"\x01" * (mark.close - mark.open - 1)
+        inside[mark.open + 1 : mark.close] = b"\x01" * (mark.close - mark.open - 1)
     return inside
 
 

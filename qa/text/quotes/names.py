@@ -1,4 +1,5 @@
 """Speaker names: titles stripped, keys for matching, organisations told from people."""
+
 from __future__ import annotations
 
 import re
@@ -45,8 +46,13 @@ def clean_name(run: str) -> tuple[str, bool]:
     Returns the name ("" when the run is only titles) and whether a title was removed.
     """
     words = run.replace("_", ".").replace("<", " ").replace(">", " ").split()
-    while words and (words[0] in LEADING or len(words) > 1 and re.search(
-            r"-(?:nominated|winning|based|born|led|run|owned|backed|funded|bound)$", words[0])):
+    while words and (
+        words[0] in LEADING
+        or (
+            len(words) > 1
+            and re.search(r"-(?:nominated|winning|based|born|led|run|owned|backed|funded|bound)$", words[0])
+        )
+    ):
         words.pop(0)  # "The", "Oscar-nominated Owen"
     if words and re.search(r"['’]s$|s['’]$", words[-1]):
         words[-1] = words[-1][:-2] if words[-1][-1] == "s" else words[-1][:-1]  # "Matt Williams'"
@@ -54,19 +60,19 @@ def clean_name(run: str) -> tuple[str, bool]:
         words.pop(0)  # "the BBC's Rachel Harvey"
     titled = [i for i, w in enumerate(words[:-1]) if w.lower().strip(".") in NAME_TITLES]
     if titled:
-        words = words[titled[-1] + 1:]
+        words = words[titled[-1] + 1 :]
         if words and words[0] in ("of", "for", "to"):
             # "Secretary of State Antony Blinken", "Commissioner for Refugees": after the office
             # come its department and then, maybe, the name (one word after an organisation).
-            if len(words) <= 2 or len(words) == 3 and words[1] == "the":  # "Director of the Banco"
+            if len(words) <= 2 or (len(words) == 3 and words[1] == "the"):  # "Director of the Banco"
                 return "", True
             words = words[-1:] if len(words) == 3 or words[-2].lower() in ORG_WORDS else words[-2:]
     elif words and all(w.lower().strip(".") in NAME_TITLES for w in words):
         return "", True
     for link in ("of", "for"):
         # "Paul Sheard of Lehman Brothers", but "Bank of England" stays whole.
-        if link in words and not any(w.lower() in ORG_WORDS for w in words[:words.index(link)]):
-            words = words[:words.index(link)]
+        if link in words and not any(w.lower() in ORG_WORDS for w in words[: words.index(link)]):
+            words = words[: words.index(link)]
     return " ".join(words), bool(titled)
 
 

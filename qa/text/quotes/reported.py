@@ -1,4 +1,5 @@
 """Reported speech ("X said that ...", "..., X said") and "according to" attributions."""
+
 from __future__ import annotations
 
 import re
@@ -24,28 +25,30 @@ from qa.text.quotes.marks import Mark, inside_marks, trim_clause
 from qa.text.quotes.speakers import Speaker, participle_speaker, speaker_after, speaker_before, speaker_in
 
 
-def reported_speech(text: str, masked: str, marks: list[Mark],
-                    sentences: list[tuple[int, int]]) -> list[Claim]:
+def reported_speech(text: str, masked: str, marks: list[Mark], sentences: list[tuple[int, int]]) -> list[Claim]:
     """Reported speech: `X said (on Friday) that CLAUSE.`, `CLAUSE, X said.`, `A, he said, B.`"""
     claims = []
     inside = inside_marks(marks, len(masked))
     for sent_start, sent_end in sentences:
         if sent_end - sent_start > 3000:
             continue  # not a sentence of prose: a list or a table flattened into one line
-        cues = [m for m in re.finditer(rf"{CUE}|{PARTICIPLE}", masked[sent_start:sent_end])
-                if not inside[sent_start + m.start()]]
+        cues = [
+            m
+            for m in re.finditer(rf"{CUE}|{PARTICIPLE}", masked[sent_start:sent_end])
+            if not inside[sent_start + m.start()]
+        ]
         forward = {}
         for m in cues:
-            claim = _forward(text, masked, m.group(), sent_start + m.start(), sent_start + m.end(),
-                             sent_start, sent_end)
+            claim = _forward(
+                text, masked, m.group(), sent_start + m.start(), sent_start + m.end(), sent_start, sent_end
+            )
             if claim:
                 forward[sent_start + m.start()] = claim
         inverted = _inverted(text, masked, sent_start, sent_end, set(forward))
         claims += list(forward.values()) + ([inverted] if inverted else [])
         for m in cues:
             cue_start, cue_end = sent_start + m.start(), sent_start + m.end()
-            if (cue_start in forward or (inverted and cue_start >= inverted.end)
-                    or not re.fullmatch(CUE, m.group())):
+            if cue_start in forward or (inverted and cue_start >= inverted.end) or not re.fullmatch(CUE, m.group()):
                 continue
             claim = _parenthetical(text, masked, m.group(), cue_start, cue_end, sent_start, sent_end)
             if claim:
@@ -53,8 +56,9 @@ def reported_speech(text: str, masked: str, marks: list[Mark],
     return claims
 
 
-def _forward(text: str, masked: str, cue: str, cue_start: int, cue_end: int,
-             sent_start: int, sent_end: int) -> Claim | None:
+def _forward(
+    text: str, masked: str, cue: str, cue_start: int, cue_end: int, sent_start: int, sent_end: int
+) -> Claim | None:
     """`X said (that) CLAUSE`: the clause after the verb, up to the sentence's end."""
     clause_start = _clause_start(masked, cue, cue_end, sent_end)
     if clause_start is None:
@@ -66,16 +70,17 @@ def _forward(text: str, masked: str, cue: str, cue_start: int, cue_end: int,
     if text[s] in QUOTE_CHARS:
         # A quotation that is the whole clause is direct speech, found there; one that only
         # opens it is a quoted phrase in reported speech: 'told CNN that "Squid Game" was ...'.
-        closing = re.search(r"[”\"]", text[s + 1:e])
-        if not closing or len(text[s + 1 + closing.end():e].split()) < 2:
+        closing = re.search(r"[”\"]", text[s + 1 : e])
+        if not closing or len(text[s + 1 + closing.end() : e].split()) < 2:
             return None
     if re.fullmatch(PARTICIPLE, cue):
         speaker = participle_speaker(masked, cue_start, sent_start)
     else:
         speaker = speaker_before(masked, cue_start, sent_start)
     # "what he said was", "as Smith said": the verb does not introduce a clause here.
-    if not speaker or re.search(r"\b(?:[Ww]hat|[Ww]hich|[Ww]ho|[Ww]hom|[Aa]s|than|to|[Ii]f|whether)\s+$",
-                                masked[sent_start:speaker.start]):
+    if not speaker or re.search(
+        r"\b(?:[Ww]hat|[Ww]hich|[Ww]ho|[Ww]hom|[Aa]s|than|to|[Ii]f|whether)\s+$", masked[sent_start : speaker.start]
+    ):
         return None
     return Claim(s, e, cue, speaker, 1, sent_end)
 
@@ -89,22 +94,25 @@ def _clause_start(masked: str, cue: str, cue_end: int, sent_end: int) -> int | N
             return cue_end + m.end()
         # "told Sky News there was ...", "told reporters the plan had failed", "told a weekend
         # marketing conference Thai would finance".
-        m = re.match(rf"\s+(?:the\s+)?(?:{RUN}|reporters|journalists|the\s+press|(?:an?|the)\s+(?:[a-z][\w-]*\s+)"
-                     rf"{{0,3}}?(?:conference|briefing|meeting|rally|audience|hearing|committee|forum|seminar))"
-                     rf"\s+(?=[a-z]|{RUN}\s+[a-z])([\w'’-]+)", rest)
+        m = re.match(
+            rf"\s+(?:the\s+)?(?:{RUN}|reporters|journalists|the\s+press|(?:an?|the)\s+(?:[a-z][\w-]*\s+)"
+            rf"{{0,3}}?(?:conference|briefing|meeting|rally|audience|hearing|committee|forum|seminar))"
+            rf"\s+(?=[a-z]|{RUN}\s+[a-z])([\w'’-]+)",
+            rest,
+        )
         if m and m.group(1) not in NOT_CLAUSE_START:
             return cue_end + m.start(1)
         return None
     m = re.match(rf"(?:\s+{ADVERBIAL}[^.;:!?“”\"\n]{{0,70}}?)?\s+that\b[\s,]*", rest)
     if m:
         return cue_end + m.end()
-    m = re.match(r"\s+in\s+(?:a|an|its|his|her|their|the)\s[^.;:!?“”\"\n,]{0,80}?\s(?=(?:it|he|she|they|we|there)\s)",
-                 rest)
+    m = re.match(
+        r"\s+in\s+(?:a|an|its|his|her|their|the)\s[^.;:!?“”\"\n,]{0,80}?\s(?=(?:it|he|she|they|we|there)\s)", rest
+    )
     if m and cue in BARE_CUES:  # "said in its latest monthly report on the economy it expected"
         return cue_end + m.end()
     m = re.match(rf"{WHEN}\s+([\w'’-]+)", rest)
-    if (cue in BARE_CUES and m and m.group(1).lower() not in NOT_CLAUSE_START
-            and m.group(1) not in CALENDAR):
+    if cue in BARE_CUES and m and m.group(1).lower() not in NOT_CLAUSE_START and m.group(1) not in CALENDAR:
         return cue_end + m.start(1)
     # Other verbs take a clause without "that" when a subject pronoun follows: "admitted he would".
     if m and re.sub(r"['’](?:s|d|ll|re|ve|m)$", "", m.group(1)) in ("he", "she", "it", "they", "we", "I", "there"):
@@ -112,8 +120,9 @@ def _clause_start(masked: str, cue: str, cue_end: int, sent_end: int) -> int | N
     return None
 
 
-def _parenthetical(text: str, masked: str, cue: str, cue_start: int, cue_end: int,
-                   sent_start: int, sent_end: int) -> Claim | None:
+def _parenthetical(
+    text: str, masked: str, cue: str, cue_start: int, cue_end: int, sent_start: int, sent_end: int
+) -> Claim | None:
     """`Currently, he said, sites do badly.` and `But, says Dr Nielsen, some things stayed.`"""
     if masked[sent_start] in QUOTE_CHARS:
         return None  # `“A,” he said, “B.”` is direct speech
@@ -124,9 +133,9 @@ def _parenthetical(text: str, masked: str, cue: str, cue_start: int, cue_end: in
     else:  # ", he said, ..."
         speaker = speaker_before(masked, cue_start, sent_start)
         open_comma = masked.rfind(",", sent_start, speaker.start) if speaker else -1
-        if open_comma < 0 or masked[open_comma + 1:speaker.start].strip():
+        if open_comma < 0 or masked[open_comma + 1 : speaker.start].strip():
             return None
-    close = speaker and re.match(r"\s*,", masked[max(speaker.end, cue_end):sent_end])
+    close = speaker and re.match(r"\s*,", masked[max(speaker.end, cue_end) : sent_end])
     if not close:
         return None
     pre = trim_clause(text, sent_start, open_comma)
@@ -134,7 +143,7 @@ def _parenthetical(text: str, masked: str, cue: str, cue_start: int, cue_end: in
     if post[0] < post[1] and text[post[0]] in QUOTE_CHARS:
         return None  # "In Egypt, Blinken stated, “...”" is direct speech
     # The words said are after the attribution when only "But" or an opening phrase is before it.
-    short = len(text[pre[0]:pre[1]].split()) <= 2 or INTRO.match(text, pre[0])
+    short = len(text[pre[0] : pre[1]].split()) <= 2 or INTRO.match(text, pre[0])
     s, e = post if short else pre
     if len(text[s:e].split()) < 3:
         return None
@@ -150,7 +159,7 @@ def _inverted(text: str, masked: str, sent_start: int, sent_end: int, taken: set
     if sentence[0] in QUOTE_CHARS:
         return None  # a quotation opening the sentence is direct speech, handled there
     end = sent_start + len(sentence.rstrip(".!? "))
-    commas = [m for m in re.finditer(r",[”\"]?\s+|[”\"],\s+", sentence)][-3:]
+    commas = list(re.finditer(r",[”\"]?\s+|[”\"],\s+", sentence))[-3:]
     for comma in reversed(commas):
         att_start = sent_start + comma.end()
         att = masked[att_start:end]
@@ -161,26 +170,35 @@ def _inverted(text: str, masked: str, sent_start: int, sent_end: int, taken: set
             speaker = speaker_after(masked, att_start + cue.end())
             cue_text = cue.group()
             # After the name only an apposition or a few words: ", chairman of the MDA", "on Friday".
-            rest = re.sub(rf"^\s*{VOICE}\b", "", masked[speaker.end:end]) if speaker else ""
-            if speaker and (re.search(r"[;:“”\"]", masked[att_start:speaker.end])
-                            or len(rest.split()) > 4 and not rest.startswith(",")):
+            rest = re.sub(rf"^\s*{VOICE}\b", "", masked[speaker.end : end]) if speaker else ""
+            if speaker and (
+                re.search(r"[;:“”\"]", masked[att_start : speaker.end])
+                or (len(rest.split()) > 4 and not rest.startswith(","))
+            ):
                 speaker = None
         else:
             if re.search(r"[;:“”\"]", att):
                 continue
             # After the verb, a few words ("said on Friday"), more after "told" (whom and where).
-            cue = re.search(rf"{AUX}\s+(?:(?P<cue>{CUE})(?:\s+[^\s,.;!?]+){{0,6}}|"
-                            rf"(?P<told>told|tells)(?:\s+[^\s,.;!?]+){{1,10}})$", att)
+            cue = re.search(
+                rf"{AUX}\s+(?:(?P<cue>{CUE})(?:\s+[^\s,.;!?]+){{0,6}}|"
+                rf"(?P<told>told|tells)(?:\s+[^\s,.;!?]+){{1,10}})$",
+                att,
+            )
             verb = cue and ("cue" if cue.group("cue") else "told")
             if cue and att_start + cue.start(verb) in taken:
                 continue
             speaker = cue and speaker_before(masked, att_start + cue.start(verb), att_start)
             cue_text = cue.group(verb) if cue else ""
-            if speaker and not _describes(masked[att_start:speaker.start], speaker):
+            if speaker and not _describes(masked[att_start : speaker.start], speaker):
                 speaker = None
             # "In opening remarks to welcome Zelenska, Biden recalled that visit.": an opening
             # phrase, not a clause, stands before the comma.
-            if speaker and INTRO.match(masked, sent_start) and "," not in masked[sent_start:sent_start + comma.start()]:
+            if (
+                speaker
+                and INTRO.match(masked, sent_start)
+                and "," not in masked[sent_start : sent_start + comma.start()]
+            ):
                 speaker = None
         if speaker:
             s, e = trim_clause(text, sent_start, sent_start + comma.start())
@@ -195,16 +213,23 @@ def _describes(words: str, speaker: Speaker) -> bool:
     speaker: "the", "a spokesman for the" (before an organisation speaking through one), or a
     description ending in a title ("co-lead manager Bankers Trust Co said")."""
     words = words.strip()
-    if words in ("", "the") or speaker.kind == "voice" and re.fullmatch(
+    if words in ("", "the") or (
+        speaker.kind == "voice"
+        and re.fullmatch(
             rf"(?:(?:an?|the)\s+)?(?:[a-z]+\s+){{0,2}}?(?:{VOICE}\s+(?:for|from|at|of|by|with)(?:\s+the)?\s+)?",
-            words + " "):
+            words + " ",
+        )
+    ):
         return True
     if speaker.kind == "role" and re.fullmatch(rf"(?:an?|the)\s+(?:[a-z]+\s+)?{VOICE}\s+(?:for|from|at|of)", words):
         return True  # "a spokesman for the airplane manufacturer"
     # "co-lead manager Bankers Trust Co", "Storehouse Plc corporate treasurer Lance Moir"
-    return speaker.kind == "name" and re.fullmatch(
-        rf"(?:(?:an?|the)\s+)?(?:{RUN}(?:['’]s)?\s+)?(?:[a-z][\w-]*\s+){{0,2}}[a-z][\w-]*", words) \
-        is not None and words.split()[-1].split("-")[-1] in NAME_TITLES
+    return (
+        speaker.kind == "name"
+        and re.fullmatch(rf"(?:(?:an?|the)\s+)?(?:{RUN}(?:['’]s)?\s+)?(?:[a-z][\w-]*\s+){{0,2}}[a-z][\w-]*", words)
+        is not None
+        and words.split()[-1].split("-")[-1] in NAME_TITLES
+    )
 
 
 def according_to(text: str, masked: str, sentences: list[tuple[int, int]]) -> list[Claim]:
@@ -217,16 +242,18 @@ def according_to(text: str, masked: str, sentences: list[tuple[int, int]]) -> li
             src_start, src_end = sent_start + m.start("src"), sent_start + m.end("src")
             clause_start = sent_start + m.end()
             speaker = speaker_in(masked, src_start, src_end)
-            name = re.match(rf"(?P<name>{RUN}),\s+", sentence[m.end():])
+            name = re.match(rf"(?P<name>{RUN}),\s+", sentence[m.end() :])
             if not (speaker and speaker.end == src_end) and name:
                 # "According to the team's coach, Alireza Mehraban, ...": the name that follows.
                 speaker = speaker_in(masked, clause_start, clause_start + name.end("name"))
                 clause_start += name.end()
         else:
             # The source may be followed by its description: "..., according to ELA, the developer".
-            m = re.search(r"(?<!which)(?<!that)(?<!who)(?<!whom),\s+(?P<cue>according to)\s+"
-                          r"(?P<src>[^,;“”\"]{1,100}?)(?:,\s+(?:the|a|an)\s[^;“”\"]{1,100})?\s*[.!?]?$",
-                          sentence)
+            m = re.search(
+                r"(?<!which)(?<!that)(?<!who)(?<!whom),\s+(?P<cue>according to)\s+"
+                r"(?P<src>[^,;“”\"]{1,100}?)(?:,\s+(?:the|a|an)\s[^;“”\"]{1,100})?\s*[.!?]?$",
+                sentence,
+            )
             if not m:
                 continue
             speaker = speaker_in(masked, sent_start + m.start("src"), sent_start + m.end("src"))

@@ -1,4 +1,5 @@
 """Speaker phrases turned into names, in text order."""
+
 from __future__ import annotations
 
 import re
@@ -22,27 +23,37 @@ class Resolver:
     organisation quoted (whose name has that word, when it is not a generic noun).
     """
 
-    def __init__(self, text: str, masked: str, marks: list[Mark], sentences: list[tuple[int, int]],
-                 claims: list[Claim]):
+    def __init__(
+        self, text: str, masked: str, marks: list[Mark], sentences: list[tuple[int, int]], claims: list[Claim]
+    ):
         self.text, self.masked = text, masked
         in_marks = inside_marks(marks, len(text))
         quoted = in_marks[:]
         for claim in claims:  # names inside what someone said are not who is speaking
-            quoted[claim.start:claim.end] = b"\x01" * (claim.end - claim.start)
+            quoted[claim.start : claim.end] = b"\x01" * (claim.end - claim.start)
         self.runs = []  # (start, end, name, context): every name, with the words around it
         self.fuller: dict[str, list[tuple[int, str, list[str]]]] = {}
         self.people = set()  # keys of names known to be people: titled, or speakers with a full name
         things = set(re.findall(r"\b(?:a|an|A|An)\s+([A-Z][\w'’-]*)", text))  # "won a Bafta"
         for m in re.finditer(RUN, masked):
-            name, titled = clean_name(text[m.start():m.end()])
+            name, titled = clean_name(text[m.start() : m.end()])
             if not name or name in things:
                 continue
-            before = text[max(0, m.start() - 40):m.start()].lower()
-            after = re.match(r"[^.;\n]{0,80}", text[m.end():]).group().lower()
-            if not is_org(name) and name not in CALENDAR and (
-                    titled or re.search(rf"\b(?!official)(?:{ROLES_RE})\s+$", before)
-                    or re.match(rf",\s+(?:the\s+|an?\s+)?(?:[\w-]+\s+){{0,3}}?(?:[a-z]+-)?(?:{ROLES_RE})"
-                                rf"(?:\s+(?:of|at|for|in|with|from)\b|\s*[,.;])", after)):
+            before = text[max(0, m.start() - 40) : m.start()].lower()
+            after = re.match(r"[^.;\n]{0,80}", text[m.end() :]).group().lower()
+            if (
+                not is_org(name)
+                and name not in CALENDAR
+                and (
+                    titled
+                    or re.search(rf"\b(?!official)(?:{ROLES_RE})\s+$", before)
+                    or re.match(
+                        rf",\s+(?:the\s+|an?\s+)?(?:[\w-]+\s+){{0,3}}?(?:[a-z]+-)?(?:{ROLES_RE})"
+                        rf"(?:\s+(?:of|at|for|in|with|from)\b|\s*[,.;])",
+                        after,
+                    )
+                )
+            ):
                 self.people.add(speaker_key(name))
             self.runs.append((m.start(), m.end(), name, f"{before} {name.lower()} {after}"))
             words = speaker_key(name).split()
@@ -70,27 +81,31 @@ class Resolver:
                 # A lone word opening a sentence ("Unofficial results show") is a name only if
                 # the text also writes it capitalised mid-sentence ("... said Mr Mallon") or opens
                 # other sentences with it, or is spelt like a name ("DiCaprio, who lost out, will").
-                written = re.sub(r"['’]s$", "", text[subject.start:subject.end])
-                if (" " not in written and not {written, written + "'s", written + "’s"} & mid_sentence
-                        and len(re.findall(rf"\b{re.escape(written)}\b", text)) < 2
-                        and not re.search(r"[a-z][A-Z]", written)):  # "DiCaprio", "McCain"
+                written = re.sub(r"['’]s$", "", text[subject.start : subject.end])
+                if (
+                    " " not in written
+                    and not {written, written + "'s", written + "’s"} & mid_sentence
+                    and len(re.findall(rf"\b{re.escape(written)}\b", text)) < 2
+                    and not re.search(r"[a-z][A-Z]", written)
+                ):  # "DiCaprio", "McCain"
                     continue
                 if name:
                     self.openers.append((subject.start, name))
                 if name and not is_org(name) and not quoted[start]:
                     self.subjects.append((subject.start, name))
                     self.subject_ends[subject.start] = end
-                    if re.search(r"['’]s?$", text[subject.start:subject.end]):
+                    if re.search(r"['’]s?$", text[subject.start : subject.end]):
                         self.possessors.add(subject.start)
         self.mentions = []  # (end, full name, name as written, context, a candidate for "he")
         for start, end, name, context in self.runs:
             full = self._full(name, start)
             # Not who speaks next: a name inside what someone said, a possessor ("Mr Mallon's
             # arguments"), or someone met in a sentence about "she" ("she made up with Nielsen").
-            possessive = re.match(r"['’]s\b", text[end:end + 2]) is not None
+            possessive = re.match(r"['’]s\b", text[end : end + 2]) is not None
             if speaker_key(full) in self.people:
-                self.mentions.append((end, full, name.lower(), context,
-                                      not (quoted[start] or possessive or continuing[start])))
+                self.mentions.append(
+                    (end, full, name.lower(), context, not (quoted[start] or possessive or continuing[start]))
+                )
         self.mention_ends = [end for end, *_ in self.mentions]
         self.subject_starts = [pos for pos, _ in self.subjects]
         self.candidates = [(end, full) for end, full, _, _, candidate in self.mentions if candidate]
@@ -113,8 +128,11 @@ class Resolver:
         if name and speaker.text.lower() in ("he", "she"):
             self.people.add(speaker_key(name))
         if name:
-            person = (speaker.kind in ("voice", "pronoun") or speaker_key(name) in self.people
-                      or speaker.text.lower().split()[-1].startswith("spokes"))
+            person = (
+                speaker.kind in ("voice", "pronoun")
+                or speaker_key(name) in self.people
+                or speaker.text.lower().split()[-1].startswith("spokes")
+            )
             self.spoken.append((speaker.start, name, person))
             if person:
                 insort(self.spoken_people, (speaker.start, name))
@@ -133,7 +151,7 @@ class Resolver:
                 return named or self._full(clean_name(org.group())[0], speaker.start)
             if self.voices:  # "A spokesman for Yeutter said ... The spokesman said"
                 return self.voices[-1]
-        if head == "it" or head in ORG_ROLES or speaker.kind == "role" and not person_role:
+        if head == "it" or head in ORG_ROLES or (speaker.kind == "role" and not person_role):
             return self._organisation(head, limit, speaker.start)
         # Not someone the quotation names ("I had a word with Olof"), nor an organisation
         # met as a name (one that spoke through a spokesman is "he" only as that spokesman).
@@ -144,13 +162,20 @@ class Resolver:
             return not set(key.split()) & named_in_said and (spoke or key not in self.org_keys)
 
         # The latest of: a sentence opening with a person, a person speaking, a person named.
-        i, j, k = (bisect_left(self.subject_starts, limit), bisect_left(self.spoken_people, (limit,)),
-                   bisect_right(self.candidate_ends, limit))
-        subject = next((f for f in reversed(self.subjects[max(0, i - 3):i]) if fits(f)), None)
+        i, j, k = (
+            bisect_left(self.subject_starts, limit),
+            bisect_left(self.spoken_people, (limit,)),
+            bisect_right(self.candidate_ends, limit),
+        )
+        subject = next((f for f in reversed(self.subjects[max(0, i - 3) : i]) if fits(f)), None)
         spoken = self.spoken_people[j - 1] if j and fits(self.spoken_people[j - 1], spoke=True) else None
-        candidate = next((f for f in reversed(self.candidates[max(0, k - 3):k]) if fits(f)), None)
-        if (subject and candidate and subject[0] <= candidate[0] <= self.subject_ends[subject[0]]
-                and subject[0] not in self.possessors):
+        candidate = next((f for f in reversed(self.candidates[max(0, k - 3) : k]) if fits(f)), None)
+        if (
+            subject
+            and candidate
+            and subject[0] <= candidate[0] <= self.subject_ends[subject[0]]
+            and subject[0] not in self.possessors
+        ):
             # "Mirza ... will now face Svetlana Kuznetsova. ... she said": a sentence's subject,
             # not someone named later in it, is who "she" goes on about (but in "Matt Williams'
             # side has shown little, but Johnson insisted", Johnson is).
@@ -176,13 +201,16 @@ class Resolver:
         `adjacent`: only a name the role is written next to ("spokesman Jerry Giaquinta",
         "Giaquinta, a spokesman"), not one merely near it."""
         wanted = {w for w in speaker.text.lower().split() if w in ROLES}
-        earlier = self.mentions[:bisect_right(self.mention_ends, limit)]
+        earlier = self.mentions[: bisect_right(self.mention_ends, limit)]
         for _, full, name, context, _ in reversed(earlier):
             if not wanted or not wanted <= set(re.findall(r"[\w-]+", context)):
                 continue
             role = "|".join(wanted)
-            if not adjacent or re.search(rf"\b(?:{role})\s+{re.escape(name)}\b|\b{re.escape(name)},\s+"
-                                         rf"(?:[\w'’-]+\s+){{0,4}}?(?:{role})\b", context):
+            if not adjacent or re.search(
+                rf"\b(?:{role})\s+{re.escape(name)}\b|\b{re.escape(name)},\s+"
+                rf"(?:[\w'’-]+\s+){{0,4}}?(?:{role})\b",
+                context,
+            ):
                 return full
         return ""
 
@@ -190,14 +218,19 @@ class Resolver:
         """The organisation "it", "the company" or "the commission" stands for: one that spoke or
         was named before `limit`; else, for a company noun, one opening a sentence before `at`
         (where the speaker phrase is)."""
-        orgs = [name for _, name, person in self.spoken if name and (
-            not person or speaker_key(name) not in self.people or speaker_key(name) in self.org_keys)]
+        orgs = [
+            name
+            for _, name, person in self.spoken
+            if name and (not person or speaker_key(name) not in self.people or speaker_key(name) in self.org_keys)
+        ]
         for name in reversed(orgs):
             if head in name.lower().split():
                 return name  # "the conservancy" -> "Conservancy of Southwest Florida"
         if head in INSTITUTIONS:  # "the commission": one named before, else no one
-            return next((name for start, _, name, _ in reversed(self.runs)
-                         if start < limit and head in name.lower().split()), "")
+            return next(
+                (name for start, _, name, _ in reversed(self.runs) if start < limit and head in name.lower().split()),
+                "",
+            )
         publication = head in ("newspaper", "paper", "magazine", "website", "broadcaster")
         if head != "it":
             # "The paper said", after "The trade paper Automotive News reported" or "quoted by
@@ -207,21 +240,29 @@ class Resolver:
             for start, end, name, _ in reversed(self.runs):
                 if start >= limit or not (name in orgs or publication):
                     continue
-                near = self.text[max(0, start - 30):start].lower().split()[-1:] + \
-                    re.findall(r"[\w-]+", self.text[end:end + 60].lower())[:after]
+                near = (
+                    self.text[max(0, start - 30) : start].lower().split()[-1:]
+                    + re.findall(r"[\w-]+", self.text[end : end + 60].lower())[:after]
+                )
                 if head in near:
                     return name
         if head not in ORG_ROLES:
             return orgs[-1] if orgs and head == "it" else ""
-        opener = next(((start, name) for start, name in reversed(self.openers)
-                       if start < at and speaker_key(name) not in self.people), None)
-        if opener and not re.search(r"[.!?]\s", self.masked[opener[0]:at]):
+        opener = next(
+            (
+                (start, name)
+                for start, name in reversed(self.openers)
+                if start < at and speaker_key(name) not in self.people
+            ),
+            None,
+        )
+        if opener and not re.search(r"[.!?]\s", self.masked[opener[0] : at]):
             return opener[1]  # "Kestrel Shipping plans ..., company officials said": the sentence's own
         # Else the latest organisation to speak; if none has, the one a sentence before opens with.
         return orgs[-1] if orgs else opener[1] if opener else ""
 
     def _named(self, speaker: Speaker) -> str:
-        name = clean_name(self.text[speaker.start:speaker.end])[0]
+        name = clean_name(self.text[speaker.start : speaker.end])[0]
         return self._full(name, speaker.start) if name else ""
 
     def _full(self, name: str, pos: int) -> str:
@@ -232,6 +273,9 @@ class Resolver:
         key = speaker_key(name)
         fuller = self.fuller.get(key, [])
         # A surname fits any fuller name; a first or middle name only a known person's.
-        fitting = [other for _, other, words in fuller[:bisect_left(fuller, (pos,))]
-                   if words[-1] == key and not is_org(other) or speaker_key(other) in self.people]
+        fitting = [
+            other
+            for _, other, words in fuller[: bisect_left(fuller, (pos,))]
+            if (words[-1] == key and not is_org(other)) or speaker_key(other) in self.people
+        ]
         return max(fitting, key=lambda other: (fitting.count(other), -fitting.index(other)), default=name)

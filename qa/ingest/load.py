@@ -13,10 +13,13 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from qa.ingest.records import FIELD_NAMES, MAX_ARTICLE_CHARS, article_from_record
 from qa.types import Article
+
+if TYPE_CHECKING:
+    from trafilatura.settings import Document
 
 TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -181,7 +184,8 @@ def _load_html(path: Path, raw: str) -> Article:
     """The main text of a web page via trafilatura, with its title, date, site name and URL."""
     import trafilatura
 
-    document = trafilatura.bare_extraction(raw, with_metadata=True, include_comments=False)
+    # A dict only with as_dict=True, which trafilatura's annotation does not tell apart.
+    document = cast("Document | None", trafilatura.bare_extraction(raw, with_metadata=True, include_comments=False))
     if document is None or not (document.text or "").strip():
         raise ValueError("no article text found in the page (only navigation, scripts or styles)")
     return article_from_record(

@@ -11,6 +11,7 @@ import tempfile
 import threading
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -82,8 +83,8 @@ def _weights_hash(model: Path, folder: Path) -> str:
     if stamp in known:
         return known[stamp]
     digest = hashlib.sha256()
-    with open(weights, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
+    with open(weights, "rb") as source:
+        for block in iter(lambda: source.read(1 << 20), b""):
             digest.update(block)
     known[stamp] = digest.hexdigest()
     with contextlib.suppress(OSError):  # a read-only cache only costs the hash again next time
@@ -213,12 +214,12 @@ class OpenVinoModel:
                 f"the cached ONNX model {path} could not be loaded ({exc}); "
                 "it was removed: run the command again to export it anew"
             ) from None
-        self._compiled: dict[int, object] = {}
+        self._compiled: dict[int, Any] = {}
         self._lock = threading.Lock()
-        self._requests = threading.local()  # an infer request serves one thread at a time
+        self._requests = _PerThread()  # an infer request serves one thread at a time
 
     def _request(self, threads: int):
-        requests = self._requests.__dict__
+        requests = self._requests.requests
         if threads not in requests:
             with self._lock:
                 if threads not in self._compiled:
@@ -238,6 +239,13 @@ class OpenVinoModel:
         outputs = self._request(threads).infer({"input_ids": ids, "attention_mask": mask})
         # The request reuses its output buffer on the next call; callers keep slices of this one.
         return np.array(outputs[0], dtype=np.float32, copy=True)
+
+
+class _PerThread(threading.local):
+    """This thread's OpenVINO infer requests, by thread count."""
+
+    def __init__(self) -> None:
+        self.requests: dict[int, Any] = {}
 
 
 def _import_openvino():

@@ -80,11 +80,10 @@ def _cue_before(masked: str, mark: Mark, floor: int) -> Claim | None:
     """`Netanyahu said, “...”`, `Smith told the BBC: "..."`, `According to Smith: "..."`."""
     window = masked[floor : mark.open]
     m = re.fullmatch(r"\s*(?P<cue>Said|Says|Added|Adds)\s+(?P<who>[^“”\"\n.;!?:,]{1,80}?)\s*[:,]\s*", window)
-    name = m and RUN_END.search(m.group("who"))
-    if name:  # "Said Wales assistant coach Scott Johnson: “...”"
+    if m and (name := RUN_END.search(m.group("who"))):  # "Said Wales assistant coach Scott Johnson: “...”"
         start = floor + m.start("who") + name.start()
         speaker = name_speaker(masked, start, start + len(name.group()))
-        return speaker and Claim(0, 0, m.group("cue"), speaker, 0, _after(mark))
+        return Claim(0, 0, m.group("cue"), speaker, 0, _after(mark)) if speaker else None
     m = re.search(
         rf"(?P<cue>{CUE}|{PARTICIPLE})(?:\s+that|(?:\s+[^“”\"\n.;!?,]{{1,80}}?)?\s*[,:]"
         r"|\s*)\s*$",
@@ -96,11 +95,11 @@ def _cue_before(masked: str, mark: Mark, floor: int) -> Claim | None:
             speaker = participle_speaker(masked, cue_start, floor)
         else:
             speaker = speaker_before(masked, cue_start, floor)
-        return speaker and Claim(0, 0, m.group("cue"), speaker, 0, _after(mark))
+        return Claim(0, 0, m.group("cue"), speaker, 0, _after(mark)) if speaker else None
     m = re.search(r"\b(?P<cue>[Aa]ccording to)\s+(?P<src>[^“”\"\n.;!?:,]{1,80}?)\s*[,:]?\s*$", window)
     if m:
         speaker = speaker_in(masked, floor + m.start("src"), floor + m.end("src"))
-        return speaker and Claim(0, 0, m.group("cue"), speaker, 0, _after(mark))
+        return Claim(0, 0, m.group("cue"), speaker, 0, _after(mark)) if speaker else None
     return None
 
 
@@ -109,7 +108,9 @@ def _cue_after(masked: str, mark: Mark, last_char: str) -> Claim | None:
     after = mark.close + 1
     line_end = masked.find("\n", after)
     rest = masked[after : line_end if line_end >= 0 else len(masked)]
-    lead = re.match(r"\s*,?\s*", rest).end()
+    spaces = re.match(r"\s*,?\s*", rest)
+    assert spaces is not None  # every part is optional: it matches, empty if need be
+    lead = spaces.end()
     m = re.match(CUE, rest[lead:])
     quoted = re.match(r"[^.;:!?“”\"\n]{1,140}?\bas\s+(?P<cue>saying)\b", rest[lead:])
     if m:
@@ -142,7 +143,9 @@ def _cue_after(masked: str, mark: Mark, last_char: str) -> Claim | None:
     attr_end = max(cue_end, speaker.end)
     # After a quotation that ends its own sentence, "Smith said" must end the next one quickly;
     # otherwise it starts new reported speech ("“We won.” Smith said the team ...").
-    tail = re.match(r"[^.;!?\n]*", masked[attr_end:]).group()
+    following = re.match(r"[^.;!?\n]*", masked[attr_end:])
+    assert following is not None  # * matches, empty if need be
+    tail = following.group()
     if last_char == "." and len(tail.split()) > 4:
         return None
     # "Mr Wong told the BBC News website." and ", vice president of SpeechWorks, a division of
@@ -173,4 +176,4 @@ def _partial(masked: str, mark: Mark, floor: int) -> Claim | None:
     if not verbs or len(between.split()) > 15 or re.search(r"[“”\",]", between):
         return None
     speaker = speaker_before(masked, floor + verbs[-1].start(), floor)
-    return speaker and Claim(0, 0, verbs[-1].group(), speaker, 3, _after(mark))
+    return Claim(0, 0, verbs[-1].group(), speaker, 3, _after(mark)) if speaker else None

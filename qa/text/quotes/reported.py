@@ -132,10 +132,14 @@ def _parenthetical(
         open_comma = sent_start + before.rfind(",")
     else:  # ", he said, ..."
         speaker = speaker_before(masked, cue_start, sent_start)
-        open_comma = masked.rfind(",", sent_start, speaker.start) if speaker else -1
+        if not speaker:
+            return None
+        open_comma = masked.rfind(",", sent_start, speaker.start)
         if open_comma < 0 or masked[open_comma + 1 : speaker.start].strip():
             return None
-    close = speaker and re.match(r"\s*,", masked[max(speaker.end, cue_end) : sent_end])
+    if not speaker:
+        return None
+    close = re.match(r"\s*,", masked[max(speaker.end, cue_end) : sent_end])
     if not close:
         return None
     pre = trim_clause(text, sent_start, open_comma)
@@ -185,7 +189,8 @@ def _inverted(text: str, masked: str, sent_start: int, sent_end: int, taken: set
                 rf"(?P<told>told|tells)(?:\s+[^\s,.;!?]+){{1,10}})$",
                 att,
             )
-            verb = cue and ("cue" if cue.group("cue") else "told")
+            # The group that holds the verb; without a match it is never read.
+            verb = "cue" if cue and cue.group("cue") else "told"
             if cue and att_start + cue.start(verb) in taken:
                 continue
             speaker = cue and speaker_before(masked, att_start + cue.start(verb), att_start)

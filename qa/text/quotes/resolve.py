@@ -40,7 +40,9 @@ class Resolver:
             if not name or name in things:
                 continue
             before = text[max(0, m.start() - 40) : m.start()].lower()
-            after = re.match(r"[^.;\n]{0,80}", text[m.end() :]).group().lower()
+            following = re.match(r"[^.;\n]{0,80}", text[m.end() :])
+            assert following is not None  # {0,80} matches, empty if need be
+            after = following.group().lower()
             if (
                 not is_org(name)
                 and name not in CALENDAR
@@ -147,8 +149,10 @@ class Resolver:
             # "The Toyota spokesman said", after "Toyota spokesman Jerry Giaquinta told Reuters".
             named = self._with_role(speaker, limit, adjacent=True)
             org = re.search(RUN, speaker.text[3:])  # else whose spokesman: "the Toyota spokesman"
-            if named or org:
-                return named or self._full(clean_name(org.group())[0], speaker.start)
+            if named:
+                return named
+            if org:
+                return self._full(clean_name(org.group())[0], speaker.start)
             if self.voices:  # "A spokesman for Yeutter said ... The spokesman said"
                 return self.voices[-1]
         if head == "it" or head in ORG_ROLES or (speaker.kind == "role" and not person_role):

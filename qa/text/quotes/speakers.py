@@ -43,7 +43,9 @@ def speaker_before(masked: str, cue_start: int, floor: int) -> Speaker | None:
     """The speaker phrase that ends just before a verb of saying."""
     window = masked[max(floor, cue_start - 200) : cue_start]
     base = cue_start - len(window)
-    window = window[: re.search(rf"{AUX}\s*$", window).start()]
+    aux = re.search(rf"{AUX}\s*$", window)
+    assert aux is not None  # AUX is a starred group: it matches, empty, at the end of any window
+    window = window[: aux.start()]
     dashes = re.search(r"\s[-–—]\s[^-–—]{1,200}\s[-–—]$", window)
     if dashes:  # "Mr Herron - who is running his own campaign - said"
         window = window[: dashes.start()]
@@ -59,7 +61,7 @@ def speaker_before(masked: str, cue_start: int, floor: int) -> Speaker | None:
         window = window[: place.start()]  # "A JAL spokesman in Tokyo said"
     # The phrases below end in a known noun: look at the last word before searching backwards.
     last = window.rsplit(None, 1)[-1] if window.strip() else ""
-    m = last in GROUPS and re.search(rf"(?<![\w'’-])(?:[a-z][\w-]*\s+){{0,2}}(?:{'|'.join(GROUPS)})$", window)
+    m = re.search(rf"(?<![\w'’-])(?:[a-z][\w-]*\s+){{0,2}}(?:{'|'.join(GROUPS)})$", window) if last in GROUPS else None
     if m and not re.search(r"\b(?:by|of|from|with|to|for|at|about|against)\s+$", window[: m.start()]):
         words = m.group().split()
         if len(words) > 1 and words[-2] in ORG_ROLES:  # "bank officials said": the bank's words
@@ -75,15 +77,21 @@ def speaker_before(masked: str, cue_start: int, floor: int) -> Speaker | None:
         return sentence_subject(masked, floor, base + len(window))
     # "a spokesman for the Foreign Office said", "The Queensland Press Ltd board said": the
     # organisation. ("The official said" names none: a role, below.)
-    org_role = (last in ORG_ROLES or last in ("board", "management", "directors")) and re.search(
-        rf"(?<![\w'’-])(?P<org>{RUN})(?:['’]s)?\s+(?:board|management|directors|{'|'.join(ORG_ROLES)})$", window
+    org_role = (
+        re.search(
+            rf"(?<![\w'’-])(?P<org>{RUN})(?:['’]s)?\s+(?:board|management|directors|{'|'.join(ORG_ROLES)})$", window
+        )
+        if last in ORG_ROLES or last in ("board", "management", "directors")
+        else None
     )
     if org_role and re.search(
         r"\b(?:by|of|from|in|with|to|for|at|on|about|against|into)\s+(?:the\s+)?$", window[: org_role.start()]
     ):
         org_role = None
-    m = last.startswith("spokes") and re.search(
-        rf"(?<![\w'’-])[Tt]he\s+(?:{RUN}(?:['’]s)?\s+)?spokes(?:man|woman|person)$", window
+    m = (
+        re.search(rf"(?<![\w'’-])[Tt]he\s+(?:{RUN}(?:['’]s)?\s+)?spokes(?:man|woman|person)$", window)
+        if last.startswith("spokes")
+        else None
     )
     if m:  # "The Toyota spokesman said": maybe the spokesman named before, resolved later
         return Speaker("role", base + m.start(), base + m.end(), m.group())

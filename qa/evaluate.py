@@ -27,6 +27,11 @@ class Gold:
     spans: tuple[tuple[int, int], ...]
 
 
+def held_out(article_id: str) -> bool:
+    """The fifth of articles the learned ranker never trained on (benchmarks/train_ranker.py)."""
+    return int(hashlib.sha1(article_id.encode()).hexdigest(), 16) % 5 == 4
+
+
 def covers(article_id: str, start: int, end: int, gold: Gold) -> bool:
     """True when the span [start, end) of article_id contains one of the gold answer spans."""
     return article_id == gold.article_id and any(start <= s and e <= end for s, e in gold.spans)
@@ -153,23 +158,43 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index", type=Path, help="index folder (default: build/eval-<hash of the documents>)")
     parser.add_argument("--limit", type=int, help="only the first N questions")
     parser.add_argument("--baseline", action="store_true", help="dense top-5 chunks, nearest sentence")
+    parser.add_argument(
+        "--unanswerable",
+        type=Path,
+        help="JSONL near-miss questions (answers: []) about the same documents: reports how many are abstained on",
+    )
+    parser.add_argument(
+        "--held-out",
+        action="store_true",
+        help="only questions about the fifth of articles the learned ranker did not train on",
+    )
+    parser.add_argument("--no-ranker", action="store_true", help="rank sentences with the hand-tuned score alone")
     parser.add_argument("--out", type=Path, help="write the report as JSON here")
     args = parser.parse_args(argv)
 
     from qa.errors import BadInput
     from qa.news_index import NewsIndex
 
-    for path in [*args.documents, args.questions]:
+    for path in [*args.documents, args.questions, *filter(None, [args.unanswerable])]:
         if not path.exists():
             raise BadInput(f"no such file: {path}")
     index_path = args.index or _default_index(args.documents)
-    index = NewsIndex.open(index_path, create=True)
+    index = NewsIndex.open(index_path, create=True, ranker=not args.no_ranker)
     report = index.add(args.documents)
     print(f"index {index_path}: {report.summary()}")
-    rows = evaluate(index, read_gold(args.questions, args.limit), baseline=args.baseline)
+
+    def questions(path: Path) -> list[Gold]:
+        return [g for g in read_gold(path, args.limit) if not args.held_out or held_out(g.article_id)]
+
+    rows = evaluate(index, questions(args.questions), baseline=args.baseline)
     summary = summarise(rows)
+    if args.unanswerable:
+        near_misses = evaluate(index, questions(args.unanswerable), baseline=args.baseline)
+        summary["near_misses"] = len(near_misses)
+        summary["near_miss_abstention"] = sum(r["abstained"] for r in near_misses) / max(1, len(near_misses))
+        summary["answered_rate"] = 1 - summary["abstention_rate"]
     summary.update(
-        mode="baseline" if args.baseline else "news-qa",
+        mode="baseline" if args.baseline else "hand-tuned" if args.no_ranker else "news-qa",
         documents=[str(p) for p in args.documents],
         questions_file=str(args.questions),
         date=time.strftime("%Y-%m-%d"),

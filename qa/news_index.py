@@ -1,5 +1,5 @@
 """NewsIndex: the facade that knows the order of the stages (load -> prepare -> store; parse ->
-retrieve -> extract) and holds one index's connection, vectors, reader and writer."""
+quoted words, stories or retrieve -> extract) and holds one index's connection, vectors, reader and writer."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 
-from qa.answer import extract, quoted
+from qa.answer import broad, extract, quoted
+from qa.answer.rank import RANKER_FILE, load_ranker
 from qa.errors import BadInput
 from qa.ingest import chunk
 from qa.ingest.embed import Embedder, MiniLMEmbedder
@@ -19,7 +20,7 @@ from qa.storage.reads import Reader
 from qa.storage.vectors import VectorIndex
 from qa.storage.writer import IngestReport, Writer
 from qa.text.question import parse
-from qa.types import Answer, Article, Filters, Quote
+from qa.types import Answer, Article, Filters, Query, Quote
 
 DEFAULT_INDEX = Path("index")
 BATCH_ARTICLES = 32  # articles committed per transaction: a kill loses at most one batch
@@ -33,9 +34,12 @@ class NewsIndex:
     Open it with `NewsIndex.open(path)`; add articles with `add`, ask with `ask`.
     """
 
-    def __init__(self, path: Path, embedder: Embedder, *, create: bool = False) -> None:
+    def __init__(
+        self, path: Path, embedder: Embedder, *, create: bool = False, ranker: bool | str | Path = True
+    ) -> None:
         self.path = path
         self.embedder = embedder
+        self.ranker_file = RANKER_FILE if ranker is True else Path(ranker) if ranker else None
         self.db = schema.connect(
             path,
             create=create,
@@ -52,7 +56,12 @@ class NewsIndex:
 
     @classmethod
     def open(
-        cls, path: str | Path = DEFAULT_INDEX, *, create: bool = False, embedder: Embedder | None = None
+        cls,
+        path: str | Path = DEFAULT_INDEX,
+        *,
+        create: bool = False,
+        embedder: Embedder | None = None,
+        ranker: bool | str | Path = True,
     ) -> NewsIndex:
         """Open the index at `path`.
 
@@ -60,11 +69,13 @@ class NewsIndex:
             path: the index folder.
             create: make an empty index when none exists.
             embedder: the embedding model; the bundled MiniLM by default.
+            ranker: rank answer sentences with the learned ranker (when its file loads), or with
+                the one in this ONNX file; False ranks them with the hand-tuned score alone.
 
         Raises:
             IndexNotFound, IndexCorrupt, IndexMismatch: with the command that fixes it.
         """
-        return cls(Path(path), embedder or MiniLMEmbedder(), create=create)
+        return cls(Path(path), embedder or MiniLMEmbedder(), create=create, ranker=ranker)
 
     # ---- reading -------------------------------------------------------------------------
 
@@ -177,7 +188,21 @@ class NewsIndex:
                     answer = quoted.answer(self.reader, self.embedder, query)
                     if answer:
                         return answer
-                return extract.answer(self.reader, query, self.embedder.embed([query.searched])[0], k=k)
+                if query.broad:
+                    stories = broad.answer(self.reader, query, self.embedder.embed([query.searched])[0])
+                    if stories:
+                        return stories
+                    # No story is about it: what mentions it is shown, not offered as the answer.
+                    mentions = self._extract(
+                        parse(question, sources=sources, since=since, until=until, stories=False), k
+                    )
+                    return broad.no_story(query, mentions)
+                return self._extract(query, k)
+
+    def _extract(self, query: Query, k: int) -> Answer:
+        vector = self.embedder.embed([query.searched])[0]
+        ranker = load_ranker(self.ranker_file) if self.ranker_file else None
+        return extract.answer(self.reader, query, vector, k=k, ranker=ranker)
 
     # ---- writing -------------------------------------------------------------------------
 

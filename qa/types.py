@@ -47,7 +47,8 @@ class Query:
     latest: bool = False  # "latest", "most recent": newer articles first
     answer_type: str | None = None  # "number", "time", "person" or "place", from the wh-phrase
     speaker: str | None = None  # "what did X say (about Y)": X
-    topic: str = ""  # ... and Y
+    topic: str = ""  # ... and Y; or the story a broad question asks about
+    broad: bool = False  # "what happened in X", "news about X": answered with the stories' ledes
 
 
 @dataclass(frozen=True, slots=True)

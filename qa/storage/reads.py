@@ -217,6 +217,14 @@ class Reader:
             )
         ]
 
+    def sentence_before(self, article_id: str, start: int) -> tuple[int, int] | None:
+        """(start, end) of the article's last sentence that ends at or before `start`."""
+        return self.db.execute(
+            "SELECT s.start, s.end FROM sentences s JOIN articles a ON a.rowid = s.article "
+            "WHERE a.id = ? AND s.end <= ? ORDER BY s.start DESC LIMIT 1",
+            (article_id, start),
+        ).fetchone()
+
     def chunk_frequency(self, word: str, cap: int) -> int:
         """In how many chunks the word occurs, counting no further than `cap`."""
         return self.db.execute(

@@ -51,6 +51,38 @@ SPEAKER_QUESTIONS = [
 ]
 
 
+# Questions about a story rather than a fact: "what happened in Ukraine", "tell me about the
+# tsunami", "latest news about Iraq". "What happened to X" is left out: it asks about one detail
+# as often as about a story ("what happened to his lab?").
+BROAD_QUESTIONS = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"^(?:so\s+|and\s+)?what(?:'s|’s|\s+is|\s+has|\s+was)?\s+(?:happened|happening|going\s+on|new|the\s+latest|"
+        r"the\s+news|the\s+story)\s+(?:in|with|at|on|about|over|regarding|around)\s+(?P<topic>.+)$",
+        r"^(?:please\s+)?(?:tell|give|show)\s+me\s+(?:more\s+)?(?:about|the\s+(?:latest\s+)?(?:news|story|stories)\s+"
+        r"(?:about|on|from|in))\s+(?P<topic>.+)$",
+        r"^(?:the\s+)?(?:latest\s+|recent\s+|any\s+|breaking\s+)?(?:news|updates?|developments|stories|coverage|"
+        r"headlines|background)\s+(?:about|on|from|in|regarding|concerning|of)\s+(?P<topic>.+)$",
+        r"^(?:what\s+do\s+(?:we|you)\s+know\s+about|summari[sz]e|(?:an?\s+)?overview\s+of|brief\s+me\s+on|"
+        r"catch\s+me\s+up\s+on)\s+(?P<topic>.+)$",
+    )
+]
+BROAD_TOPIC_WORDS = 6  # a longer "topic" is a specific question in disguise
+PRONOUNS = re.compile(r"(?i)\b(?:he|she|it|they|him|her|his|its|their|them|this|that|these|those)\b")
+
+
+def parse_broad_question(question: str) -> str | None:
+    """The topic of a question about a story ("what happened in Ukraine?" -> "Ukraine"), or None."""
+    q = question.strip().rstrip("?.! ").strip()
+    for pattern in BROAD_QUESTIONS:
+        m = pattern.match(q)
+        if m:
+            topic = m.group("topic").strip(" ,")
+            if has_words(topic) and len(topic.split()) <= BROAD_TOPIC_WORDS and not PRONOUNS.search(topic):
+                return topic
+    return None
+
+
 def parse_speaker_question(question: str) -> tuple[str, str] | None:
     """Recognise a question about what someone said.
 
@@ -98,7 +130,14 @@ def answer_type(question: str) -> str | None:
     return None
 
 
-def parse(question: str, *, sources: Sequence[str] = (), since: date | None = None, until: date | None = None) -> Query:
+def parse(
+    question: str,
+    *,
+    sources: Sequence[str] = (),
+    since: date | None = None,
+    until: date | None = None,
+    stories: bool = True,
+) -> Query:
     """Read a question into a Query.
 
     "in March 2024" narrows the dates searched; the filter, not the words, does that work.
@@ -107,6 +146,8 @@ def parse(question: str, *, sources: Sequence[str] = (), since: date | None = No
     Args:
         question: the question as typed.
         sources, since, until: the caller's own filters; the question's dates narrow them further.
+        stories: read "what happened in X" as a question about stories (`broad`); False reads
+            every question as one about a fact.
 
     Returns:
         The Query; `searched` is empty when the question has no words.
@@ -123,15 +164,21 @@ def parse(question: str, *, sources: Sequence[str] = (), since: date | None = No
     )
     if has_words(scope.question):
         cleaned = scope.question
-    spoken = parse_speaker_question(cleaned)
+    # A follow-up searched with the question before it ("What did Netanyahu say about Rafah? When
+    # was that?") asks what its last sentence asks: the words of both, the intent of the last.
+    intent = re.split(r"(?<=[?!.])\s+", cleaned)[-1]
+    spoken = parse_speaker_question(intent)
     speaker, topic = spoken if spoken else (None, "")
+    story = parse_broad_question(intent) if stories and not spoken else None
+    if story:  # search for the story itself: "what happened in" would only add noise
+        return Query(question, story, tuple(terms(story)), filters, latest=scope.latest, topic=story, broad=True)
     return Query(
         question,
         cleaned,
         tuple(terms(cleaned)),
         filters,
         latest=scope.latest,
-        answer_type=answer_type(cleaned),
+        answer_type=answer_type(intent),
         speaker=speaker,
         topic=topic,
     )

@@ -1,0 +1,109 @@
+"""Broad questions ("what happened in Ukraine?", "latest news about Iraq") -> the best-matching
+stories' own summaries: each story's lede, one story per citation."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.answer.extract import MAX_SPANS, RELATED, candidates_of, cite
+from qa.answer.retrieve import retrieve
+from qa.storage.reads import Reader
+from qa.types import Answer, Article, Citation, Query
+
+DEPTH = 20  # chunks searched: enough to see each of several stories more than once
+# A story is about the topic when its best sentence is this close to it, counting the topic's
+# words found in its headline and lede (the story's own statement of what it is about): a
+# one-word topic ("Ukraine") is far from any sentence in meaning, but named where it matters.
+STORY_THRESHOLD = 0.5
+HEADLINE_WEIGHT = 0.3
+LEDE_WEIGHT = 0.2
+LEDE_MIN_WORDS = 6  # shorter opening lines are datelines and bylines, not the lede
+LEDE_SHORT_CHARS = 80  # a lede this short reads better with the sentence after it
+WORD = re.compile(r"\w+")
+
+
+@dataclass(slots=True)
+class Story:
+    article: Article
+    relevance: float
+    lede: tuple[int, int] | None
+
+
+def answer(reader: Reader, query: Query, vector: np.ndarray) -> Answer | None:
+    """Cite the ledes of the stories that match the query's topic, or None when no story does
+    (the question is then answered sentence by sentence)."""
+    hits = retrieve(reader, query, vector, k=DEPTH)
+    best: dict[str, float] = {}
+    for candidate in candidates_of(reader, hits, vector):
+        best[candidate.article_id] = max(best.get(candidate.article_id, -1.0), candidate.dense)
+    families = reader.families(list(best))
+    stories: dict[int | str, Story] = {}
+    for article_id, cosine in best.items():
+        article = reader.article(article_id)
+        lede = _lede_span(reader, article)
+        named = HEADLINE_WEIGHT * _share(query.terms, article.title)
+        if lede:
+            named += LEDE_WEIGHT * _share(query.terms, article.text[lede[0] : lede[1]])
+        story = Story(article, cosine + named, lede)
+        family = families.get(article_id, article_id)  # one copy of wire stories carried by many outlets
+        if family not in stories or story.relevance > stories[family].relevance:
+            stories[family] = story
+    ranked = sorted(stories.values(), key=lambda s: -s.relevance)
+    matching = [s for s in ranked if s.relevance >= STORY_THRESHOLD]
+    if not matching:
+        return None
+    chosen = matching[:MAX_SPANS]
+    if query.latest:  # the newest of the matching stories first; undated ones last
+        chosen.sort(key=lambda s: s.article.published.toordinal() if s.article.published else 0, reverse=True)
+    rest = [s for s in ranked if s not in chosen][:RELATED]
+    return Answer(
+        query.question,
+        citations=tuple(c for c in (_lede(reader, s) for s in chosen) if c),
+        related=tuple(c for c in (_lede(reader, s) for s in rest) if c),
+        confidence=chosen[0].relevance,
+        searched=query.searched,
+    )
+
+
+def no_story(query: Query, mentions: Answer) -> Answer:
+    """The abstention for a story question no story answers, with the passages that mention it."""
+    return Answer(
+        query.question,
+        related=(mentions.citations + mentions.related)[:RELATED],
+        confidence=mentions.confidence,
+        searched=query.searched,
+        reason=f"no story in the articles is about {query.topic}",
+    )
+
+
+def _share(terms: tuple[str, ...], text: str) -> float:
+    """Share of the topic's words that the text uses, word forms aside ("Ukraine", "Ukrainian")."""
+    if not terms:
+        return 0.0
+    words = {_stem(w) for w in WORD.findall(text.lower())}
+    return sum(1 for t in terms if _stem(t) in words) / len(terms)
+
+
+def _stem(word: str) -> str:
+    return word[:5] if len(word) > 5 else word.removesuffix("s")
+
+
+def _lede_span(reader: Reader, article: Article) -> tuple[int, int] | None:
+    """The story's first real sentence (and the next when it is short): (start, end)."""
+    sentences = [(s, e) for _, s, e, _ in reader.sentences_in(article.id, 0, len(article.text))]
+    for i, (start, end) in enumerate(sentences):
+        if len(WORD.findall(article.text[start:end])) < LEDE_MIN_WORDS:
+            continue
+        if end - start < LEDE_SHORT_CHARS and i + 1 < len(sentences):
+            end = sentences[i + 1][1]
+        return start, end
+    return None
+
+
+def _lede(reader: Reader, story: Story) -> Citation | None:
+    if story.lede is None:
+        return None
+    return cite(reader, story.article, *story.lede, score=story.relevance)

@@ -1,0 +1,89 @@
+"""Broad questions ("what happened in Ukraine?") are answered with the matching stories' ledes,
+with the real model over the seed articles; follow-ups ask what their last sentence asks."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from helpers import assert_cited
+from qa.text.question import parse, parse_broad_question
+
+
+@pytest.mark.parametrize(
+    "question, topic",
+    [
+        ("what happened in Ukraine?", "Ukraine"),
+        ("What's happening with the Millcreek Mall bankruptcy", "the Millcreek Mall bankruptcy"),
+        ("tell me about the tsunami", "the tsunami"),
+        ("latest news about Iraq", "Iraq"),
+        ("Any updates on Rafah?", "Rafah"),
+        ("catch me up on the Gaza ceasefire talks", "the Gaza ceasefire talks"),
+    ],
+)
+def test_story_questions_name_their_topic(question, topic):
+    assert parse_broad_question(question) == topic
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What happened to his lab?",  # "what happened to X" asks about one detail as often as a story
+        "What happened in the third quarter of the game after the Broncos scored twice",  # too specific
+        "what did Netanyahu say about Rafah",
+        "how many people died in the tsunami",
+        "news about it",  # a follow-up: the conversation supplies its subject
+    ],
+)
+def test_fact_questions_are_not_story_questions(question):
+    assert parse_broad_question(question) is None
+
+
+def test_a_story_question_searches_for_the_story_within_its_dates():
+    query = parse("what happened in Ukraine in December 2004?")
+    assert query.broad and query.searched == "Ukraine" and query.terms == ("ukraine",)
+    assert (query.filters.since, query.filters.until) == (date(2004, 12, 1), date(2004, 12, 31))
+    assert not parse("what happened in Ukraine?", stories=False).broad
+
+
+def test_a_follow_up_asks_what_its_last_sentence_asks():
+    query = parse("What did Netanyahu say about Rafah? When was that?")
+    assert query.speaker is None and query.answer_type == "time"
+    assert query.terms == ("netanyahu", "rafah")
+    assert parse("What did Netanyahu say about Rafah?").speaker == "Netanyahu"
+
+
+def test_what_happened_in_ukraine_cites_the_lede_of_the_election_story(seeds):
+    answer = seeds.ask("what happened in Ukraine in December 2004?")
+    assert not answer.abstained, answer.reason
+    first = answer.citations[0]
+    assert "Ukrainian presidential elections" in first.text and first.published == date(2004, 12, 27)
+    assert len({c.article_id for c in answer.citations}) == len(answer.citations)  # one story per citation
+    assert_cited(seeds, [*answer.citations, *answer.related])
+
+
+def test_latest_news_puts_the_newest_matching_story_first(seeds):
+    answer = seeds.ask("latest news about the tsunami")
+    assert not answer.abstained and len(answer.citations) >= 2
+    dates = [c.published for c in answer.citations]
+    assert dates == sorted(dates, reverse=True)
+    everything = seeds.ask("news about the tsunami")
+    assert {c.article_id for c in everything.citations} == {c.article_id for c in answer.citations}
+
+
+@pytest.mark.parametrize(
+    "question, topic", [("what happened in Antarctica", "Antarctica"), ("latest news about Iraq", "Iraq")]
+)
+def test_a_story_nobody_wrote_is_not_answered_with_stray_sentences(seeds, question, topic):
+    answer = seeds.ask(question)  # the seeds mention Iraq in passing; no story is about it
+    assert answer.abstained and answer.reason == f"no story in the articles is about {topic}"
+    assert_cited(seeds, answer.related)
+
+
+def test_when_was_that_after_a_quote_answer_cites_the_sentence_that_dates_it(seeds):
+    answer = seeds.ask("What did Netanyahu say about Rafah? When was that?")
+    assert not answer.abstained
+    first = answer.citations[0]
+    assert first.event_date == date(2024, 3, 22) and "Friday (Mar 22)" in first.text
+    assert not first.speaker  # a sentence that dates the words, not the quotes again

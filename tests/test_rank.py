@@ -1,0 +1,70 @@
+"""The learned answer ranker: it loads offline without torch, ranks real answers first, and a
+missing or damaged file leaves the hand-tuned score in charge, said once in the log."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+
+import pytest
+
+from helpers import ROOT, assert_cited, child_env
+from qa import NewsIndex
+from qa.answer.rank import RANKER_FILE, CrossEncoder, load_ranker, passage
+
+shipped = pytest.mark.skipif(not RANKER_FILE.exists(), reason="no trained ranker in this checkout yet")
+
+
+def test_the_passage_puts_the_sentence_before_its_context():
+    assert passage(" The vote was rerun. ", "Observers called it fraud.", "Ukraine") == (
+        "The vote was rerun. [SEP] Ukraine Observers called it fraud."
+    )
+    assert passage("Alone.") == "Alone."
+
+
+@shipped
+def test_the_ranker_scores_the_answering_sentence_above_its_neighbours(seeds):
+    article = next(a for a in seeds.articles() if a.title == "Yushchenko claims victory in re-run")
+    sentences = [s for s in article.text.split("\n") if len(s.split()) > 6]
+    question = "By how many votes did Yushchenko lead Yanukovich?"
+    scores = CrossEncoder().predict([(question, passage(s)) for s in sentences])
+    best = sentences[int(scores.argmax())]
+    assert "2.2 million votes" in best, (best, scores)
+
+
+@shipped
+def test_answers_with_the_ranker_cite_exact_spans(seeds):
+    for question in ("who won the Ukrainian election re-run", "how many people died in the tsunami"):
+        answer = seeds.ask(question)
+        assert_cited(seeds, [*answer.citations, *answer.related])
+
+
+def test_a_damaged_ranker_file_falls_back_to_the_hand_tuned_score_and_says_so_once(seeds, tmp_path, caplog):
+    damaged = tmp_path / "ranker.onnx"
+    damaged.write_bytes(b"not an onnx graph")
+    question = "who won the Ukrainian election re-run"
+    with caplog.at_level(logging.WARNING, logger="qa"):
+        with NewsIndex.open(seeds.path, ranker=damaged) as index:
+            first = index.ask(question)
+            second = index.ask(question)
+    warnings = [r for r in caplog.records if "ranker" in r.getMessage()]
+    assert len(warnings) == 1 and "hand-tuned score" in warnings[0].getMessage()
+    with NewsIndex.open(seeds.path, ranker=False) as plain:
+        expected = plain.ask(question)
+    assert first.to_dict() == second.to_dict() == expected.to_dict()
+    assert load_ranker(tmp_path / "missing.onnx") is None
+
+
+@shipped
+@pytest.mark.slow
+def test_answering_with_the_ranker_never_imports_torch(seeds):
+    code = (
+        "import sys; from qa import NewsIndex; "
+        f"index = NewsIndex.open({str(seeds.path)!r}); "
+        "answer = index.ask('who won the Ukrainian election re-run'); "
+        "assert answer.citations; "
+        "assert 'torch' not in sys.modules, 'torch was imported'"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=child_env(), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -45,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--since", type=_date)
     ask.add_argument("--until", type=_date)
     ask.add_argument("--as-of", type=_date, dest="as_of", help="answer from articles published up to this date")
+    ask.add_argument("--ranker", action="store_true", help="rank sentences with the learned ranker as well")
 
     delete = with_index(commands.add_parser("delete", help="delete articles by id"))
     delete.add_argument("ids", nargs="+")
@@ -87,7 +88,7 @@ def _run(args: argparse.Namespace, embedder: Embedder | None) -> int:
             if not path.exists():
                 raise BadInput(f"no such file or folder: {path}")
         return _ingest(NewsIndex.open(args.index, create=True, embedder=embedder), args)
-    index = NewsIndex.open(args.index, embedder=embedder)
+    index = NewsIndex.open(args.index, embedder=embedder, ranker=getattr(args, "ranker", False))
     if args.command == "ask":
         return _ask(index, args)
     if args.command == "delete":

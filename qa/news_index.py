@@ -35,7 +35,7 @@ class NewsIndex:
     """
 
     def __init__(
-        self, path: Path, embedder: Embedder, *, create: bool = False, ranker: bool | str | Path = True
+        self, path: Path, embedder: Embedder, *, create: bool = False, ranker: bool | str | Path = False
     ) -> None:
         self.path = path
         self.embedder = embedder
@@ -61,7 +61,7 @@ class NewsIndex:
         *,
         create: bool = False,
         embedder: Embedder | None = None,
-        ranker: bool | str | Path = True,
+        ranker: bool | str | Path = False,
     ) -> NewsIndex:
         """Open the index at `path`.
 
@@ -69,8 +69,9 @@ class NewsIndex:
             path: the index folder.
             create: make an empty index when none exists.
             embedder: the embedding model; the bundled MiniLM by default.
-            ranker: rank answer sentences with the learned ranker (when its file loads), or with
-                the one in this ONNX file; False ranks them with the hand-tuned score alone.
+            ranker: True ranks answer sentences with the learned ranker as well (when its file
+                loads), a path with the one in that ONNX file; off by default until it beats the
+                hand-tuned score on news as well as on SQuAD (docs/MODEL_CARD.md).
 
         Raises:
             IndexNotFound, IndexCorrupt, IndexMismatch: with the command that fixes it.

@@ -13,7 +13,9 @@ from helpers import ROOT, assert_cited, child_env
 from qa import NewsIndex
 from qa.answer.rank import RANKER_FILE, CrossEncoder, load_ranker, passage
 
-shipped = pytest.mark.skipif(not RANKER_FILE.exists(), reason="no trained ranker in this checkout yet")
+
+def test_the_shipped_ranker_is_small():
+    assert RANKER_FILE.stat().st_size <= 15_000_000
 
 
 def test_the_passage_puts_the_sentence_before_its_context():
@@ -23,7 +25,6 @@ def test_the_passage_puts_the_sentence_before_its_context():
     assert passage("Alone.") == "Alone."
 
 
-@shipped
 def test_the_ranker_scores_the_answering_sentence_above_its_neighbours(seeds):
     article = next(a for a in seeds.articles() if a.title == "Yushchenko claims victory in re-run")
     sentences = [s for s in article.text.split("\n") if len(s.split()) > 6]
@@ -33,11 +34,12 @@ def test_the_ranker_scores_the_answering_sentence_above_its_neighbours(seeds):
     assert "2.2 million votes" in best, (best, scores)
 
 
-@shipped
 def test_answers_with_the_ranker_cite_exact_spans(seeds):
-    for question in ("who won the Ukrainian election re-run", "how many people died in the tsunami"):
-        answer = seeds.ask(question)
-        assert_cited(seeds, [*answer.citations, *answer.related])
+    with NewsIndex.open(seeds.path, ranker=True) as ranked:
+        for question in ("who won the Ukrainian election re-run", "how many people died in the tsunami"):
+            answer = ranked.ask(question)
+            assert answer.citations
+            assert_cited(ranked, [*answer.citations, *answer.related])
 
 
 def test_a_damaged_ranker_file_falls_back_to_the_hand_tuned_score_and_says_so_once(seeds, tmp_path, caplog):
@@ -56,12 +58,11 @@ def test_a_damaged_ranker_file_falls_back_to_the_hand_tuned_score_and_says_so_on
     assert load_ranker(tmp_path / "missing.onnx") is None
 
 
-@shipped
 @pytest.mark.slow
 def test_answering_with_the_ranker_never_imports_torch(seeds):
     code = (
         "import sys; from qa import NewsIndex; "
-        f"index = NewsIndex.open({str(seeds.path)!r}); "
+        f"index = NewsIndex.open({str(seeds.path)!r}, ranker=True); "
         "answer = index.ask('who won the Ukrainian election re-run'); "
         "assert answer.citations; "
         "assert 'torch' not in sys.modules, 'torch was imported'"

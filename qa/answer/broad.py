@@ -18,7 +18,7 @@ DEPTH = 20  # chunks searched: enough to see each of several stories more than o
 # words found in its headline and lede (the story's own statement of what it is about): a
 # one-word topic ("Ukraine") is far from any sentence in meaning, but named where it matters.
 STORY_THRESHOLD = 0.5
-HEADLINE_WEIGHT = 0.3
+HEADLINE_WEIGHT = 0.5  # 0.3 cited 83% of 60 BBC stories first, 0.5 92% (95% of another 100)
 LEDE_WEIGHT = 0.2
 LEDE_MIN_WORDS = 6  # shorter opening lines are datelines and bylines, not the lede
 LEDE_SHORT_CHARS = 80  # a lede this short reads better with the sentence after it

@@ -68,10 +68,13 @@ class Scoring:
 
 
 HAND_TUNED = Scoring(ANSWER_THRESHOLD, SPAN_MARGIN)
-# The ranker's score is a probability that the sentence answers; calibrated on held-out SQuAD
-# articles so that >= 90% of answerable questions are answered (docs/MODEL_CARD.md).
-LEARNED = Scoring(threshold=0.5, margin=0.3)
-RERANKED = 8  # the hand-tuned score's best 8 go to the ranker: the answer is among them 93% of the time
+# With the ranker the score is the hand-tuned one plus the ranker's logit / LOGIT_SCALE (the
+# fusion that ranked best on held-out SQuAD articles: accuracy@1 0.762 against 0.717 for either
+# alone), so the margin keeps its meaning; the threshold answers 93% of held-out answerable
+# questions (docs/MODEL_CARD.md).
+LEARNED = Scoring(threshold=0.40, margin=0.6)
+LOGIT_SCALE = 8.0
+RERANKED = 4  # the hand-tuned score's best 4 go to the ranker: 8 gained 0.005 for twice the time
 
 
 def answer(reader: Reader, query: Query, vector: np.ndarray, *, k: int, ranker: CrossEncoder | None = None) -> Answer:
@@ -131,19 +134,22 @@ def candidates_of(reader: Reader, hits: Sequence[Hit], vector: np.ndarray) -> li
 
 
 def rerank(reader: Reader, ranker: CrossEncoder, query: Query, ranked: list[Candidate]) -> list[Candidate]:
-    """The best RERANKED candidates scored by the ranker (probability of answering); the rest
-    keep their order below them."""
+    """The best RERANKED candidates (by the hand-tuned score) rescored with the ranker; the rest
+    take the lowest of its scores, so none of them passes a candidate it has read."""
     top, rest = ranked[:RERANKED], ranked[RERANKED:]
+    if not top:
+        return ranked
     pairs = []
     for candidate in top:
         article = reader.article(candidate.article_id)
         before = reader.sentence_before(candidate.article_id, candidate.start)
         context = article.text[before[0] : before[1]] if before else ""
         pairs.append((query.searched, passage(article.text[candidate.start : candidate.end], context, article.title)))
-    for candidate, logit in zip(top, ranker.predict(pairs), strict=True):
-        candidate.score = float(1 / (1 + np.exp(-logit)))
+    logits = ranker.predict(pairs)
+    for candidate, logit in zip(top, logits, strict=True):
+        candidate.score += float(logit) / LOGIT_SCALE
     for candidate in rest:
-        candidate.score = 0.0
+        candidate.score += float(min(logits)) / LOGIT_SCALE
     return top + rest
 
 

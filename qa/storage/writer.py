@@ -217,18 +217,14 @@ class Writer:
         )
         rowid = cursor.lastrowid
         assert rowid is not None
-        for span, vector in prepared.chunks:
-            chunk_id = self.db.execute(
-                "INSERT INTO chunks(article, start, end, vector) VALUES (?, ?, ?, ?)",
-                (rowid, span.start, span.end, _blob(vector)),
-            ).lastrowid
-            self.db.execute("INSERT INTO chunks_fts(rowid, text) VALUES (?, ?)", (chunk_id, span.text))
-        for span, vector in prepared.sentences:
-            sentence_id = self.db.execute(
-                "INSERT INTO sentences(article, start, end, vector) VALUES (?, ?, ?, ?)",
-                (rowid, span.start, span.end, _blob(vector)),
-            ).lastrowid
-            self.db.execute("INSERT INTO sentences_fts(rowid, text) VALUES (?, ?)", (sentence_id, span.text))
+        # Chunks and sentences are stored alike: offsets and vector, and the text in FTS5 for BM25.
+        for table, spans in (("chunks", prepared.chunks), ("sentences", prepared.sentences)):
+            for span, vector in spans:
+                span_id = self.db.execute(
+                    f"INSERT INTO {table}(article, start, end, vector) VALUES (?, ?, ?, ?)",
+                    (rowid, span.start, span.end, _blob(vector)),
+                ).lastrowid
+                self.db.execute(f"INSERT INTO {table}_fts(rowid, text) VALUES (?, ?)", (span_id, span.text))
         self.db.executemany(
             "INSERT INTO quotes(article, start, end, speaker, speaker_key, cue) VALUES (?, ?, ?, ?, ?, ?)",
             [(rowid, q.start, q.end, q.speaker, q.speaker_key, q.cue) for q in prepared.quotes],

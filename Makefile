@@ -30,6 +30,7 @@ lint: install
 	$(PY) -m ruff check qa tests benchmarks app.py
 	$(PY) -m ruff format --check qa tests benchmarks app.py
 	$(PY) -m mypy qa
+	$(VENV)/bin/lint-imports  # imports run one way: the contracts in pyproject.toml
 
 bench: install
 	$(PY) -m pip install -q -e '.[bench]'

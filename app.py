@@ -243,56 +243,7 @@ def index_overview():
 
 # ---- the page ------------------------------------------------------------------------------
 
-CSS = """
-.gradio-container { max-width: 1440px !important; margin: 0 auto; }
-#qa-header h1 { font-size: 1.5rem; margin: 0; letter-spacing: -0.01em; }
-#qa-header .qa-tagline { margin: 2px 0 0; color: var(--body-text-color-subdued); }
-.qa-summary { margin: 4px 0 0; color: var(--body-text-color-subdued); font-size: 0.9rem; }
-.qa-answer { line-height: 1.5; font-size: 0.92rem; }
-.qa-answer p { margin: 0 0 0.5em; }
-.qa-searched { font-size: 0.8rem; color: var(--body-text-color-subdued); }
-.qa-note { font-style: italic; }
-.qa-lead { font-size: 0.98rem; }
-.qa-who { font-weight: 600; }
-.qa-ref { color: var(--color-accent); font-weight: 600; margin-left: 1px; }
-.qa-reason, .qa-closest { color: var(--body-text-color-subdued); }
-.qa-cards { list-style: none; padding: 0; margin: 0.6em 0 0; }
-.qa-card { border: 1px solid var(--border-color-primary); border-left: 3px solid var(--color-accent);
-           border-radius: 6px; padding: 8px 10px; margin: 0 0 8px; background: var(--background-fill-primary); }
-.qa-card-head { font-weight: 600; font-size: 0.88rem; line-height: 1.35; }
-.qa-meta { font-size: 0.8rem; color: var(--body-text-color-subdued); margin: 2px 0 4px; }
-.qa-meta a { color: var(--link-text-color); }
-.qa-url { word-break: break-all; }
-.qa-context { margin: 4px 0 0 !important; padding: 0 0 0 8px !important;
-              border-left: 2px solid var(--border-color-primary); font-size: 0.88rem;
-              color: var(--body-text-color-subdued); }
-.qa-context mark { background: #fff3b0; color: #1f2328; padding: 0 1px; }
-.qa-speaker, .qa-also { font-size: 0.8rem; margin-top: 4px; }
-.qa-more summary { cursor: pointer; color: var(--body-text-color-subdued); font-size: 0.88rem; }
-.qa-evidence-scroll { position: relative; max-height: 68vh; overflow-y: auto; padding: 4px 14px 12px;
-                      border: 1px solid var(--border-color-primary); border-radius: 8px;
-                      background: var(--background-fill-primary); }
-/* top: -4px covers the scroller's own top padding, where scrolled text would otherwise show. */
-.qa-article header { position: sticky; top: -4px; background: var(--background-fill-primary); padding: 12px 0 6px;
-                     border-bottom: 1px solid var(--border-color-primary); margin-bottom: 8px; }
-.qa-article h3 { margin: 0; font-size: 1.05rem; line-height: 1.35; }
-.qa-body { white-space: pre-wrap; line-height: 1.6; font-size: 0.95rem; }
-.qa-body mark { background: #fff3b0; color: #1f2328; border-radius: 2px; }
-.qa-body mark.qa-focus { background: #ffd54f; outline: 2px solid #f9a825; }
-.qa-body mark::before { content: "[" attr(data-ref) "] "; font-size: 0.75em; font-weight: 600; color: #8a6d00; }
-.qa-empty { color: var(--body-text-color-subdued); padding: 12px 0; }
-.qa-report ul { margin: 0 0 6px 1.2em; padding: 0; }
-.qa-report-head { margin: 6px 0 2px; font-weight: 600; }
-.qa-counts { font-weight: 600; }
-#qa-examples { gap: 6px; flex-wrap: wrap; align-items: center; }
-#qa-examples > * { flex: 0 0 auto !important; min-width: 0 !important; width: auto !important; }
-#qa-examples button { font-size: 0.8rem; font-weight: 400; padding: 3px 10px; border-radius: 999px; }
-#qa-examples .qa-try { color: var(--body-text-color-subdued); font-size: 0.85rem; }
-#qa-chat .placeholder { max-width: 460px; margin: 0 auto; text-align: center;
-                        color: var(--body-text-color-subdued); }
-#qa-chat .placeholder strong { color: var(--body-text-color); font-size: 1.05rem; }
-#qa-passages label { padding: 6px 8px !important; font-size: 0.85rem; }
-"""
+CSS = (HERE / "static" / "app.css").read_text(encoding="utf-8")
 
 SCROLL_TO_FOCUS = """
 const scroll = () => {

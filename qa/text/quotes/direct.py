@@ -6,7 +6,7 @@ import re
 from bisect import bisect_right
 
 from qa.text.quotes.claims import Claim
-from qa.text.quotes.lexicon import AUX, CHARACTERISE, CUE, PARTICIPLE, RUN, RUN_END
+from qa.text.quotes.lexicon import AUX, CHARACTERISE, CUE, CUE_VERB, PARTICIPLE, PARTICIPLE_VERB, RUN, RUN_END
 from qa.text.quotes.marks import Mark, inner, sentence_at
 from qa.text.quotes.speakers import (
     name_speaker,
@@ -16,6 +16,31 @@ from qa.text.quotes.speakers import (
     speaker_before,
     speaker_in,
 )
+
+# Attributions before a quotation: "Said Wales coach Scott Johnson: ", "Netanyahu said, ",
+# "Smith told the BBC: ", "According to Smith: ".
+SAID_WHO_LEAD_IN = re.compile(r"\s*(?P<cue>Said|Says|Added|Adds)\s+(?P<who>[^“”\"\n.;!?:,]{1,80}?)\s*[:,]\s*")
+CUE_LEAD_IN = re.compile(
+    rf"(?P<cue>{CUE}|{PARTICIPLE})(?:\s+that|(?:\s+[^“”\"\n.;!?,]{{1,80}}?)?\s*[,:]"
+    r"|\s*)\s*$"
+)
+ACCORDING_TO_LEAD_IN = re.compile(r"\b(?P<cue>[Aa]ccording to)\s+(?P<src>[^“”\"\n.;!?:,]{1,80}?)\s*[,:]?\s*$")
+# Attributions after a quotation: ", he said", " the newspaper quoted Geoff Dixon as saying",
+# " Smith told".
+SPACES_AND_COMMA = re.compile(r"\s*,?\s*")
+AS_SAYING = re.compile(r"[^.;:!?“”\"\n]{1,140}?\bas\s+(?P<cue>saying)\b")
+QUOTED_OR_QUOTES = re.compile(r"\bquot(?:ed|es)\b")
+WORDS_THEN_CUE = re.compile(rf"[^.;:!?“”\"\n]{{1,100}}?{AUX}\s+(?P<cue>{CUE})")
+CUE_AHEAD = re.compile(rf"[^.;:!?“”\"\n]{{0,100}}?\s{CUE}")
+CAPITAL_OR_PUNCTUATION = re.compile(r"[A-Z]|[^\w\s,'’-]")
+NAME_THEN_DESCRIPTION = re.compile(
+    rf"{RUN}(?:['’]s)?\s+(?:[a-z][\w-]*\s+){{0,2}}?(?!(?:of|for|to|in|at|by|with|and)\s)[a-z][\w-]*\s+"
+)
+UP_TO_SENTENCE_END = re.compile(r"[^.;!?\n]*")
+# What may stand between an attribution and a quotation that goes on from it.
+SAME_LINE_GAP = re.compile(r"[\s,.;:—–-]{0,4}")
+PARAGRAPH_GAP = re.compile(r"[\s,.;:]*\n\s*")
+QUOTE_OR_COMMA = re.compile(r"[“”\",]")
 
 
 def direct_quotations(
@@ -44,11 +69,7 @@ def direct_quotations(
         elif (
             (prev := _lead_in(claims, lead_ins, lead_ends, mark))
             and _continues(masked, prev, mark)
-            and not (
-                mark.closed
-                and masked[mark.close - 1] == ","
-                and re.match(rf"[^.;:!?“”\"\n]{{0,100}}?\s{CUE}", masked[mark.close + 1 :])
-            )
+            and not (mark.closed and masked[mark.close - 1] == "," and CUE_AHEAD.match(masked[mark.close + 1 :]))
         ):
             # "“A,” he said. “B.”": the next quotation is the same speaker going on (unless a
             # speaker of its own follows that could not be told).
@@ -79,24 +100,20 @@ def _after(mark: Mark) -> int:
 def _cue_before(masked: str, mark: Mark, floor: int) -> Claim | None:
     """`Netanyahu said, “...”`, `Smith told the BBC: "..."`, `According to Smith: "..."`."""
     window = masked[floor : mark.open]
-    m = re.fullmatch(r"\s*(?P<cue>Said|Says|Added|Adds)\s+(?P<who>[^“”\"\n.;!?:,]{1,80}?)\s*[:,]\s*", window)
+    m = SAID_WHO_LEAD_IN.fullmatch(window)
     if m and (name := RUN_END.search(m.group("who"))):  # "Said Wales assistant coach Scott Johnson: “...”"
         start = floor + m.start("who") + name.start()
         speaker = name_speaker(masked, start, start + len(name.group()))
         return Claim(0, 0, m.group("cue"), speaker, 0, _after(mark)) if speaker else None
-    m = re.search(
-        rf"(?P<cue>{CUE}|{PARTICIPLE})(?:\s+that|(?:\s+[^“”\"\n.;!?,]{{1,80}}?)?\s*[,:]"
-        r"|\s*)\s*$",
-        window,
-    )
+    m = CUE_LEAD_IN.search(window)
     if m:
         cue_start = floor + m.start("cue")
-        if re.fullmatch(PARTICIPLE, m.group("cue")):
+        if PARTICIPLE_VERB.fullmatch(m.group("cue")):
             speaker = participle_speaker(masked, cue_start, floor)
         else:
             speaker = speaker_before(masked, cue_start, floor)
         return Claim(0, 0, m.group("cue"), speaker, 0, _after(mark)) if speaker else None
-    m = re.search(r"\b(?P<cue>[Aa]ccording to)\s+(?P<src>[^“”\"\n.;!?:,]{1,80}?)\s*[,:]?\s*$", window)
+    m = ACCORDING_TO_LEAD_IN.search(window)
     if m:
         speaker = speaker_in(masked, floor + m.start("src"), floor + m.end("src"))
         return Claim(0, 0, m.group("cue"), speaker, 0, _after(mark)) if speaker else None
@@ -108,20 +125,20 @@ def _cue_after(masked: str, mark: Mark, last_char: str) -> Claim | None:
     after = mark.close + 1
     line_end = masked.find("\n", after)
     rest = masked[after : line_end if line_end >= 0 else len(masked)]
-    spaces = re.match(r"\s*,?\s*", rest)
+    spaces = SPACES_AND_COMMA.match(rest)
     assert spaces is not None  # every part is optional: it matches, empty if need be
     lead = spaces.end()
-    m = re.match(CUE, rest[lead:])
-    quoted = re.match(r"[^.;:!?“”\"\n]{1,140}?\bas\s+(?P<cue>saying)\b", rest[lead:])
+    m = CUE_VERB.match(rest[lead:])
+    quoted = AS_SAYING.match(rest[lead:])
     if m:
         cue_start, cue_end = after + lead, after + lead + m.end()
         speaker = speaker_after(masked, cue_end)
-    elif quoted and re.search(r"\bquot(?:ed|es)\b", quoted.group()):
+    elif quoted and QUOTED_OR_QUOTES.search(quoted.group()):
         # "“...,” the newspaper quoted Geoff Dixon as saying."
         cue_start, cue_end = after + lead + quoted.start("cue"), after + lead + quoted.end("cue")
         speaker = quoted_as(masked, after + lead, cue_start - 1)
     else:
-        m = re.match(rf"[^.;:!?“”\"\n]{{1,100}}?{AUX}\s+(?P<cue>{CUE})", rest[lead:])
+        m = WORDS_THEN_CUE.match(rest[lead:])
         if not m:
             return None
         cue_start, cue_end = after + lead + m.start("cue"), after + lead + m.end("cue")
@@ -130,12 +147,7 @@ def _cue_after(masked: str, mark: Mark, last_char: str) -> Claim | None:
         # "BA chairman Martin Broughton said".
         described = masked[after + lead : speaker.start] if speaker else ""
         if (
-            speaker
-            and re.search(r"[A-Z]|[^\w\s,'’-]", described)
-            and not re.fullmatch(
-                rf"{RUN}(?:['’]s)?\s+(?:[a-z][\w-]*\s+){{0,2}}?(?!(?:of|for|to|in|at|by|with|and)\s)[a-z][\w-]*\s+",
-                described,
-            )
+            speaker and CAPITAL_OR_PUNCTUATION.search(described) and not NAME_THEN_DESCRIPTION.fullmatch(described)
         ):  # "Dartmouth alumna Ellie Loughlin said"
             speaker = None
     if not speaker:
@@ -143,7 +155,7 @@ def _cue_after(masked: str, mark: Mark, last_char: str) -> Claim | None:
     attr_end = max(cue_end, speaker.end)
     # After a quotation that ends its own sentence, "Smith said" must end the next one quickly;
     # otherwise it starts new reported speech ("“We won.” Smith said the team ...").
-    following = re.match(r"[^.;!?\n]*", masked[attr_end:])
+    following = UP_TO_SENTENCE_END.match(masked[attr_end:])
     assert following is not None  # * matches, empty if need be
     tail = following.group()
     if last_char == "." and len(tail.split()) > 4:
@@ -160,9 +172,9 @@ def _continues(masked: str, prev: Claim, mark: Mark) -> bool:
     line (`“A,” he said. “B.”`, `He said X. “B.”`), or opening the paragraph after one that
     ended with a quotation or `..., he said.`"""
     between = masked[prev.attr_end : mark.open]
-    if re.fullmatch(r"[\s,.;:—–-]{0,4}", between) and "\n" not in between:
+    if SAME_LINE_GAP.fullmatch(between) and "\n" not in between:
         return True
-    return prev.across and re.fullmatch(r"[\s,.;:]*\n\s*", between) is not None
+    return prev.across and PARAGRAPH_GAP.fullmatch(between) is not None
 
 
 def _partial(masked: str, mark: Mark, floor: int) -> Claim | None:
@@ -173,7 +185,7 @@ def _partial(masked: str, mark: Mark, floor: int) -> Claim | None:
     between = window[verbs[-1].end() :] if verbs else ""
     # The quotation must be the verb's own object: not after a comma ("who he described as an
     # activist, and that he was \"willing ...\"").
-    if not verbs or len(between.split()) > 15 or re.search(r"[“”\",]", between):
+    if not verbs or len(between.split()) > 15 or QUOTE_OR_COMMA.search(between):
         return None
     speaker = speaker_before(masked, floor + verbs[-1].start(), floor)
     return Claim(0, 0, verbs[-1].group(), speaker, 3, _after(mark)) if speaker else None

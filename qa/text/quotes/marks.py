@@ -17,6 +17,25 @@ class Mark:
     closed: bool
 
 
+# Markup around names, for `mask`: Reuters' "<Queensland Press Ltd>", a ticker after a name
+# ("Plc <GLYN.L> said") and a short form after one ("Tyson (TSN) said").
+ANGLE_BRACKETED = re.compile(r"<(?=[A-Z])([^<>\n]{1,60})>")
+TICKER_AFTER_NAME = re.compile(r"(?<=[\w.]) <[A-Z0-9.]{1,10}>")
+SHORT_FORM_AFTER_NAME = re.compile(r"(?<=[\w ]) \([A-Z][A-Z.&-]{0,9}\)(?=[\s,])")
+ABBREVIATION_DOT = re.compile(
+    r"\b(?:Mr|Mrs|Ms|Dr|Prof|Sen|Rep|Gov|Gen|Col|Lt|Sgt|Capt|Rev|St|Jr|Sr|Mt|No|"
+    r"Asst|Det|Supt|Insp|vs|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\."
+)
+INITIALS = re.compile(r"\b(?:[A-Z]\.){2,}|\b[A-Z]\.(?=\s+[A-Z])")  # "U.S.", "George W. Bush"
+COMPANY_DOT = re.compile(r"\b(?:Co|Corp|Inc|Ltd)\.(?=,|\s+[a-z(])")
+# Wire copy is hard-wrapped at about 65 columns: a newline inside a paragraph (not after a
+# sentence's end, not before an indent or a blank line) is a space.
+WRAPPED_NEWLINE = re.compile(r"(?<![.!?:;][”\"’')\]])(?<![.!?:;\s])\n(?=\S)")
+LINE = re.compile(r"[^\n]+")
+QUOTE_MARK = re.compile(r"[\"“”]")
+SENTENCE_END = re.compile(r"\n|[.!?]+[”\"’')\]]*(?=\s+[A-Z0-9“\"‘'(\[]|\s*$)")
+
+
 def mask(text: str) -> str:
     """Hide abbreviation dots ("Mr.", "U.S.", "George W. Bush") from sentence splitting."""
 
@@ -24,23 +43,14 @@ def mask(text: str) -> str:
         return m.group().replace(".", "_")
 
     # Same length as `text`, so every offset found in it is an offset into `text`.
-    # Markup around names is not part of them: Reuters' "<Queensland Press Ltd>", tickers and
-    # short forms after a name ("Plc <GLYN.L> said", "Tyson (TSN) said", "The Queensland Press
-    # Ltd (QPL) board").
-    masked = re.sub(r"(?<=[\w.]) <[A-Z0-9.]{1,10}>", lambda m: " " * len(m.group()), text)
-    masked = re.sub(r"<(?=[A-Z])([^<>\n]{1,60})>", lambda m: f" {m.group(1)} ", masked)
-    masked = re.sub(
-        r"\b(?:Mr|Mrs|Ms|Dr|Prof|Sen|Rep|Gov|Gen|Col|Lt|Sgt|Capt|Rev|St|Jr|Sr|Mt|No|"
-        r"Asst|Det|Supt|Insp|vs|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.",
-        hide,
-        masked,
-    )
-    masked = re.sub(r"\b(?:[A-Z]\.){2,}|\b[A-Z]\.(?=\s+[A-Z])", hide, masked)
-    masked = re.sub(r"\b(?:Co|Corp|Inc|Ltd)\.(?=,|\s+[a-z(])", hide, masked)
-    # Wire copy is hard-wrapped at about 65 columns: a newline inside a paragraph (not after a
-    # sentence's end, not before an indent or a blank line) is a space.
-    masked = re.sub(r"(?<![.!?:;][”\"’')\]])(?<![.!?:;\s])\n(?=\S)", " ", masked)
-    return re.sub(r"(?<=[\w ]) \([A-Z][A-Z.&-]{0,9}\)(?=[\s,])", lambda m: " " * len(m.group()), masked)
+    # Markup around names is not part of them ("The Queensland Press Ltd (QPL) board").
+    masked = TICKER_AFTER_NAME.sub(lambda m: " " * len(m.group()), text)
+    masked = ANGLE_BRACKETED.sub(lambda m: f" {m.group(1)} ", masked)
+    masked = ABBREVIATION_DOT.sub(hide, masked)
+    masked = INITIALS.sub(hide, masked)
+    masked = COMPANY_DOT.sub(hide, masked)
+    masked = WRAPPED_NEWLINE.sub(" ", masked)
+    return SHORT_FORM_AFTER_NAME.sub(lambda m: " " * len(m.group()), masked)
 
 
 def pair_marks(text: str) -> list[Mark]:
@@ -51,9 +61,9 @@ def pair_marks(text: str) -> list[Mark]:
     join paragraphs and lose the closing mark of a quotation that runs on.
     """
     marks = []
-    for line in re.finditer(r"[^\n]+", text):
+    for line in LINE.finditer(text):
         s, opened = line.group(), None
-        for q in re.finditer(r"[\"“”]", s):
+        for q in QUOTE_MARK.finditer(s):
             i, pos = q.start(), line.start() + q.start()
             before = s[i - 1] if i else " "
             after = s[i + 1] if i + 1 < len(s) else " "
@@ -86,7 +96,7 @@ def split_sentences(masked: str, marks: list[Mark]) -> list[tuple[int, int]]:
     """Sentence spans that never split inside a quotation."""
     inside = inside_marks(marks, len(masked))
     spans, start = [], 0
-    for m in re.finditer(r"\n|[.!?]+[”\"’')\]]*(?=\s+[A-Z0-9“\"‘'(\[]|\s*$)", masked):
+    for m in SENTENCE_END.finditer(masked):
         if m.group() != "\n" and inside[m.end() - 1]:
             continue
         spans.append((start, m.end()))

@@ -6,7 +6,12 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from qa.text.quotes.lexicon import LEADING, NAME_TITLES, ORG_WORDS, TITLES
+from qa.text.quotes.lexicon import APOSTROPHE_S_END, LEADING, NAME_TITLES, ORG_WORDS, TITLES
+
+KEY_WORD = re.compile(r"[\w'-]+")
+STRAIGHT_APOSTROPHE_S = re.compile(r"'s\b")
+DESCRIBING_COMPOUND = re.compile(r"-(?:nominated|winning|based|born|led|run|owned|backed|funded|bound)$")
+POSSESSIVE_END = re.compile(r"['’]s$|s['’]$")  # "the BBC's", "Matt Williams'"
 
 
 @lru_cache(maxsize=4096)
@@ -21,7 +26,7 @@ def speaker_key(name: str) -> str:
     """
     plain = unicodedata.normalize("NFKD", name)
     plain = "".join(c for c in plain if not unicodedata.combining(c)).casefold()
-    words = [w.strip("'-") for w in re.findall(r"[\w'-]+", re.sub(r"'s\b", "", plain.replace("’", "'")))]
+    words = [w.strip("'-") for w in KEY_WORD.findall(STRAIGHT_APOSTROPHE_S.sub("", plain.replace("’", "'")))]
     return " ".join(w for w in words if w and w not in TITLES and w != "the")  # "Ahmed 'Mido' Hossam"
 
 
@@ -46,17 +51,11 @@ def clean_name(run: str) -> tuple[str, bool]:
     Returns the name ("" when the run is only titles) and whether a title was removed.
     """
     words = run.replace("_", ".").replace("<", " ").replace(">", " ").split()
-    while words and (
-        words[0] in LEADING
-        or (
-            len(words) > 1
-            and re.search(r"-(?:nominated|winning|based|born|led|run|owned|backed|funded|bound)$", words[0])
-        )
-    ):
+    while words and (words[0] in LEADING or (len(words) > 1 and DESCRIBING_COMPOUND.search(words[0]))):
         words.pop(0)  # "The", "Oscar-nominated Owen"
-    if words and re.search(r"['’]s$|s['’]$", words[-1]):
+    if words and POSSESSIVE_END.search(words[-1]):
         words[-1] = words[-1][:-2] if words[-1][-1] == "s" else words[-1][:-1]  # "Matt Williams'"
-    while len(words) > 1 and re.search(r"['’]s$", words[0]):
+    while len(words) > 1 and APOSTROPHE_S_END.search(words[0]):
         words.pop(0)  # "the BBC's Rachel Harvey"
     titled = [i for i, w in enumerate(words[:-1]) if w.lower().strip(".") in NAME_TITLES]
     if titled:

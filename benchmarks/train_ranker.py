@@ -32,7 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from qa.answer.rank import MAX_TOKENS, RANKER_FILE, CrossEncoder, passage
+from qa.answer.rank import RANKER_FILE, CrossEncoder, PairEncoder, passage
 from qa.evaluate import held_out
 
 SEED = 13
@@ -195,23 +195,6 @@ def build_model():
     return model
 
 
-def _tokenizer():
-    """A CrossEncoder's tokenising half (no ONNX graph needed to train)."""
-    encoder = CrossEncoder.__new__(CrossEncoder)
-    from tokenizers import Tokenizer
-
-    from qa.ingest.runtimes import model_path
-
-    tokenizer = Tokenizer.from_file(str(model_path() / "tokenizer.json"))
-    tokenizer.enable_truncation(MAX_TOKENS, strategy="only_second")
-    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-    encoder._tokenizer = tokenizer
-    import threading
-
-    encoder._lock = threading.Lock()
-    return encoder
-
-
 def training_groups(groups: list[dict], rng: random.Random) -> list[tuple[str, list[dict]]]:
     """Per training question: the answers first, then the hardest others (by hand-tuned score),
     and one random candidate so that easy negatives are seen too."""
@@ -246,7 +229,7 @@ def train(out: Path) -> None:
     items = training_groups(read_groups(out), rng)
     rng.shuffle(items)
     steps = math.ceil(len(items) * EPOCHS / QUESTIONS_PER_STEP)
-    model, encoder = build_model(), _tokenizer()
+    model, encoder = build_model(), PairEncoder()
     head = list(model.head.parameters())
     body = [p for p in model.bert.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(

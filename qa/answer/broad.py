@@ -34,7 +34,7 @@ class Story:
 
 def answer(reader: Reader, query: Query, vector: np.ndarray) -> Answer | None:
     """Cite the ledes of the stories that match the query's topic, or None when no story does
-    (the question is then answered sentence by sentence)."""
+    (see `no_story`)."""
     hits = retrieve(reader, query, vector, k=DEPTH)
     best: dict[str, float] = {}
     for candidate in candidates_of(reader, hits, vector):

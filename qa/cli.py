@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from qa.ingest.embed import Embedder
 
 EXIT_USER_ERROR = 1
+FORMATS = ("plain", "json", "markdown")
 
 
 def _date(value: str) -> date:
@@ -39,7 +40,13 @@ def _parser() -> argparse.ArgumentParser:
     ask = with_index(commands.add_parser("ask", help="answer a question with cited spans"))
     ask.add_argument("question", nargs="?")
     ask.add_argument("--questions", type=Path, help='JSONL file of {"id", "question"} to answer in one run')
-    ask.add_argument("--json", action="store_true")
+    ask.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="plain",
+        help="plain text (default), json (Answer.to_dict()), or markdown with numbered footnotes to paste",
+    )
+    ask.add_argument("--json", action="store_const", const="json", dest="format", help="the same as --format json")
     ask.add_argument("--k", type=int, default=5)
     ask.add_argument("--source", action="append", default=[], help="only this source (repeatable)")
     ask.add_argument("--since", type=_date)
@@ -128,7 +135,7 @@ def _ask(index, args: argparse.Namespace) -> int:
     options = dict(k=args.k, sources=args.source, since=args.since, until=until)
     if args.question is not None:
         answer = index.ask(args.question, **options)
-        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) if args.json else _plain(answer))
+        print(_formatted(answer, args.format), end="")
         return 0
     if not args.questions.exists():
         raise BadInput(f"no such file: {args.questions}")
@@ -145,6 +152,16 @@ def _ask(index, args: argparse.Namespace) -> int:
             result = {"id": item.get("id"), **index.ask(question, **options).to_dict()}
             print(json.dumps(result, ensure_ascii=False), flush=True)
     return 0
+
+
+def _formatted(answer, form: str) -> str:
+    if form == "json":
+        return json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) + "\n"
+    if form == "markdown":
+        from qa.render import answer_markdown
+
+        return answer_markdown(answer)
+    return _plain(answer) + "\n"
 
 
 def _plain(answer) -> str:

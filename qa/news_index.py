@@ -145,6 +145,8 @@ class NewsIndex:
         Returns:
             Quotes, most relevant first (newest first when no topic is given).
         """
+        if limit < 1:
+            raise BadInput(f"limit must be at least 1, got {limit}")
         filters = Filters(tuple(sources), since, until)
         return [
             quote for quote, _ in quoted.ranked_quotes(self.reader, self.embedder, speaker, about, filters, limit=limit)

@@ -1,4 +1,5 @@
-"""Answers, articles and ingest reports -> HTML for the web chat; all article text is escaped here.
+"""Answers, articles and ingest reports -> HTML for the web chat, and answers -> Markdown to paste.
+All article text is escaped here.
 
 Articles are untrusted input: their text, titles, sources, URLs and file names pass through
 `escape`, which is `html.escape` extended to the characters that Markdown, LaTeX and template
@@ -9,6 +10,7 @@ every Citation carries, so a span is cut from the text before anything is escape
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -21,6 +23,14 @@ if TYPE_CHECKING:
 
 CONTEXT_CHARS = 160  # of the article shown either side of a cited sentence in a source card
 LINK_SCHEMES = ("http", "https")
+
+# CommonMark lets a backslash escape any ASCII punctuation. These start syntax anywhere in a line
+# (emphasis, code, links, raw HTML, entities, tables, strikethrough, GitHub's $math$); the rest
+# (".", "-", "(", ...) only at the start of a line, which `escape_markdown` handles separately, so
+# that pasted text stays readable ("U.S." rather than "U\\.S\\.").
+_MARKDOWN_INLINE = str.maketrans({ch: "\\" + ch for ch in "\\`*_[]<>|~!&$"})
+_MARKDOWN_LINE_START = re.compile(r"^(\d*)([-+=#.)])")  # a list item, heading or rule
+QUOTE_BREAK = "  \n> "  # a hard line break that stays inside a Markdown block quote
 
 # One pass over the text, so the entities html.escape would write are never escaped twice.
 _ENTITIES = str.maketrans(
@@ -235,6 +245,51 @@ def summary_html(info: Mapping[str, Any]) -> str:
         f'<p class="qa-summary">{info.get("articles", 0):,} articles · {info.get("chunks", 0):,} '
         f"passages · {info.get('sources', 0)} sources{span}</p>"
     )
+
+
+def escape_markdown(text: str, *, line_break: str = " ") -> str:
+    """`text` as Markdown that renders as exactly `text`, so a pasted article cannot inject links,
+    HTML, headings or lists.
+
+    Args:
+        text: any untrusted text.
+        line_break: what joins its lines: a space, or QUOTE_BREAK inside a block quote.
+    """
+    lines = (line.strip().translate(_MARKDOWN_INLINE) for line in text.splitlines())
+    return line_break.join(_MARKDOWN_LINE_START.sub(r"\1\\\2", line) for line in lines if line)
+
+
+def answer_markdown(answer: Answer) -> str:
+    """An answer to paste into a document: the question, the cited spans with numbered footnotes
+    ([^1]: title, source, date, URL, article id and character range), or what the articles lack.
+
+    Every footnote says where its words are: `article.text[start:end]` is the quoted text.
+    """
+    lines = [f"**Q:** {escape_markdown(answer.searched or answer.question)}"]
+    cited = answer.citations
+    if answer.abstained:
+        lines += ["", f"*The articles don't say{': ' + escape_markdown(answer.reason) if answer.reason else ''}.*"]
+        cited = answer.related
+        if cited:
+            lines += ["", "Closest passages:"]
+    for number, citation in enumerate(cited, 1):
+        who = f"**{escape_markdown(citation.speaker)}:** " if citation.speaker else ""
+        lines += ["", f"> {who}“{escape_markdown(citation.text, line_break=QUOTE_BREAK)}”[^{number}]"]
+    if cited:
+        lines.append("")
+        lines += [f"[^{number}]: {_footnote(citation)}" for number, citation in enumerate(cited, 1)]
+    return "\n".join(lines) + "\n"
+
+
+def _footnote(citation: Citation) -> str:
+    parts = [
+        f"*{escape_markdown(citation.title or '(untitled)')}*",
+        escape_markdown(citation.source) if citation.source else "",
+        format_date(citation.published),
+        f"<{link}>" if (link := safe_url(citation.url)) and not set("<>") & set(link) else "",
+        f"article `{citation.article_id.replace('`', '')}`, characters {citation.start}–{citation.end}",
+    ]
+    return ", ".join(part for part in parts if part)
 
 
 def _one_line(parts: Sequence[str]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -52,6 +53,13 @@ def seeds(seed_index_path: Path) -> Iterator[NewsIndex]:
 @pytest.fixture(scope="module")
 def app_url(seed_index_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`python app.py` serving a private copy of the seed index on a free local port."""
+    with serve_app(seed_index_path, tmp_path_factory) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serve_app(seed_index_path: Path, tmp_path_factory: pytest.TempPathFactory, *args: str) -> Iterator[str]:
+    """Start `python app.py ARGS` on a copy of the seed index; stop it on exit."""
     index_dir = tmp_path_factory.mktemp("app-index") / "index"
     shutil.copytree(seed_index_path, index_dir)
     port = free_port()
@@ -62,7 +70,8 @@ def app_url(seed_index_path: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         "GRADIO_SERVER_PORT": str(port),
     }
     log = (index_dir.parent / "app.log").open("w")
-    process = subprocess.Popen([sys.executable, str(APP)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    command = [sys.executable, str(APP), *args]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
         _wait_until_serving(url, process, index_dir.parent / "app.log")

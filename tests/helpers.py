@@ -123,3 +123,9 @@ def assert_stored_spans(index: Any, article_ids: Sequence[str] | None = None) ->
             assert text[start:end] == stored, f"{table} row [{start}:{end}] of {article_id!r} is not its slice"
         counts.append(len(rows))
     return counts[0], counts[1]
+
+
+def readme_python(after_heading: str) -> str:
+    """The first ```python block of README.md after the line `after_heading`, as a user would copy it."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8").split(f"\n{after_heading}\n", 1)[1]
+    return text.split("```python\n", 1)[1].split("\n```", 1)[0]

@@ -122,6 +122,36 @@ def test_rafah_answer_cites_netanyahu_and_opens_the_article_at_the_span(page, ap
     assert_in_view(page, page.locator("#qa-evidence mark.qa-focus"))
 
 
+def copied(page) -> str:
+    """Click "Copy with sources" and return what reached the clipboard."""
+    page.evaluate("navigator.clipboard.writeText('')")
+    page.click("#qa-copy")
+    page.wait_for_function("navigator.clipboard.readText().then(text => text.length > 0)")
+    return page.evaluate("navigator.clipboard.readText()")
+
+
+def test_copy_with_sources_copies_the_selected_answer_as_markdown(page, app_url):
+    from gradio_client import Client
+
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=app_url.rstrip("/"))
+    assert page.locator("#qa-copy").is_disabled()  # nothing to copy before an answer
+    ask(page, RAFAH)
+    page.wait_for_selector("#qa-copy:not([disabled])")
+    markdown = copied(page)
+    expected = Client(app_url, verbose=False).predict(RAFAH, api_name="/ask")
+    assert markdown.startswith(f"**Q:** {RAFAH}")
+    for number, citation in enumerate(expected["citations"], 1):
+        assert f"{citation['text']}”[^{number}]" in markdown
+        assert f"characters {citation['start']}–{citation['end']}" in markdown.split(f"[^{number}]: ", 1)[1]
+
+    # After another answer, clicking the first one in the chat makes it the one copied again.
+    ask(page, "Who attended Arafat's funeral from Brazil?")
+    assert "Brazil" in copied(page)
+    page.locator("#qa-chat .qa-answer").first.click()
+    page.wait_for_function("document.querySelector('#qa-evidence .qa-article')?.innerText.includes('Rafah')")
+    assert copied(page) == markdown
+
+
 def test_follow_up_shows_the_question_it_searched(page):
     page.get_by_role("button", name=RAFAH).click()  # an example question asks at once
     page.wait_for_selector("#qa-chat .qa-answer")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import sqlite3
 import subprocess
@@ -38,8 +39,18 @@ def test_ingest_ask_questions_info_and_delete(tmp_path):
     assert_slices(text, rafah)
     assert any("we will do it alone" in c["text"] or "will enter into" in c["text"] for c in rafah)
 
+    assert json.loads(qa("ask", "--index", index, "--format", "json", "Rafah").stdout)["question"] == "Rafah"
     plain = qa("ask", "--index", index, "what is the capital of Australia").stdout
     assert plain.startswith("The articles don't say")
+
+    # Markdown to paste: the quoted spans, then one footnote per span saying where its words are.
+    markdown = qa("ask", "--index", index, "--format", "markdown", "what did Netanyahu say about Rafah").stdout
+    quoted = re.findall(r"^> .*“(.+)”\[\^(\d+)\]$", markdown, flags=re.MULTILINE)
+    footnotes = re.findall(r"^\[\^(\d+)\]: \*(.+?)\*, (.+?), characters (\d+)–(\d+)$", markdown, flags=re.MULTILINE)
+    numbers = [str(n) for n in range(1, len(quoted) + 1)]
+    assert quoted and [n for _, n in quoted] == [n for n, *_ in footnotes] == numbers
+    for (words, _), (_, _title, where, start, end) in zip(quoted, footnotes, strict=True):
+        assert "WION, 22 Mar 2024" in where and text[int(start) : int(end)] == words
 
     questions = tmp_path / "questions.jsonl"
     questions.write_text(

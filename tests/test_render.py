@@ -370,3 +370,68 @@ def test_markers_are_numbered_in_order():
     assert [c.text for c in render.references(answer)] == ["A.", "B.", "C."]
     markers = re.findall(r"\[(\d)\]", Page(render.answer_html(answer)).shown)
     assert markers[:2] == ["1", "2"] and "3" in markers
+
+
+# ---- Markdown to paste ---------------------------------------------------------------------
+
+
+def markdown_page(markdown: str) -> Page:
+    """What a Markdown viewer with footnotes (GitHub, Obsidian, markdown-it) shows for `markdown`."""
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.footnote import footnote_plugin
+
+    return Page(MarkdownIt("commonmark").enable(["table", "strikethrough"]).use(footnote_plugin).render(markdown))
+
+
+MARKDOWN_TAGS = {"p", "blockquote", "strong", "em", "br", "code", "sup", "a", "hr", "section", "ol", "li"}
+
+
+def test_markdown_answer_quotes_the_spans_with_numbered_footnotes():
+    cited = citation(QUOTE, RAFAH, title="Netanyahu on Rafah", source="WION", published=date(2024, 3, 22))
+    cited = Citation(**{**{f: getattr(cited, f) for f in cited.__slots__}, "speaker": "Benjamin Netanyahu"})
+    second = citation(
+        "Blinken said there was a clear consensus.",
+        ARTICLE_TEXT.index("Blinken"),
+        title="Blinken in Cairo",
+        source="Reuters",
+        url="https://example.com/blinken?a=1&b=2",
+    )
+    markdown = render.answer_markdown(Answer("What did Netanyahu say?", citations=(cited, second)))
+    page = markdown_page(markdown)
+    shown = page.shown
+    assert f"Benjamin Netanyahu: “{QUOTE}”[1]" in shown
+    assert "“Blinken said there was a clear consensus.”[2]" in shown
+    assert "Netanyahu on Rafah, WION, 22 Mar 2024, article a1, characters " + f"{RAFAH}–{RAFAH + len(QUOTE)}" in shown
+    assert "https://example.com/blinken?a=1&b=2" in shown
+    links = [attributes["href"] for tag, attributes in page.tags if tag == "a"]
+    assert "https://example.com/blinken?a=1&b=2" in links and links.count("#fn1") == 1
+    assert markdown.endswith("\n") and "[^2]: *Blinken in Cairo*, Reuters" in markdown
+
+
+def test_markdown_abstention_says_so_and_lists_the_closest_passages():
+    related = citation("Israeli Prime Minister", 0, title="Netanyahu on Rafah", source="WION")
+    shown = markdown_page(
+        render.answer_markdown(Answer("How many moons?", related=(related,), reason="no article mentions moons"))
+    ).shown
+    assert "The articles don't say: no article mentions moons." in shown
+    assert "Closest passages:" in shown and "“Israeli Prime Minister”[1]" in shown
+    assert "Closest" not in markdown_page(render.answer_markdown(Answer("How many moons?"))).shown
+
+
+def test_markdown_keeps_article_markup_inert():
+    text = INJECTION + "\n- a list item\n1. a numbered line\n=== a rule"
+    cited = citation(text, 0, title="**T** [x](javascript:y)", source="<b>WION</b>", url="javascript:alert(1)")
+    page = markdown_page(render.answer_markdown(Answer("q", citations=(cited,))))
+    for tag, attributes in page.tags:
+        assert tag in MARKDOWN_TAGS, f"<{tag}> came from article text"
+        assert attributes.get("href", "#").startswith("#"), attributes  # only the footnote links
+    # Every character of the span is shown as written, its line breaks as breaks (<br> and a newline).
+    assert f"“{text}”[1]" in re.sub(r"\n+", "\n", page.shown)
+    assert "**T** [x](javascript:y), <b>WION</b>" in page.shown
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc", "Zl", "Zp"]), max_size=60))
+def test_escaped_markdown_shows_any_line_exactly(text):
+    line = text.strip()
+    shown = markdown_page("x " + render.escape_markdown(line) if line else "").shown.strip()
+    assert shown == (f"x {line}" if line else "")

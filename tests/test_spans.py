@@ -49,9 +49,11 @@ def test_chunk_and_sentence_offsets_slice_the_text(text):
         assert [s.start for s in spans] == sorted(s.start for s in spans)
     found = sentences(text)
     assert_slices(text, found)
-    # Sentences never overlap and never cross a line break.
+    # Sentences never overlap, never cross a line break, and leave out only whitespace.
     assert all(a.end <= b.start for a, b in itertools.pairwise(found))
     assert all("\n" not in s.text for s in found)
+    bounds = [0, *itertools.chain.from_iterable((s.start, s.end) for s in found), len(text)]
+    assert not "".join(text[a:b] for a, b in zip(bounds[::2], bounds[1::2], strict=True)).strip()
 
 
 def test_empty_and_blank_text_have_no_spans():
@@ -82,7 +84,7 @@ def test_sentences_keep_abbreviations_and_quotes_together():
     ]
 
 
-def test_a_very_long_line_is_split_in_windows_and_keeps_exact_offsets():
+def test_a_very_long_line_keeps_exact_offsets():
     text = "The minister said the plan will work, and the opposition disagreed. " * 3000
     found = sentences(text)
     assert len(found) == 3000

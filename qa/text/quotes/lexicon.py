@@ -18,7 +18,7 @@ forecasts""".split()
 CUE = r"\b(?:went on to say|goes on to say|pointed out|points out|went on|goes on|" + "|".join(_CUE_WORDS) + r")\b"
 PARTICIPLE = r"\b(?:saying|stating|adding|telling|warning|noting|insisting|arguing|explaining|claiming)\b"
 # The patterns below are compiled once: built at each call, they were evicted from `re`'s cache
-# (512 patterns, shared with pysbd's) and compiled again thousands of times in one ingest.
+# (512 patterns, shared with every other module's) and compiled again thousands of times in one ingest.
 CUE_VERB = re.compile(CUE)
 PARTICIPLE_VERB = re.compile(PARTICIPLE)
 # Verbs that put someone's words in quotation marks without a clause: `called him "a disappointment"`.

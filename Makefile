@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: run test test-fast lint install bench
+.PHONY: run test test-fast lint install bench bench-quick
 
 # torch is pinned in pyproject.toml (the CPU build; see the comment there), so one install does it.
 $(VENV)/installed: pyproject.toml
@@ -35,3 +35,8 @@ lint: install
 bench: install
 	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) benchmarks/bench.py --out docs/BENCHMARKS.md
+
+# The speed and size guard (< 3 min): ingest ratio to the fp32 limit, ask p50/p95, cold start, bytes
+# per chunk on 400 BBC articles from ../shared/data; prints, never fails on timing.
+bench-quick: install
+	$(PY) benchmarks/bench_quick.py

@@ -434,17 +434,18 @@ def synthesise(folder: Path, size: int) -> int:
     Copies keep the text (so SQLite, FTS5 and answer extraction do real work) and get synthetic
     vectors: the original plus Gaussian noise, renormalised. Returns how many copies were made.
     """
+    from qa.storage import codec
     from qa.storage.schema import DATABASE
 
     db = sqlite3.connect(folder / DATABASE)
     rng = np.random.default_rng(0)
 
     def noisy(blob: bytes) -> bytes:
-        vector = np.frombuffer(blob, dtype=np.float32)
+        vector = codec.decode(blob)
         vector = vector + rng.standard_normal(vector.shape[0]).astype(np.float32) * (
             SYNTHETIC_NOISE / np.sqrt(vector.shape[0])
         )
-        return (vector / np.linalg.norm(vector)).astype(np.float32).tobytes()
+        return codec.encode(vector / np.linalg.norm(vector))
 
     db.create_function("bench_noisy", 1, noisy)
     tables = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from qa.storage.schema import FORMAT_VERSION
 from qa.types import Answer
 
 RECALL_AT = (1, 5, 20)
@@ -88,8 +89,10 @@ def read_gold(path: Path, limit: int | None = None) -> list[Gold]:
 
 
 def _default_index(documents: Sequence[Path]) -> Path:
-    # Keyed by the documents' names and sizes so a rerun on the same files reuses the index.
-    key = hashlib.sha1("|".join(f"{p.resolve()}:{p.stat().st_size}" for p in documents).encode())
+    # Keyed by the documents' names and sizes, and the index format, so a rerun on the same files
+    # reuses the index and a new format builds a new one.
+    files = "|".join(f"{p.resolve()}:{p.stat().st_size}" for p in documents)
+    key = hashlib.sha1(f"{files}|format {FORMAT_VERSION}".encode())
     return Path("build") / f"eval-{key.hexdigest()[:12]}"
 
 

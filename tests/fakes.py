@@ -77,10 +77,12 @@ class FaultyEmbedder(HashEmbedder):
 def _install_fault_hooks(kind: str, count: str) -> None:
     """Stop inside SQLite's open transaction, or halfway through the FAISS file: the places a
     kill must not corrupt. These are fault injections into the writer, not stand-ins for it."""
-    from qa.storage import schema, writer
+    from qa.storage import schema, vectors, writer
 
     if os.environ.get("QA_TEST_LOCK_WAIT"):
         schema.LOCK_WAIT_SECONDS = float(os.environ["QA_TEST_LOCK_WAIT"])
+    if os.environ.get("QA_TEST_SAVE_FROM"):  # save FAISS files at test sizes, as large indexes do
+        vectors.SAVE_FROM = int(os.environ["QA_TEST_SAVE_FROM"])
     if kind == "sqlite":
         original_insert, inserted = writer.Writer.insert_article, [0]
 

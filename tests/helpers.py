@@ -10,6 +10,7 @@ import importlib.util
 import json
 import os
 import socket
+import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
@@ -129,3 +130,19 @@ def readme_python(after_heading: str) -> str:
     """The first ```python block of README.md after the line `after_heading`, as a user would copy it."""
     text = (ROOT / "README.md").read_text(encoding="utf-8").split(f"\n{after_heading}\n", 1)[1]
     return text.split("```python\n", 1)[1].split("\n```", 1)[0]
+
+
+def assert_fts_matches(db: Any) -> None:
+    """Both FTS5 indexes hold exactly the stored chunks' and sentences' text, no more, no less.
+
+    Their text is read from the articles (external content), so counting FTS rows would count the
+    content views; FTS5's integrity check compares the index itself with them. It runs on its own
+    connection, as an INSERT, so it waits for a writer's batch and leaves `db` out of a transaction.
+    """
+    path = db.execute("PRAGMA database_list").fetchone()[2]
+    check = sqlite3.connect(path, timeout=120, isolation_level=None)
+    try:
+        for table in ("chunks_fts", "sentences_fts"):
+            check.execute(f"INSERT INTO {table}({table}, rank) VALUES ('integrity-check', 1)")
+    finally:
+        check.close()

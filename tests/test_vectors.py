@@ -277,8 +277,25 @@ def test_hnsw_filtered_search_returns_only_allowed_ids_and_finds_the_nearest(tmp
 # ---- on disk --------------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def saved_at_any_size(monkeypatch):
+    """Small indexes saved as large ones are, so the file handling is tested on quick data."""
+    monkeypatch.setattr(vectors, "SAVE_FROM", 0)
+
+
+def test_a_small_flat_index_is_not_saved_and_leaves_no_file_to_trust(tmp_path, rng):
+    index, _ = filled(tmp_path, rng, 200)
+    (tmp_path / "vectors-2.faiss").write_bytes(b"an older generation's file")
+    (tmp_path / "vectors-3.faiss").write_bytes(b"this generation's, written before the index shrank")
+    (tmp_path / "vectors-9.faiss").write_bytes(b"a newer generation another process wrote")
+    assert not index.saved
+    index.save(3)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["vectors-9.faiss"]
+    assert not VectorIndex(tmp_path, DIMENSION).load(3)  # the caller rebuilds it from SQLite
+
+
 @pytest.mark.parametrize("count, kind", [(200, "flat"), (1000, "hnsw")])
-def test_save_and_load_round_trip_by_generation(tmp_path, rng, small_hnsw, count, kind):
+def test_save_and_load_round_trip_by_generation(tmp_path, rng, small_hnsw, saved_at_any_size, count, kind):
     index, oracle = filled(tmp_path, rng, count)
     assert index.kind == kind
     index.save(3)
@@ -292,7 +309,7 @@ def test_save_and_load_round_trip_by_generation(tmp_path, rng, small_hnsw, count
         assert loaded.search(query, 10, allowed) == index.search(query, 10, allowed)
 
 
-def test_save_deletes_older_generations_and_keeps_newer_ones(tmp_path, rng):
+def test_save_deletes_older_generations_and_keeps_newer_ones(tmp_path, rng, saved_at_any_size):
     index, _ = filled(tmp_path, rng, 100)
     index.save(1)
     (tmp_path / "vectors-4.tmp").write_bytes(b"left by a killed writer")
@@ -324,7 +341,7 @@ def _damage(path: Path, how: str) -> None:
 
 
 @pytest.mark.parametrize("how", ["empty", "header", "half", "last byte", "garbage", "other dimension", "no id map"])
-def test_a_truncated_or_foreign_file_does_not_load(tmp_path, rng, how):
+def test_a_truncated_or_foreign_file_does_not_load(tmp_path, rng, how, saved_at_any_size):
     index, _ = filled(tmp_path, rng, 200)
     index.save(2)
     _damage(tmp_path / "vectors-2.faiss", how)

@@ -158,7 +158,8 @@ def _term_weights(reader: Reader, words: Sequence[str]) -> dict[str, float]:
     common words cost little (they weigh little anyway)."""
     total = max(reader.chunk_count(), 1)
     # A word no article holds weighs most: it is what the question is about, and missing.
-    return {word: math.log(1 + total / max(reader.chunk_frequency(word, DF_CAP), 1)) for word in words}
+    frequencies = reader.chunk_frequencies(words, DF_CAP)
+    return {word: math.log(1 + total / max(frequencies[word], 1)) for word in words}
 
 
 def _score(reader: Reader, query: Query, candidates: list[Candidate]) -> None:
@@ -168,9 +169,9 @@ def _score(reader: Reader, query: Query, candidates: list[Candidate]) -> None:
         weights = _term_weights(reader, query.terms)
         total = sum(weights.values()) or 1.0
         found: dict[int, float] = {}
-        for word, weight in weights.items():
-            for sentence_id in reader.sentences_with(word, ids):
-                found[sentence_id] = found.get(sentence_id, 0.0) + weight / total
+        for word, sentence_ids in reader.sentences_with(list(weights), ids).items():
+            for sentence_id in sentence_ids:
+                found[sentence_id] = found.get(sentence_id, 0.0) + weights[word] / total
         previous: Candidate | None = None
         for candidate in sorted(candidates, key=lambda c: (c.article_id, c.start)):
             candidate.coverage = found.get(candidate.sentence_id, 0.0)

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from qa.storage import codec
 from qa.storage.vectors import VectorIndex
 from qa.types import Article, Filters, Hit, Quote
 
@@ -37,14 +38,14 @@ def filter_sql(filters: Filters) -> tuple[str, list]:
 
 
 def vector(blob: bytes) -> np.ndarray:
-    return np.frombuffer(blob, dtype=np.float32)
+    return codec.decode(blob)
 
 
 def chunk_vectors(db: sqlite3.Connection, dimension: int, *, after: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(ids, one row per vector) of the stored chunks with ids above `after`, in id order."""
     rows = db.execute("SELECT id, vector FROM chunks WHERE id > ? ORDER BY id", (after,)).fetchall()
     ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    return ids, np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), dimension)
+    return ids, codec.decode_many([r[1] for r in rows], dimension)
 
 
 class Reader:
@@ -58,14 +59,17 @@ class Reader:
         self.db = db
         self.lock = lock
         self.vectors = vectors
+        self._articles: dict[str, Article] | None = None
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[None]:
         """One read transaction: what another process commits meanwhile is not seen inside it."""
         self.db.execute("BEGIN")
+        self._articles = {}  # nothing changes inside one read transaction: read each article once
         try:
             yield
         finally:
+            self._articles = None
             self.db.execute("COMMIT")
 
     # ---- articles ------------------------------------------------------------------------
@@ -82,15 +86,20 @@ class Reader:
         Raises:
             KeyError: no such article.
         """
+        if self._articles is not None and article_id in self._articles:
+            return self._articles[article_id]
         with self.lock:
             row = self.db.execute(
                 "SELECT id, text, title, source, url, published, metadata FROM articles WHERE id = ?", (article_id,)
             ).fetchone()
         if row is None:
             raise KeyError(f"no article with id {article_id!r}")
-        return Article(
+        article = Article(
             row[0], row[1], row[2], row[3], row[4], date.fromisoformat(row[5]) if row[5] else None, json.loads(row[6])
         )
+        if self._articles is not None:
+            self._articles[article_id] = article
+        return article
 
     def article_ids(self) -> list[str]:
         with self.lock:
@@ -225,22 +234,34 @@ class Reader:
             (article_id, start),
         ).fetchone()
 
-    def chunk_frequency(self, word: str, cap: int) -> int:
-        """In how many chunks the word occurs, counting no further than `cap`."""
-        return self.db.execute(
-            "SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?)", (fts_query([word]), cap)
-        ).fetchone()[0]
+    def chunk_frequencies(self, words: Sequence[str], cap: int) -> dict[str, int]:
+        """In how many chunks each word occurs, counting no further than `cap`: one statement."""
+        if not words:
+            return {}
+        counts = " UNION ALL ".join(
+            f"SELECT {n}, (SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?))"
+            for n in range(len(words))
+        )
+        params = [value for word in words for value in (fts_query([word]), cap)]
+        with self.lock:
+            return {words[n]: count for n, count in self.db.execute(counts, params)}
 
-    def sentences_with(self, word: str, sentence_ids: Sequence[int]) -> list[int]:
-        """Those of the sentences that contain the word (as FTS5 stems it)."""
-        return [
-            r[0]
-            for r in self.db.execute(
-                f"SELECT rowid FROM sentences_fts WHERE sentences_fts MATCH ? "
-                f"AND rowid IN ({','.join('?' * len(sentence_ids))})",
-                [fts_query([word]), *sentence_ids],
-            )
-        ]
+    def sentences_with(self, words: Sequence[str], sentence_ids: Sequence[int]) -> dict[str, list[int]]:
+        """For each word, those of the sentences that contain it (as FTS5 stems it): one statement."""
+        found: dict[str, list[int]] = {word: [] for word in words}
+        if not words or not sentence_ids:
+            return found
+        # The ids are bound once, as a table every word's branch looks them up in.
+        ids = ",".join("(?)" for _ in sentence_ids)
+        branches = " UNION ALL ".join(
+            f"SELECT {n}, rowid FROM sentences_fts WHERE sentences_fts MATCH ? AND rowid IN (SELECT id FROM ids)"
+            for n in range(len(words))
+        )
+        params = [*sentence_ids, *(fts_query([word]) for word in words)]
+        with self.lock:
+            for n, sentence_id in self.db.execute(f"WITH ids(id) AS (VALUES {ids}) {branches}", params):
+                found[words[n]].append(sentence_id)
+        return found
 
     # ---- quotes ----------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from qa.errors import IndexBusy, IndexCorrupt, IndexMismatch, IndexNotFound, QAError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: int8 vectors (storage/codec.py), FTS5 over the article text
 DATABASE = "news.sqlite"
 LOCK_WAIT_SECONDS = 30.0
 
@@ -50,12 +50,26 @@ CREATE TABLE IF NOT EXISTS families(
     family INTEGER NOT NULL,
     minhash BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS families_family ON families(family);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(text, tokenize='porter unicode61 remove_diacritics 2');
-CREATE VIRTUAL TABLE IF NOT EXISTS sentences_fts USING fts5(text, tokenize='porter unicode61 remove_diacritics 2');
-CREATE TRIGGER IF NOT EXISTS chunks_gone AFTER DELETE ON chunks
-    BEGIN DELETE FROM chunks_fts WHERE rowid = old.id; END;
-CREATE TRIGGER IF NOT EXISTS sentences_gone AFTER DELETE ON sentences
-    BEGIN DELETE FROM sentences_fts WHERE rowid = old.id; END;
+-- BM25 over chunks and sentences. Their text is the article's, so FTS5 keeps only its index
+-- (external content): the text it shows and checks against is sliced from articles.text by the
+-- views (substr counts characters as Python does). FTS5 must be told a row's old text to drop it,
+-- so rows are dropped before their article goes.
+CREATE VIEW IF NOT EXISTS chunk_texts AS
+    SELECT c.id AS id, substr(a.text, c.start + 1, c.end - c.start) AS text
+    FROM chunks c JOIN articles a ON a.rowid = c.article;
+CREATE VIEW IF NOT EXISTS sentence_texts AS
+    SELECT s.id AS id, substr(a.text, s.start + 1, s.end - s.start) AS text
+    FROM sentences s JOIN articles a ON a.rowid = s.article;
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    text, content='chunk_texts', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE IF NOT EXISTS sentences_fts USING fts5(
+    text, content='sentence_texts', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2');
+CREATE TRIGGER IF NOT EXISTS article_leaving BEFORE DELETE ON articles BEGIN
+    INSERT INTO chunks_fts(chunks_fts, rowid, text)
+        SELECT 'delete', id, substr(old.text, start + 1, end - start) FROM chunks WHERE article = old.rowid;
+    INSERT INTO sentences_fts(sentences_fts, rowid, text)
+        SELECT 'delete', id, substr(old.text, start + 1, end - start) FROM sentences WHERE article = old.rowid;
+END;
 """
 
 

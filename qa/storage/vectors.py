@@ -1,4 +1,4 @@
-"""The FAISS side of the index: derived from SQLite, saved per generation, searched with filters."""
+"""The FAISS side of the index: derived from SQLite, saved per generation when large, searched with filters."""
 
 from __future__ import annotations
 
@@ -12,6 +12,10 @@ HNSW_FROM = 50_000
 HNSW_NEIGHBOURS = 32
 HNSW_EF_SEARCH = 128
 MAX_FILTER_WIDENING = 32  # efSearch grows with 1 / (share of chunks a filter allows), up to this factor
+# Below this many chunks the index is not saved: rebuilding it from SQLite's int8 vectors when the
+# index opens takes tens of milliseconds (10k chunks), and its file would add 1.5 KB a chunk on disk.
+# An HNSW graph takes minutes to build, so it is saved.
+SAVE_FROM = HNSW_FROM
 
 
 class VectorIndex:
@@ -37,6 +41,11 @@ class VectorIndex:
 
     def __len__(self) -> int:
         return self._index.ntotal
+
+    @property
+    def saved(self) -> bool:
+        """Whether this index is kept in a file (else it is rebuilt from SQLite at every open)."""
+        return self.kind == "hnsw" or self._index.ntotal >= SAVE_FROM
 
     def _new_index(self, size: int):
         import faiss
@@ -102,17 +111,21 @@ class VectorIndex:
             self._index.remove_ids(faiss.IDSelectorBatch(np.asarray(ids, dtype=np.int64)))
 
     def save(self, generation: int) -> None:
-        """Write atomically (temporary name, then rename) and drop files of older generations."""
+        """Write atomically (temporary name, then rename) and drop files of older generations; an
+        index too small to be `saved` only drops them."""
         import faiss
 
-        target = self._file(generation)
-        temporary = target.with_suffix(".tmp")
-        try:
-            faiss.write_index(self._index, str(temporary))
-            os.replace(temporary, target)
-        except (RuntimeError, OSError):  # e.g. a full disk: leave no half-written file behind
-            temporary.unlink(missing_ok=True)
-            raise
+        if self.saved:
+            target = self._file(generation)
+            temporary = target.with_suffix(".tmp")
+            try:
+                faiss.write_index(self._index, str(temporary))
+                os.replace(temporary, target)
+            except (RuntimeError, OSError):  # e.g. a full disk: leave no half-written file behind
+                temporary.unlink(missing_ok=True)
+                raise
+        else:
+            generation += 1  # this generation's file too: it would be used instead of a rebuild
         # Only older generations: a reader saving a rebuilt copy must not delete a writer's newer file.
         # Their .tmp files are leftovers of a killed writer (every save holds the write lock).
         for old in self.folder.glob("vectors-*"):

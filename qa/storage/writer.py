@@ -14,12 +14,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from qa.errors import IndexBusy
 from qa.ingest.load import Problem
 from qa.ingest.prepare import Prepared
-from qa.storage import schema
+from qa.storage import codec, schema
 from qa.storage.families import Families
 from qa.storage.reads import chunk_vectors
 from qa.storage.vectors import VectorIndex
@@ -70,10 +68,6 @@ class Work:
 
 def content_hash(article: Article) -> str:
     return hashlib.sha1(f"{article.title}\n{article.text}".encode()).hexdigest()
-
-
-def _blob(vector: np.ndarray) -> bytes:
-    return np.asarray(vector, dtype=np.float32).tobytes()
 
 
 class Writer:
@@ -139,7 +133,7 @@ class Writer:
             with contextlib.suppress(IndexBusy, OSError, RuntimeError), self.exclusive(wait=0):
                 if self.generation() != generation:
                     return  # a writer moved on meanwhile and saved its own file
-                if len(ids):  # with no writer at work, a missing or unreadable file is a fault
+                if len(ids) and self.vectors.saved:  # with no writer at work, a missing or unreadable file is a fault
                     log.warning(
                         "news-qa: the vector file vectors-%d.faiss in %s/ was missing or "
                         "unreadable; rebuilt it from %s (%d chunks)",
@@ -217,12 +211,13 @@ class Writer:
         )
         rowid = cursor.lastrowid
         assert rowid is not None
-        # Chunks and sentences are stored alike: offsets and vector, and the text in FTS5 for BM25.
+        # Chunks and sentences are stored alike: offsets, int8 vector, and an FTS5 entry for BM25 (the
+        # text itself stays in articles.text: FTS5 reads it through the chunk_texts/sentence_texts views).
         for table, spans in (("chunks", prepared.chunks), ("sentences", prepared.sentences)):
             for span, vector in spans:
                 span_id = self.db.execute(
                     f"INSERT INTO {table}(article, start, end, vector) VALUES (?, ?, ?, ?)",
-                    (rowid, span.start, span.end, _blob(vector)),
+                    (rowid, span.start, span.end, codec.encode(vector)),
                 ).lastrowid
                 self.db.execute(f"INSERT INTO {table}_fts(rowid, text) VALUES (?, ?)", (span_id, span.text))
         self.db.executemany(

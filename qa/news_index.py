@@ -253,10 +253,8 @@ class NewsIndex:
     def _commit(self, batch: list[Article], report: IngestReport, size: int, overlap: int) -> None:
         work = self.writer.classify(batch, report)
         if work:
-            self.writer.commit(
-                [(item, prepare(item.article, self.embedder, chunk_size=size, chunk_overlap=overlap)) for item in work],
-                report,
-            )
+            prepared = prepare([item.article for item in work], self.embedder, chunk_size=size, chunk_overlap=overlap)
+            self.writer.commit(list(zip(work, prepared, strict=True)), report)
 
     def delete(self, article_ids: Iterable[str]) -> int:
         """Delete articles by id; returns how many existed."""

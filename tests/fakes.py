@@ -7,13 +7,13 @@ script, this module is `python -m qa` with that embedder and optional fault hook
     python tests/fakes.py ingest --index DIR PATH...
 
 Environment (all optional):
-    QA_TEST_PAUSE_AT   embed:N (before embedding the Nth article), sqlite:N (after inserting the
+    QA_TEST_PAUSE_AT   embed:N (before embedding the Nth batch of articles), sqlite:N (after inserting the
                        Nth article, inside the open transaction) or faiss (halfway through
                        writing the FAISS file)
     QA_TEST_PAUSED     file written when the pause point is reached
     QA_TEST_RESUME     file whose appearance ends the pause; without it the child waits to be killed
     QA_TEST_LOCK_WAIT  seconds a writer waits for the index lock
-    QA_TEST_EMBED_DELAY  seconds of sleep per embedded article, to make an ingest last
+    QA_TEST_EMBED_DELAY  seconds of sleep per embedded batch, to make an ingest last
 """
 
 from __future__ import annotations
@@ -61,15 +61,16 @@ def _pause(where: str) -> None:
 
 
 class FaultyEmbedder(HashEmbedder):
-    """HashEmbedder that can be slow, or stop before the Nth article (one embed_with_spans call each)."""
+    """HashEmbedder that can be slow, or stop before the Nth batch of articles (one embed_with_spans
+    call each: a commit's articles are embedded together)."""
 
     def __init__(self, delay: float, pause_before: int | None) -> None:
-        self.delay, self.pause_before, self.articles = delay, pause_before, 0
+        self.delay, self.pause_before, self.batches = delay, pause_before, 0
 
     def embed_with_spans(self, texts, spans):
-        self.articles += 1
-        if self.articles == self.pause_before:
-            _pause(f"embedding article {self.articles}")
+        self.batches += 1
+        if self.batches == self.pause_before:
+            _pause(f"embedding batch {self.batches}")
         time.sleep(self.delay)
         return super().embed_with_spans(texts, spans)
 

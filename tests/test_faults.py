@@ -143,7 +143,7 @@ def previous(tmp_path: Path) -> Path:
 
 KILL_POINTS = [
     # (where the child pauses to be killed, how many of the 67 new articles were committed)
-    ("embed:40", 32),  # embedding the 8th article of the second batch: batch one is committed
+    ("embed:2", 32),  # embedding the second batch of articles: batch one is committed
     ("sqlite:40", 32),  # inside the second batch's transaction, 8 articles written, not committed
     ("faiss", 67),  # every batch committed, the FAISS file half written
 ]
@@ -312,11 +312,11 @@ def test_index_of_another_model_or_dimension_is_refused_with_the_rebuild_command
 
 @pytest.fixture
 def small_disk(tmp_path: Path):
-    """A 1 MB tmpfs (needs root, or CAP_SYS_ADMIN, where mounts are allowed)."""
+    """A 768 KB tmpfs, which the 68 seed articles overflow (needs root, or CAP_SYS_ADMIN, where mounts are allowed)."""
     folder = tmp_path / "disk"
     folder.mkdir()
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)], capture_output=True, text=True
+        ["mount", "-t", "tmpfs", "-o", "size=768k", "tmpfs", str(folder)], capture_output=True, text=True
     )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs to fill ({mounted.stderr.strip() or 'mount failed'})")
@@ -384,7 +384,7 @@ def test_queries_run_during_an_ingest_and_a_second_writer_waits_or_is_told_busy(
         QA_TEST_PAUSE_AT="sqlite:40",
         QA_TEST_PAUSED=str(paused),
         QA_TEST_RESUME=str(resume),
-        QA_TEST_EMBED_DELAY="0.02",
+        QA_TEST_EMBED_DELAY="0.5",
     )
     wait_for(paused, writer)  # holding the write lock, inside an open transaction
 

@@ -262,3 +262,10 @@ def test_a_dateline_dates_an_article_without_metadata(tmp_path):
     path.write_text(WIKINEWS[0]["text"], encoding="utf-8")  # opens with "November 13, 2004"
     (loaded,) = load([path])
     assert loaded.published == date(2004, 11, 13)
+
+
+def test_question_words_are_found_in_candidate_sentences_as_fts5_stems_them(seeds):
+    sentences = [(7, "A bridge fell near the Café on Friday."), (8, "Nothing of the kind."), (9, "U.S. bridges stand.")]
+    found = seeds.reader.sentences_with(["bridges", "cafe", "u.s", "absent"], sentences)
+    assert found == {"bridges": [7, 9], "cafe": [7], "u.s": [9], "absent": []}
+    assert seeds.reader.sentences_with(["bridges"], []) == {"bridges": []}

@@ -165,11 +165,11 @@ def _term_weights(reader: Reader, words: Sequence[str]) -> dict[str, float]:
 def _score(reader: Reader, query: Query, candidates: list[Candidate]) -> None:
     """Combine meaning (cosine), question words found (idf-weighted), context and answer type."""
     if query.terms and candidates:
-        ids = [c.sentence_id for c in candidates]
         weights = _term_weights(reader, query.terms)
         total = sum(weights.values()) or 1.0
         found: dict[int, float] = {}
-        for word, sentence_ids in reader.sentences_with(list(weights), ids).items():
+        texts = [(c.sentence_id, reader.article(c.article_id).text[c.start : c.end]) for c in candidates]
+        for word, sentence_ids in reader.sentences_with(list(weights), texts).items():
             for sentence_id in sentence_ids:
                 found[sentence_id] = found.get(sentence_id, 0.0) + weights[word] / total
         previous: Candidate | None = None

@@ -60,6 +60,12 @@ class Reader:
         self.lock = lock
         self.vectors = vectors
         self._articles: dict[str, Article] | None = None
+        # A private in-memory database for indexing one question's candidate sentences.
+        self._scratch = sqlite3.connect(":memory:", check_same_thread=False)
+        self._scratch.execute(
+            "CREATE VIRTUAL TABLE candidates USING fts5("
+            "text, tokenize='porter unicode61 remove_diacritics 2')"
+        )
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -246,21 +252,24 @@ class Reader:
         with self.lock:
             return {words[n]: count for n, count in self.db.execute(counts, params)}
 
-    def sentences_with(self, words: Sequence[str], sentence_ids: Sequence[int]) -> dict[str, list[int]]:
-        """For each word, those of the sentences that contain it (as FTS5 stems it): one statement."""
+    def sentences_with(self, words: Sequence[str], sentences: Sequence[tuple[int, str]]) -> dict[str, list[int]]:
+        """For each word, the ids of those (id, text) sentences that contain it, as FTS5 stems it.
+
+        The sentences are the few candidates of one question, so they are indexed here, in memory,
+        with the chunks' tokenizer: 0.6 ms for 40 sentences and 8 words, where querying an index of
+        every sentence took 3.3 ms (and 0.4 KB a chunk on disk).
+        """
         found: dict[str, list[int]] = {word: [] for word in words}
-        if not words or not sentence_ids:
+        if not words or not sentences:
             return found
-        # The ids are bound once, as a table every word's branch looks them up in.
-        ids = ",".join("(?)" for _ in sentence_ids)
         branches = " UNION ALL ".join(
-            f"SELECT {n}, rowid FROM sentences_fts WHERE sentences_fts MATCH ? AND rowid IN (SELECT id FROM ids)"
-            for n in range(len(words))
+            f"SELECT {n}, rowid FROM candidates WHERE candidates MATCH ?" for n in range(len(words))
         )
-        params = [*sentence_ids, *(fts_query([word]) for word in words)]
-        with self.lock:
-            for n, sentence_id in self.db.execute(f"WITH ids(id) AS (VALUES {ids}) {branches}", params):
+        with self.lock, self._scratch:
+            self._scratch.executemany("INSERT INTO candidates(rowid, text) VALUES (?, ?)", sentences)
+            for n, sentence_id in self._scratch.execute(branches, [fts_query([word]) for word in words]):
                 found[words[n]].append(sentence_id)
+            self._scratch.execute("DELETE FROM candidates")
         return found
 
     # ---- quotes ----------------------------------------------------------------------------

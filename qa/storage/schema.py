@@ -50,25 +50,19 @@ CREATE TABLE IF NOT EXISTS families(
     family INTEGER NOT NULL,
     minhash BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS families_family ON families(family);
--- BM25 over chunks and sentences. Their text is the article's, so FTS5 keeps only its index
--- (external content): the text it shows and checks against is sliced from articles.text by the
--- views (substr counts characters as Python does). FTS5 must be told a row's old text to drop it,
--- so rows are dropped before their article goes.
+-- BM25 over chunks. Their text is the article's, so FTS5 keeps only its index (external content):
+-- the text it shows and checks against is sliced from articles.text by the view (substr counts
+-- characters as Python does). FTS5 must be told a row's old text to drop it, so rows are dropped
+-- before their article goes. (Which sentences hold a question's words is found over the few
+-- candidates in memory, reads.Reader.sentences_with: no sentence index is kept.)
 CREATE VIEW IF NOT EXISTS chunk_texts AS
     SELECT c.id AS id, substr(a.text, c.start + 1, c.end - c.start) AS text
     FROM chunks c JOIN articles a ON a.rowid = c.article;
-CREATE VIEW IF NOT EXISTS sentence_texts AS
-    SELECT s.id AS id, substr(a.text, s.start + 1, s.end - s.start) AS text
-    FROM sentences s JOIN articles a ON a.rowid = s.article;
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     text, content='chunk_texts', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2');
-CREATE VIRTUAL TABLE IF NOT EXISTS sentences_fts USING fts5(
-    text, content='sentence_texts', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2');
 CREATE TRIGGER IF NOT EXISTS article_leaving BEFORE DELETE ON articles BEGIN
     INSERT INTO chunks_fts(chunks_fts, rowid, text)
         SELECT 'delete', id, substr(old.text, start + 1, end - start) FROM chunks WHERE article = old.rowid;
-    INSERT INTO sentences_fts(sentences_fts, rowid, text)
-        SELECT 'delete', id, substr(old.text, start + 1, end - start) FROM sentences WHERE article = old.rowid;
 END;
 """
 

@@ -211,15 +211,16 @@ class Writer:
         )
         rowid = cursor.lastrowid
         assert rowid is not None
-        # Chunks and sentences are stored alike: offsets, int8 vector, and an FTS5 entry for BM25 (the
-        # text itself stays in articles.text: FTS5 reads it through the chunk_texts/sentence_texts views).
+        # Chunks and sentences are stored alike: offsets and int8 vector; chunks also get an FTS5 entry
+        # for BM25 (the text itself stays in articles.text: FTS5 reads it through the chunk_texts view).
         for table, spans in (("chunks", prepared.chunks), ("sentences", prepared.sentences)):
             for span, vector in spans:
                 span_id = self.db.execute(
                     f"INSERT INTO {table}(article, start, end, vector) VALUES (?, ?, ?, ?)",
                     (rowid, span.start, span.end, codec.encode(vector)),
                 ).lastrowid
-                self.db.execute(f"INSERT INTO {table}_fts(rowid, text) VALUES (?, ?)", (span_id, span.text))
+                if table == "chunks":
+                    self.db.execute("INSERT INTO chunks_fts(rowid, text) VALUES (?, ?)", (span_id, span.text))
         self.db.executemany(
             "INSERT INTO quotes(article, start, end, speaker, speaker_key, cue) VALUES (?, ?, ?, ?, ?, ?)",
             [(rowid, q.start, q.end, q.speaker, q.speaker_key, q.cue) for q in prepared.quotes],

@@ -3,7 +3,13 @@
 Usage:
     .venv/bin/python benchmarks/quote_eval.py --labels tests/data/quote_labels.jsonl \
         --documents ../shared/data/bbc_news.documents.jsonl ../shared/data/realtimeqa_news_a.documents.jsonl \
-        ../shared/data/reuters21578.documents.jsonl.gz
+        ../shared/data/reuters21578.documents.jsonl.gz [--attribution rules|model|combined]
+    .venv/bin/python benchmarks/quote_eval.py --polnear ../shared/data/polnear/dev [--attribution ...]
+    .venv/bin/python benchmarks/quote_eval.py --time 400 --documents ../shared/data/bbc_news.documents.jsonl \
+        --attribution combined
+
+`--polnear` scores issue 14's rule on PolNeAR (benchmarks/polnear.py defines it); `--time` prints
+seconds per article of the rules and of the chosen attribution.
 
 Labels (one JSON object a line): doc_id, start, end, speaker, prefix, split. Every statement in
 a labelled article is labelled: direct quotations (the words inside the marks, also when only
@@ -50,12 +56,32 @@ import argparse
 import gzip
 import json
 import sys
+import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from qa.text.quotes import find_quotes, speaker_matches
+from qa.types import Quote
+
+Finder = Callable[[str, str], list[Quote]]
+
+
+def finder(kind: str) -> Finder:
+    """`rules`: find_quotes; `model`: the attribution tagger alone; `combined`: the rules' quotes
+    plus the tagger's where they found none (qa/ingest/attribution.py)."""
+    if kind == "rules":
+        return find_quotes
+    from qa.ingest.attribution import attributed_quotes, load_tagger, model_quotes
+
+    tagger = load_tagger()
+    if tagger is None:
+        raise SystemExit("no attribution tagger: build it with benchmarks/train_attribution.py all")
+    if kind == "model":
+        return lambda article_id, text: model_quotes(article_id, text, tagger)
+    return lambda article_id, text: attributed_quotes(article_id, text, tagger=tagger)
 
 
 def overlaps(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
@@ -69,12 +95,12 @@ def same_speaker(gold: str, predicted: str) -> bool:
 
 
 def score(
-    labels: dict[str, list[dict]], texts: dict[str, str], errors: list[str]
+    labels: dict[str, list[dict]], texts: dict[str, str], errors: list[str], find: Finder = find_quotes
 ) -> tuple[int, int, int, int, int, int]:
     """(articles, labels, predicted, correct predictions, labels with a speaker, labels found)."""
     predicted = correct = gold_named = found = 0
     for doc_id, gold in labels.items():
-        quotes = find_quotes(doc_id, texts[doc_id])
+        quotes = find(doc_id, texts[doc_id])
         predicted += len(quotes)
         for q in quotes:
             hits = [g for g in gold if overlaps(q.start, q.end, g["start"], g["end"])]
@@ -96,12 +122,59 @@ def score(
     return len(labels), sum(map(len, labels.values())), predicted, correct, gold_named, found
 
 
+def score_polnear(folder: Path, verbose: bool, find: Finder) -> int:
+    """Issue 14's rule on a PolNeAR split (benchmarks/polnear.py says what counts)."""
+    from polnear import Score, read_polnear, score_article  # benchmarks/polnear.py, beside this script
+
+    total, errors = Score(), []
+    for article in read_polnear(folder):
+        score_article(article, find(article.name, article.text), total, errors)
+    print(f"polnear {folder.name}: {total.line()}")
+    if verbose:
+        print("\n".join(errors))
+    return 0
+
+
+def time_quotes(path: Path, count: int, find: Finder) -> int:
+    """Seconds per article of find_quotes and of `find` over the first `count` articles of a
+    documents file (the attribution step's share of ingest time, issue 14)."""
+    with (gzip.open if path.suffix == ".gz" else open)(path, "rt", encoding="utf-8") as f:
+        docs = [json.loads(line) for _, line in zip(range(count), f, strict=False)]
+    find(docs[0]["doc_id"], docs[0]["text"])  # load the model and warm the session outside the clock
+    timings = {}
+    for name, step in (("rules", find_quotes), ("chosen", find)):
+        started = time.perf_counter()
+        for doc in docs:
+            step(doc["doc_id"], doc["text"])
+        timings[name] = time.perf_counter() - started
+    print(
+        f"{len(docs)} articles: rules {timings['rules']:.2f} s ({1000 * timings['rules'] / len(docs):.1f} ms/article), "
+        f"chosen {timings['chosen']:.2f} s ({1000 * timings['chosen'] / len(docs):.1f} ms/article), "
+        f"added {1000 * (timings['chosen'] - timings['rules']) / len(docs):.1f} ms/article"
+    )
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--labels", required=True, type=Path)
-    parser.add_argument("--documents", required=True, nargs="+", type=Path)
+    parser.add_argument("--labels", type=Path)
+    parser.add_argument("--documents", nargs="+", type=Path)
+    parser.add_argument(
+        "--polnear", type=Path, metavar="DIR", help="score on a PolNeAR split (e.g. ../shared/data/polnear/dev) instead"
+    )
+    parser.add_argument(
+        "--attribution", choices=["rules", "model", "combined"], default="rules", help="what finds the quotes"
+    )
+    parser.add_argument("--time", type=int, metavar="N", help="time the first N articles of --documents instead")
     parser.add_argument("--verbose", action="store_true", help="list every error")
     args = parser.parse_args()
+    find = finder(args.attribution)
+    if args.polnear:
+        return score_polnear(args.polnear, args.verbose, find)
+    if args.time and args.documents:
+        return time_quotes(args.documents[0], args.time, find)
+    if not (args.labels and args.documents):
+        parser.error("give --labels and --documents, or --polnear DIR")
 
     labels = defaultdict(list)
     for line in args.labels.read_text(encoding="utf-8").splitlines():
@@ -125,7 +198,7 @@ def main() -> int:
     splits = {g.get("split", "") for gold in labels.values() for g in gold}
     for split in sorted(splits, key=lambda name: (len(name), name)) + ["all"]:  # batch9 before batch10
         docs = {d: gold for d, gold in labels.items() if split in ("all", gold[0].get("split", ""))}
-        totals[split] = score(docs, texts, errors if split == "all" else [])
+        totals[split] = score(docs, texts, errors if split == "all" else [], find)
     for split, (n_docs, n_labels, predicted, correct, gold_named, found) in totals.items():
         precision = correct / predicted if predicted else 0.0
         recall = found / gold_named if gold_named else 0.0

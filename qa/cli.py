@@ -36,6 +36,11 @@ def _parser() -> argparse.ArgumentParser:
     ingest = with_index(commands.add_parser("ingest", help="add articles from files and folders"))
     ingest.add_argument("paths", nargs="+", type=Path)
     ingest.add_argument("--json", action="store_true", help="print the report as JSON")
+    ingest.add_argument(
+        "--attribution",
+        action="store_true",
+        help="find quotes with the learned attribution tagger as well as the rules (docs/MODEL_CARD.md)",
+    )
 
     ask = with_index(commands.add_parser("ask", help="answer a question with cited spans"))
     ask.add_argument("question", nargs="?")
@@ -94,7 +99,8 @@ def _run(args: argparse.Namespace, embedder: Embedder | None) -> int:
         for path in args.paths:
             if not path.exists():
                 raise BadInput(f"no such file or folder: {path}")
-        return _ingest(NewsIndex.open(args.index, create=True, embedder=embedder), args)
+        opened = NewsIndex.open(args.index, create=True, embedder=embedder, attribution=args.attribution)
+        return _ingest(opened, args)
     index = NewsIndex.open(args.index, embedder=embedder, ranker=getattr(args, "ranker", False))
     if args.command == "ask":
         return _ask(index, args)

@@ -12,6 +12,7 @@ from qa.answer import broad, extract, quoted
 from qa.answer.rank import RANKER_FILE, load_ranker
 from qa.errors import BadInput
 from qa.ingest import chunk
+from qa.ingest.attribution import load_tagger
 from qa.ingest.embed import Embedder, MiniLMEmbedder
 from qa.ingest.load import Problem, load
 from qa.ingest.prepare import prepare
@@ -35,11 +36,18 @@ class NewsIndex:
     """
 
     def __init__(
-        self, path: Path, embedder: Embedder, *, create: bool = False, ranker: bool | str | Path = False
+        self,
+        path: Path,
+        embedder: Embedder,
+        *,
+        create: bool = False,
+        ranker: bool | str | Path = False,
+        attribution: bool = False,
     ) -> None:
         self.path = path
         self.embedder = embedder
         self.ranker_file = RANKER_FILE if ranker is True else Path(ranker) if ranker else None
+        self.attribution = attribution
         self.db = schema.connect(
             path,
             create=create,
@@ -62,6 +70,7 @@ class NewsIndex:
         create: bool = False,
         embedder: Embedder | None = None,
         ranker: bool | str | Path = False,
+        attribution: bool = False,
     ) -> NewsIndex:
         """Open the index at `path`.
 
@@ -72,11 +81,14 @@ class NewsIndex:
             ranker: True ranks answer sentences with the learned ranker as well (when its file
                 loads), a path with the one in that ONNX file; off by default until it beats the
                 hand-tuned score on news as well as on SQuAD (docs/MODEL_CARD.md).
+            attribution: True finds quotes at ingest with the learned attribution tagger as well as
+                the rules (it adds statements the rules have no pattern for); off by default until
+                it is as precise as the rules on the project's own labelled news (docs/MODEL_CARD.md).
 
         Raises:
             IndexNotFound, IndexCorrupt, IndexMismatch: with the command that fixes it.
         """
-        return cls(Path(path), embedder or MiniLMEmbedder(), create=create, ranker=ranker)
+        return cls(Path(path), embedder or MiniLMEmbedder(), create=create, ranker=ranker, attribution=attribution)
 
     # ---- reading -------------------------------------------------------------------------
 
@@ -253,7 +265,13 @@ class NewsIndex:
     def _commit(self, batch: list[Article], report: IngestReport, size: int, overlap: int) -> None:
         work = self.writer.classify(batch, report)
         if work:
-            prepared = prepare([item.article for item in work], self.embedder, chunk_size=size, chunk_overlap=overlap)
+            prepared = prepare(
+                [item.article for item in work],
+                self.embedder,
+                chunk_size=size,
+                chunk_overlap=overlap,
+                tagger=load_tagger() if self.attribution else None,
+            )
             self.writer.commit(list(zip(work, prepared, strict=True)), report)
 
     def delete(self, article_ids: Iterable[str]) -> int:

@@ -112,6 +112,7 @@ ALLOWED_WRITES = {
     ("qa/ingest/runtimes.py", "__init__"),  # the OpenVINO runner drops that same cached graph likewise
     ("qa/storage/schema.py", "connect"),  # the index folder and news.sqlite, from the --index path given
     ("qa/storage/writer.py", "exclusive"),  # write.lock in the index folder
+    ("qa/storage/reads.py", "__init__"),  # ":memory:": the candidates' FTS5 table, never a file
     ("qa/storage/vectors.py", "save"),  # vectors-<generation>.faiss: an integer from SQLite
 }
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.ingest import chunk
+from qa.ingest.attribution import Tagger, attributed_quotes
 from qa.ingest.embed import Embedder
 from qa.ingest.near_duplicates import signature
 from qa.text.quotes import find_quotes
@@ -25,8 +26,16 @@ class Prepared:
     signature: np.ndarray
 
 
-def prepare(articles: Sequence[Article], embedder: Embedder, *, chunk_size: int, chunk_overlap: int) -> list[Prepared]:
-    """Chunk, split, embed and read the quotes of articles (no I/O).
+def prepare(
+    articles: Sequence[Article],
+    embedder: Embedder,
+    *,
+    chunk_size: int,
+    chunk_overlap: int,
+    tagger: Tagger | None = None,
+) -> list[Prepared]:
+    """Chunk, split, embed and read the quotes of articles (no I/O); quotes by the rules, and by
+    the attribution tagger as well when one is given.
 
     The chunks of all the articles go through the model together: sorted by length into batches,
     they carry a fifth less padding than one article's chunks at a time (400 BBC articles: 197k
@@ -59,7 +68,7 @@ def prepare(articles: Sequence[Article], embedder: Embedder, *, chunk_size: int,
                 article,
                 list(zip(chunk_spans[a], vectors, strict=True)),
                 list(zip(sentence_spans[a], sentence_vectors[a], strict=True)),  # type: ignore[arg-type]  # no None left
-                find_quotes(article.id, article.text),
+                _quotes(article, tagger),
                 signature(article.text),
             )
         )
@@ -96,3 +105,9 @@ def _in_sentence_order(
         vectors.append(by_chunk[owner][taken[owner]])
         taken[owner] += 1
     return vectors
+
+
+def _quotes(article: Article, tagger: Tagger | None) -> list[Quote]:
+    if tagger is None:
+        return find_quotes(article.id, article.text)
+    return attributed_quotes(article.id, article.text, tagger=tagger)

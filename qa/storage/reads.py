@@ -63,8 +63,7 @@ class Reader:
         # A private in-memory database for indexing one question's candidate sentences.
         self._scratch = sqlite3.connect(":memory:", check_same_thread=False)
         self._scratch.execute(
-            "CREATE VIRTUAL TABLE candidates USING fts5("
-            "text, tokenize='porter unicode61 remove_diacritics 2')"
+            "CREATE VIRTUAL TABLE candidates USING fts5(text, tokenize='porter unicode61 remove_diacritics 2')"
         )
 
     @contextlib.contextmanager

@@ -1,0 +1,49 @@
+"""The learned attribution step (qa/ingest/attribution.py): opt-in at ingest, adding to the rules."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+
+from helpers import SEEDS
+from qa import NewsIndex
+from qa.ingest.attribution import load_tagger
+from qa.text.quotes import find_quotes
+
+
+def test_the_tagger_adds_statements_the_rules_miss_and_keeps_every_rule_quote(tmp_path):
+    with NewsIndex.open(tmp_path / "index", create=True, attribution=True) as index:
+        index.add([SEEDS])
+        found = index.quotes(limit=100_000)
+        for quote in found:
+            article = index.get(quote.article_id)
+            assert article.text[quote.start : quote.end] == quote.text
+            assert quote.speaker and quote.speaker_key
+        by_article: dict[str, list] = {}
+        for quote in found:
+            by_article.setdefault(quote.article_id, []).append((quote.start, quote.end, quote.speaker))
+        added = 0
+        for article in index.articles():
+            rules = {(q.start, q.end, q.speaker) for q in find_quotes(article.id, article.text)}
+            stored = set(by_article.get(article.id, []))
+            assert rules <= stored  # the rules' quotes stand; the tagger only adds
+            spans = sorted(stored)
+            assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))  # never overlapping
+            added += len(stored - rules)
+        assert added >= 10  # statements with no rule for them: "X noted ...", "Y says ...", no quotation marks
+        # What users ask still comes from the rules' precise quotes.
+        rafah = index.quotes("Netanyahu", "Rafah", limit=3)
+        assert rafah and all(q.speaker == "Benjamin Netanyahu" for q in rafah)
+
+
+def test_a_missing_or_damaged_tagger_leaves_the_rules_and_says_so(tmp_path, caplog):
+    damaged = tmp_path / "attribution.onnx"
+    damaged.write_bytes(b"not an onnx graph")
+    with caplog.at_level(logging.WARNING, logger="qa"):
+        assert load_tagger(damaged) is None
+        assert load_tagger(tmp_path / "absent.onnx") is None
+    assert caplog.text.count("could not be loaded") == 2 and "rules alone" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="qa"):
+        assert load_tagger(damaged) is None  # said once per file, not at every batch
+    assert not caplog.text

@@ -222,14 +222,13 @@ class Reader:
 
     def sentences_in(self, article_id: str, start: int, end: int) -> list[tuple[int, int, int, np.ndarray]]:
         """(sentence id, start, end, vector) of the article's sentences that overlap start..end."""
-        return [
-            (sentence_id, s, e, vector(blob))
-            for sentence_id, s, e, blob in self.db.execute(
-                "SELECT s.id, s.start, s.end, s.vector FROM sentences s JOIN articles a ON a.rowid = s.article "
-                "WHERE a.id = ? AND s.start < ? AND s.end > ? ORDER BY s.start",
-                (article_id, end, start),
-            )
-        ]
+        rows = self.db.execute(
+            "SELECT s.id, s.start, s.end, s.vector FROM sentences s JOIN articles a ON a.rowid = s.article "
+            "WHERE a.id = ? AND s.start < ? AND s.end > ? ORDER BY s.start",
+            (article_id, end, start),
+        ).fetchall()
+        vectors = codec.decode_many([row[3] for row in rows], self.vectors.dimension)  # one numpy pass
+        return [(sentence_id, s, e, vectors[i]) for i, (sentence_id, s, e, _) in enumerate(rows)]
 
     def sentence_before(self, article_id: str, start: int) -> tuple[int, int] | None:
         """(start, end) of the article's last sentence that ends at or before `start`."""

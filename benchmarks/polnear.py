@@ -36,6 +36,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from qa.ingest.attribution import inflections
 from qa.text.quotes import speaker_key
 from qa.text.quotes.lexicon import ROLES, TITLES
 from qa.types import Quote
@@ -64,19 +65,8 @@ WORD = re.compile(r"[\w’'.-]+")
 SENTENCE_OPENING = re.compile(r"(?:^|[.!?:]['\"”’)]*\s+|\n\s*|[\"“‘(]\s*)$")
 
 
-def _inflections(lemma: str) -> set[str]:
-    stem = lemma[:-1] if lemma.endswith("e") else lemma
-    forms = {lemma, lemma + "s", stem + "ed", stem + "ing", lemma + "d"}
-    if lemma.endswith("y") and lemma[-2] not in "aeiou":
-        forms |= {lemma[:-1] + "ies", lemma[:-1] + "ied"}
-    if re.search(r"(?:s|sh|ch|x|z)$", lemma):
-        forms.add(lemma + "es")
-    if re.search(r"[^aeiou][aeiou][pgtm]$", lemma):  # "quipped", "admitted", "blasted" stays
-        forms |= {lemma + lemma[-1] + "ed", lemma + lemma[-1] + "ing"}
-    return forms
-
-
-SAYING_FORMS = {form for lemma in SAYING for form in _inflections(lemma)} | set(IRREGULAR)
+# The evaluation's own list of verbs (above), inflected as the runtime inflects its list.
+SAYING_FORMS = {form for lemma in SAYING for form in inflections(lemma)} | set(IRREGULAR)
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from minilm_export import export_int8
 from polnear import Score, read_polnear, score_article  # benchmarks/polnear.py, beside this script
 from qa.ingest.attribution import (
     ATTRIBUTION_FILE,
@@ -239,33 +240,10 @@ def train(out: Path) -> None:
 def export(out: Path, target: Path = ATTRIBUTION_FILE) -> None:
     """ONNX graph of the layers and head (inputs_embeds in, tag logits out), weights int8."""
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     model = build_model()
     model.load_state_dict(torch.load(out / "tagger.pt"))
-    model.eval()
-    fp32 = out / "tagger-fp32.onnx"
-    embeds = torch.randn(2, 12, model.bert.config.hidden_size)
-    types = torch.zeros(2, 12, dtype=torch.long)
-    mask = torch.ones(2, 12, dtype=torch.long)
-    mask[1, 8:] = 0  # a padded row keeps the mask arithmetic general in the traced graph
-    with torch.inference_mode():
-        torch.onnx.export(
-            model,
-            (embeds, types, mask),
-            str(fp32),
-            dynamo=False,
-            opset_version=17,
-            input_names=["inputs_embeds", "token_type_ids", "attention_mask"],
-            output_names=["logits"],
-            dynamic_axes={
-                name: {0: "batch", 1: "tokens"}
-                for name in ("inputs_embeds", "token_type_ids", "attention_mask", "logits")
-            },
-        )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8)
-    print(f"export: {target} {target.stat().st_size / 1e6:.1f} MB", flush=True)
+    export_int8(model, out / "tagger-fp32.onnx", target, "logits", {0: "batch", 1: "tokens"})
 
 
 # ---- validation ----------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from minilm_export import export_int8
 from qa.answer.rank import RANKER_FILE, CrossEncoder, PairEncoder, passage
 from qa.evaluate import held_out
 
@@ -297,35 +298,10 @@ def train(out: Path) -> None:
 def export(out: Path, target: Path = RANKER_FILE) -> None:
     """ONNX graph of the layers and head (inputs_embeds in), weights quantised to int8."""
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     model = build_model()
     model.load_state_dict(torch.load(out / "ranker.pt"))
-    model.eval()
-    fp32 = out / "ranker-fp32.onnx"
-    embeds = torch.randn(2, 12, model.bert.config.hidden_size)
-    types = torch.zeros(2, 12, dtype=torch.long)
-    mask = torch.ones(2, 12, dtype=torch.long)
-    mask[1, 8:] = 0  # a padded row keeps the mask arithmetic general in the traced graph
-    with torch.inference_mode():
-        torch.onnx.export(
-            model,
-            (embeds, types, mask),
-            str(fp32),
-            dynamo=False,
-            opset_version=17,
-            input_names=["inputs_embeds", "token_type_ids", "attention_mask"],
-            output_names=["score"],
-            dynamic_axes={
-                "inputs_embeds": {0: "batch", 1: "tokens"},
-                "token_type_ids": {0: "batch", 1: "tokens"},
-                "attention_mask": {0: "batch", 1: "tokens"},
-                "score": {0: "batch"},
-            },
-        )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8)
-    print(f"export: {target} {target.stat().st_size / 1e6:.1f} MB", flush=True)
+    export_int8(model, out / "ranker-fp32.onnx", target, "score", {0: "batch"})
 
 
 # ---- validation ----------------------------------------------------------------------------------

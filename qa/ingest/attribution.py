@@ -61,7 +61,8 @@ log = logging.getLogger(__name__)
 Span = tuple[str, int, int]  # (kind, start, end) of a tagged stretch
 
 
-def _inflections(lemma: str) -> set[str]:
+def inflections(lemma: str) -> set[str]:
+    """A verb's regular forms: "note" -> note, notes, noted, noting; "quip" -> quipped, quipping."""
     stem = lemma[:-1] if lemma.endswith("e") else lemma
     forms = {lemma, lemma + "s", lemma + "d", stem + "ed", stem + "ing"}
     if lemma.endswith("y") and lemma[-2] not in "aeiou":
@@ -73,7 +74,7 @@ def _inflections(lemma: str) -> set[str]:
     return forms
 
 
-SAYING_FORMS = frozenset({form for lemma in SAYING for form in _inflections(lemma)} | IRREGULAR)
+SAYING_FORMS = frozenset({form for lemma in SAYING for form in inflections(lemma)} | IRREGULAR)
 # Forms more often nouns than verbs ("the state", "a demand", "reports of"): a sentence with
 # only these is not read, which halves what the tagger reads of BBC news besides "said".
 TRIGGER_FORMS = SAYING_FORMS - set(

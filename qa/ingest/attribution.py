@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.ingest.runtimes import model_path
+from qa.ingest.runtimes import cpu_session, model_path, word_embeddings
 from qa.text.quotes import find_quotes, speaker_key
 from qa.text.quotes.claims import Claim
 from qa.text.quotes.lexicon import GROUPS, NAME_RUN, ORG_ROLES, ROLES
@@ -195,16 +195,10 @@ class Tagger:
     """`tags(text, regions)` -> the word pieces read, each with its tag and that tag's probability."""
 
     def __init__(self, path: Path = ATTRIBUTION_FILE, *, threads: int = 2) -> None:
-        import onnxruntime
-        from safetensors import safe_open
         from tokenizers import Tokenizer
 
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        self._session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        with safe_open(str(model_path() / "model.safetensors"), framework="numpy") as weights:
-            self._words = weights.get_tensor("embeddings.word_embeddings.weight")  # not in the graph
+        self._session = cpu_session(path, threads)
+        self._words = word_embeddings()  # not in the graph
         self.tokenizer = Tokenizer.from_file(str(model_path() / "tokenizer.json"))
         self.tokenizer.no_truncation()
         self.tokenizer.no_padding()

@@ -4,6 +4,7 @@ and the OpenVINO, ONNX Runtime and torch runners behind one call: (ids, mask, th
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -149,6 +150,35 @@ def _load_transformer(path: Path, **options):
     return AutoModel.from_pretrained(str(path), local_files_only=True, **options).eval()
 
 
+def cpu_session(path: Path, threads: int):
+    """An ONNX Runtime session for `path` on the CPU, as every graph of this project runs.
+
+    Raises whatever onnxruntime raises for a missing or damaged file; callers say what to do.
+    """
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    # Spinning threads would steal the core that SQLite and FAISS need between runs.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.log_severity_level = 3
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+@functools.cache
+def word_embeddings() -> np.ndarray:
+    """MiniLM's word-embedding table (30,522 x 384), read once from the bundled weights.
+
+    The trained graphs (the answer ranker, the attribution tagger) leave it out: it is never
+    fine-tuned and would be most of their size, so they look word pieces up here, in one shared copy.
+    """
+    from safetensors import safe_open
+
+    with safe_open(str(model_path() / "model.safetensors"), framework="numpy") as weights:
+        return weights.get_tensor("embeddings.word_embeddings.weight")
+
+
 def installed(module: str) -> bool:
     import importlib.util
 
@@ -161,9 +191,8 @@ class OnnxModel:
     name = "onnx"
 
     def __init__(self, path: Path) -> None:
-        import onnxruntime
+        import onnxruntime  # noqa: F401  (missing: the caller falls back, before any session)
 
-        self._ort = onnxruntime
         self.path = path
         self._sessions: dict[int, object] = {}
         self._lock = threading.Lock()
@@ -171,16 +200,8 @@ class OnnxModel:
     def _session(self, threads: int):
         with self._lock:
             if threads not in self._sessions:
-                options = self._ort.SessionOptions()
-                options.intra_op_num_threads = threads
-                options.inter_op_num_threads = 1
-                # Spinning threads would steal the core that SQLite and FAISS need between runs.
-                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-                options.log_severity_level = 3
                 try:
-                    self._sessions[threads] = self._ort.InferenceSession(
-                        str(self.path), options, providers=["CPUExecutionProvider"]
-                    )
+                    self._sessions[threads] = cpu_session(self.path, threads)
                 except Exception as exc:  # onnxruntime raises its own untyped errors for a bad file
                     self.path.unlink(missing_ok=True)
                     raise ModelMissing(

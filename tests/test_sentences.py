@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import textwrap
 
 import pytest
 
@@ -64,3 +65,35 @@ def test_sentences_cover_every_seed_article_but_whitespace(splitter):
         for s in found:
             covered.update(range(s.start, s.end))
         assert all(text[i].isspace() for i in range(len(text)) if i not in covered)
+
+
+@pytest.mark.parametrize("paragraph_break", ["indent", "blank line"])
+def test_hard_wrapped_text_splits_as_the_unwrapped_text(paragraph_break):
+    """Wire copy is wrapped at ~65 characters: its sentences are the paragraphs' sentences, not
+    the lines, whether paragraphs are indented (as Reuters does) or separated by blank lines."""
+    for record in wikinews_records():
+        text = canonical_text(record["text"])
+        lines = text.split("\n")
+        if paragraph_break == "indent":
+            wrapped = "\n".join(
+                textwrap.fill(line, 65, initial_indent="    ", break_on_hyphens=False) for line in lines if line.strip()
+            )
+        else:
+            wrapped = "\n\n".join(textwrap.fill(line, 65, break_on_hyphens=False) for line in lines if line.strip())
+        found = sentences(wrapped)
+        assert_slices(wrapped, found)
+        assert [" ".join(s.text.split()) for s in found] == [s.text for s in sentences(text)]
+
+
+def test_short_lines_stay_apart():
+    """A list of headlines is not wrapped text: each line stays a sentence of its own."""
+    headlines = [
+        "Ad sales boost Time Warner profit",
+        "Dollar gains on Greenspan speech",
+        "Yukos unit buyer faces loan claim",
+        "High fuel prices hit BA's profits",
+        "Pernod takeover talk lifts Domecq",
+        "Japan narrowly escapes recession",
+    ]
+    text = "\n".join(headlines)
+    assert [s.text for s in sentences(text)] == headlines

@@ -269,3 +269,20 @@ def test_question_words_are_found_in_candidate_sentences_as_fts5_stems_them(seed
     found = seeds.reader.sentences_with(["bridges", "cafe", "u.s", "absent"], sentences)
     assert found == {"bridges": [7, 9], "cafe": [7], "u.s": [9], "absent": []}
     assert seeds.reader.sentences_with(["bridges"], []) == {"bridges": []}
+
+
+def test_bm25_leaves_out_words_most_chunks_hold(seeds, monkeypatch):
+    """FTS5 scores every chunk a word is in: a word in more than COMMON_SHARE of the chunks is left
+    out of the BM25 search (when at least COMMON_FLOOR chunks hold it; lowered here for the seed
+    index), the rarest word always stays, and the answer still cites the right article."""
+    from qa.answer import retrieve
+
+    reader = seeds.reader
+    counts = reader.chunk_frequencies(["the", "rafah", "netanyahu"], retrieve.DF_CAP)
+    assert counts["the"] > 0.5 * reader.chunk_count() > counts["rafah"] > 0
+    assert retrieve.selective_terms(reader, ["the", "rafah"]) == ["the", "rafah"]  # the floor: a small index keeps all
+    monkeypatch.setattr(retrieve, "COMMON_FLOOR", 0)
+    assert retrieve.selective_terms(reader, ["the", "rafah", "netanyahu"]) == ["rafah", "netanyahu"]
+    assert retrieve.selective_terms(reader, ["the"]) == ["the"]
+    answer = seeds.ask("Which city will Israel enter even without the backing of the United States?")
+    assert answer.citations and "city of Rafah" in answer.citations[0].text

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from qa.answer.rank import CrossEncoder, passage
-from qa.answer.retrieve import retrieve
+from qa.answer.retrieve import DF_CAP, retrieve
 from qa.storage.reads import Reader
 from qa.text.when import resolve_relative
 from qa.types import Answer, Article, Citation, Hit, Query
@@ -23,7 +23,6 @@ MAX_SPANS = 3
 COVERAGE_WEIGHT = 0.4
 CONTEXT_WEIGHT = 0.2
 CUE_WEIGHT = 0.1
-DF_CAP = 5_000
 
 MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 ANSWER_TYPES = {

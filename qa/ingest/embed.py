@@ -29,8 +29,6 @@ from qa.ingest.runtimes import (
 # machine 8 ran ~25% faster than 32 in ONNX Runtime, and sorting by length keeps padding low.
 BATCH_SIZE = 8
 BATCH_THREADS = 2
-# A single short question runs faster on one thread: waking a second costs more than it saves.
-SHORT_TOKENS = 64
 RUNTIMES = ("auto", "openvino", "onnx", "torch")
 
 
@@ -78,7 +76,7 @@ class MiniLMEmbedder:
             batch_size: texts per forward pass.
             runtime: "openvino", "onnx", "torch", or "auto": OpenVINO where it runs bf16
                 natively, else ONNX Runtime, else torch.
-            threads: intra-op threads for batches; short single questions use one.
+            threads: intra-op threads, for batches and single questions alike.
         """
         if runtime not in RUNTIMES:
             raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
@@ -151,8 +149,7 @@ class MiniLMEmbedder:
             encodings = tokenizer.encode_batch([texts[i] for i in rows])
             ids = np.array([e.ids for e in encodings], dtype=np.int64)
             mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-            threads = 1 if len(rows) == 1 and ids.shape[1] <= SHORT_TOKENS else self.threads
-            hidden = model(ids, mask, threads)
+            hidden = model(ids, mask, self.threads)
             for row, (index, encoding) in enumerate(zip(rows, encodings, strict=True)):
                 # Padding is on the right. Pooling uses every unmasked token, [CLS] and [SEP]
                 # included, as the model was trained.

@@ -60,6 +60,7 @@ class Reader:
         self.lock = lock
         self.vectors = vectors
         self._articles: dict[str, Article] | None = None
+        self._frequencies: dict[tuple[str, int], int] | None = None
         # A private in-memory database for indexing one question's candidate sentences.
         self._scratch = sqlite3.connect(":memory:", check_same_thread=False)
         self._scratch.execute(
@@ -70,11 +71,12 @@ class Reader:
     def snapshot(self) -> Iterator[None]:
         """One read transaction: what another process commits meanwhile is not seen inside it."""
         self.db.execute("BEGIN")
-        self._articles = {}  # nothing changes inside one read transaction: read each article once
+        # Nothing changes inside one read transaction: read each article and count each word once.
+        self._articles, self._frequencies = {}, {}
         try:
             yield
         finally:
-            self._articles = None
+            self._articles = self._frequencies = None
             self.db.execute("COMMIT")
 
     # ---- articles ------------------------------------------------------------------------
@@ -239,16 +241,19 @@ class Reader:
         ).fetchone()
 
     def chunk_frequencies(self, words: Sequence[str], cap: int) -> dict[str, int]:
-        """In how many chunks each word occurs, counting no further than `cap`: one statement."""
-        if not words:
-            return {}
-        counts = " UNION ALL ".join(
-            f"SELECT {n}, (SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?))"
-            for n in range(len(words))
-        )
-        params = [value for word in words for value in (fts_query([word]), cap)]
-        with self.lock:
-            return {words[n]: count for n, count in self.db.execute(counts, params)}
+        """In how many chunks each word occurs, counting no further than `cap`: one statement, and
+        within a snapshot each word is counted once (retrieval and scoring both ask)."""
+        known = self._frequencies if self._frequencies is not None else {}
+        missing = [word for word in dict.fromkeys(words) if (word, cap) not in known]
+        if missing:
+            counts = " UNION ALL ".join(
+                f"SELECT {n}, (SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?))"
+                for n in range(len(missing))
+            )
+            params = [value for word in missing for value in (fts_query([word]), cap)]
+            with self.lock:
+                known.update({(missing[n], cap): count for n, count in self.db.execute(counts, params)})
+        return {word: known[word, cap] for word in words}
 
     def sentences_with(self, words: Sequence[str], sentences: Sequence[tuple[int, str]]) -> dict[str, list[int]]:
         """For each word, the ids of those (id, text) sentences that contain it, as FTS5 stems it.

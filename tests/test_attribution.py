@@ -7,7 +7,7 @@ import logging
 
 from helpers import SEEDS
 from qa import NewsIndex
-from qa.ingest.attribution import load_tagger
+from qa.ingest.attribution import attributed_quotes, load_tagger, model_quotes
 from qa.text.quotes import find_quotes
 
 
@@ -47,3 +47,29 @@ def test_a_missing_or_damaged_tagger_leaves_the_rules_and_says_so(tmp_path, capl
     with caplog.at_level(logging.WARNING, logger="qa"):
         assert load_tagger(damaged) is None  # said once per file, not at every batch
     assert not caplog.text
+
+
+def test_capitalised_common_words_denials_and_topics_are_not_statements():
+    """The tagger's own mistakes on BBC copy, which the decoding now refuses: a sentence's
+    capitalised first word taken for a name ("Unions", "Local press"), a denied voice ("did not
+    say"), a topic after a preposition ("spoke of"), and a description before the name."""
+    text = "\n\n".join(
+        [
+            "Qantas plans to cut 1,000 jobs.",
+            "Unions reacted angrily to the reported disclosure, arguing that Qantas was profitable and "
+            "did not need to cut jobs.",
+            "The two firms did not say if they were developing the technology for languages other than English.",
+            "Mellberg spoke of his dislike of the rival club ahead of the derby on Sunday.",
+            "Fellow Southern California sports icon, Earvin Johnson, said that the city had lost a legend.",
+            "Local press had reported that ONGC was looking to buy 15% of the former key oil production unit.",
+            "Corporate governance experts said that if the directors pay, it will set a precedent for other boards.",
+            "A Pentagon spokesman said the records of 900,000 staff were among those missing.",
+        ]
+    )
+    tagger = load_tagger()
+    assert tagger is not None
+    tagged = model_quotes("bbc", text, tagger)
+    assert {q.speaker for q in tagged} == {"Earvin Johnson", "Pentagon"}
+    for quote in tagged + attributed_quotes("bbc", text, tagger=tagger):
+        assert text[quote.start : quote.end] == quote.text
+        assert quote.speaker in ("Earvin Johnson", "Pentagon")

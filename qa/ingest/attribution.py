@@ -40,7 +40,10 @@ CLS, SEP = 101, 102
 HOLE_CHARS = 12  # untagged characters a statement may have inside it
 # Below this mean tag probability a statement the rules did not find is not added: the tagger,
 # trained on US political news, is less sure, and more often wrong, on other news.
-MIN_CONFIDENCE = 0.9
+MIN_CONFIDENCE = 0.8
+NEGATION = re.compile(r"\b(?:not|n[’']t|never|no|refused to|declined to)\b(?:\s+[\w’']+){0,2}\s*$")
+NEGATION_REACH = 30  # characters before a cue searched for a negation: "did not immediately say"
+TOPIC_PREPOSITIONS = frozenset({"of", "to", "at", "about", "for", "on", "with"})
 MIN_WORDS = 4  # a shorter content is a noun phrase ("announced his retirement"), not a statement
 LINK_CHARS = 250  # a cue this far from its content, or a source from its cue, is not theirs
 # Statement verbs, as lemmas: a tagged attribution counts only with one of these as its cue
@@ -55,7 +58,8 @@ IRREGULAR = {"said", "told", "wrote", "written", "spoke", "spoken"}
 PRONOUN_SOURCES = {"he", "she", "they", "it"}
 WORD = re.compile(r"[\w’']+")
 PARAGRAPH = re.compile(r"[^\n]+")
-APPOSITION = re.compile(r",|\(|\s[-–—]\s|\s(?:who|whose)\s")  # where a source's name ends
+APPOSITION = re.compile(r",|\(|\s[-–—]\s|\s(?:who|whose|which)\s")  # where a source's name ends
+COMMON_HEADS = frozenset(w.rstrip("s") for w in GROUPS | ORG_ROLES | ROLES)
 log = logging.getLogger(__name__)
 
 Span = tuple[str, int, int]  # (kind, start, end) of a tagged stretch
@@ -168,27 +172,62 @@ def link(found: Sequence[Span], text: str) -> list[tuple[Span | None, Span, Span
     return linked
 
 
+def asserts(text: str, cue: Span, content: Span, quoted: bool) -> bool:
+    """Whether the cue asserts its content: not denied a voice ("did not say", "refused to
+    confirm", "made no mention of") and, unless the content is quoted, not a topic that a
+    preposition introduces ("spoke of his dislike", "pointed to plans", "hit back at the claim")."""
+    before = text[max(0, cue[1] - NEGATION_REACH) : cue[1]].lower()
+    if NEGATION.search(before + " " + text[cue[1] : cue[2]].lower()):
+        return False
+    if quoted or content[1] < cue[2]:
+        return True
+    gap = WORD.findall(text[cue[1] : content[1]].lower())  # "spoke of": the cue may hold it
+    first = WORD.findall(text[content[1] : content[1] + 12].lower())[:1]
+    return not (set(gap[-1:] + first) & TOPIC_PREPOSITIONS)
+
+
 def source_speaker(masked: str, start: int, end: int) -> Speaker | None:
     """The tagged source as the rules' speaker phrase: the last name before any apposition
     ("Clinton campaign spokesman Brian Fallon" -> "Brian Fallon", "David Cohen, a professor at
     the University of Akron" -> "David Cohen"), a pronoun, a group, or a role ("the campaign")."""
     cut = APPOSITION.search(masked, start, end)
-    phrase = masked[start : cut.start() if cut and cut.start() > start else end]
-    end = start + len(phrase)
+    head_end = cut.start() if cut and cut.start() > start else end
+    phrase = masked[start:head_end]
     words = WORD.findall(phrase.lower())
     if not words:
         return None
     if len(words) == 1 and words[0] in PRONOUN_SOURCES:
-        return Speaker("pronoun", start, end, phrase)
-    for m in reversed(list(NAME_RUN.finditer(phrase))):
-        named = name_speaker(masked, start + m.start(), start + m.end())
+        return Speaker("pronoun", start, head_end, phrase)
+    # A name that heads the phrase comes first, then one in apposition after a description ("Fellow
+    # sports icon, Earvin Johnson, said"), then a name that describes the head ("the Trump
+    # campaign"). Capitalised common words are no names: "Unions said", "Local press reported".
+    heads: list[re.Match] = []
+    modifiers: list[re.Match] = []
+    for first, last in ((start, head_end), (head_end, end)):
+        for run in reversed(list(NAME_RUN.finditer(masked, first, last))):
+            single = " " not in run.group()
+            described = bool(WORD.search(masked, run.end(), last))
+            if single and run.group().lower().rstrip("s") in COMMON_HEADS:
+                continue
+            if single and described and _opens_sentence(masked, run.start()):
+                continue
+            (modifiers if described else heads).append(run)
+    for run in heads + [m for m in modifiers if m.start() < head_end]:
+        named = name_speaker(masked, run.start(), run.end())
         if named:
             return named
+    end = head_end
     if words[-1] in GROUPS:
         return Speaker("group", start, end, phrase)
     if words[-1] in ROLES or words[-1] in ORG_ROLES or words[0] in ("the", "his", "her", "their"):
         return Speaker("role", start, end, phrase)
     return None
+
+
+def _opens_sentence(text: str, at: int) -> bool:
+    """Whether the word at `at` is the first of its sentence (capitalised whatever it is)."""
+    before = text[:at].rstrip(" \t\"“‘'")
+    return not before or before[-1] in ".!?\n"
 
 
 class Tagger:
@@ -295,7 +334,8 @@ def model_quotes(
             end -= 1
         said = text[start:end]
         quoted = any(mark in said for mark in '"“”')
-        if phrase and (quoted or (len(said.split()) >= MIN_WORDS and not said.startswith("to "))):
+        statement = quoted or (len(said.split()) >= MIN_WORDS and not said.startswith(("to ", "as ")))
+        if phrase and statement and asserts(text, cue, content, quoted):
             claims.append(Claim(start, end, cue_words, phrase, rank=1))
     if not claims:
         return []

@@ -35,10 +35,14 @@ FIELD_NAMES = {
 KNOWN_FIELDS = {alias for aliases in FIELD_NAMES.values() for alias in aliases}
 
 
+# Unicode's control characters (category Cc: C0, DEL and C1) but tab and newline.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def canonical_text(text: str) -> str:
     """The text every offset points into: NFC, Unix newlines, no control characters, trimmed."""
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    text = CONTROL_CHARACTERS.sub("", text)
     return text.strip()
 
 

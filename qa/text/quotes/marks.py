@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,7 @@ QUOTE_MARK = re.compile(r"[\"“”]")
 SENTENCE_END = re.compile(r"\n|[.!?]+[”\"’')\]]*(?=\s+[A-Z0-9“\"‘'(\[]|\s*$)")
 
 
+@lru_cache(maxsize=4)  # the rules and the tagger each mask the article they are given
 def mask(text: str) -> str:
     """Hide abbreviation dots ("Mr.", "U.S.", "George W. Bush") from sentence splitting."""
 

@@ -163,7 +163,10 @@ def main() -> int:
         "--polnear", type=Path, metavar="DIR", help="score on a PolNeAR split (e.g. ../shared/data/polnear/dev) instead"
     )
     parser.add_argument(
-        "--attribution", choices=["rules", "model", "combined"], default="rules", help="what finds the quotes"
+        "--attribution",
+        choices=["rules", "model", "combined"],
+        default="combined",
+        help="what finds the quotes (default: what ingest stores)",
     )
     parser.add_argument("--time", type=int, metavar="N", help="time the first N articles of --documents instead")
     parser.add_argument("--verbose", action="store_true", help="list every error")

@@ -38,8 +38,10 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--json", action="store_true", help="print the report as JSON")
     ingest.add_argument(
         "--attribution",
-        action="store_true",
-        help="find quotes with the learned attribution tagger as well as the rules (docs/MODEL_CARD.md)",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="find quotes with the learned attribution tagger as well as the rules (the default; "
+        "--no-attribution: the rules alone, ~12%% faster; docs/MODEL_CARD.md)",
     )
 
     ask = with_index(commands.add_parser("ask", help="answer a question with cited spans"))

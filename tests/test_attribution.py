@@ -1,4 +1,4 @@
-"""The learned attribution step (qa/ingest/attribution.py): opt-in at ingest, adding to the rules."""
+"""The learned attribution step (qa/ingest/attribution.py): on at ingest by default, adding to the rules."""
 
 from __future__ import annotations
 
@@ -11,29 +11,29 @@ from qa.ingest.attribution import attributed_quotes, load_tagger, model_quotes
 from qa.text.quotes import find_quotes
 
 
-def test_the_tagger_adds_statements_the_rules_miss_and_keeps_every_rule_quote(tmp_path):
-    with NewsIndex.open(tmp_path / "index", create=True, attribution=True) as index:
-        index.add([SEEDS])
-        found = index.quotes(limit=100_000)
-        for quote in found:
-            article = index.get(quote.article_id)
-            assert article.text[quote.start : quote.end] == quote.text
-            assert quote.speaker and quote.speaker_key
-        by_article: dict[str, list] = {}
-        for quote in found:
-            by_article.setdefault(quote.article_id, []).append((quote.start, quote.end, quote.speaker))
-        added = 0
-        for article in index.articles():
-            rules = {(q.start, q.end, q.speaker) for q in find_quotes(article.id, article.text)}
-            stored = set(by_article.get(article.id, []))
-            assert rules <= stored  # the rules' quotes stand; the tagger only adds
-            spans = sorted(stored)
-            assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))  # never overlapping
-            added += len(stored - rules)
-        assert added >= 10  # statements with no rule for them: "X noted ...", "Y says ...", no quotation marks
-        # What users ask still comes from the rules' precise quotes.
-        rafah = index.quotes("Netanyahu", "Rafah", limit=3)
-        assert rafah and all(q.speaker == "Benjamin Netanyahu" for q in rafah)
+def test_the_tagger_adds_statements_the_rules_miss_and_keeps_every_rule_quote(seeds):
+    """The seed index is built with the defaults, so with the tagger."""
+    index = seeds
+    found = index.quotes(limit=100_000)
+    for quote in found:
+        article = index.get(quote.article_id)
+        assert article.text[quote.start : quote.end] == quote.text
+        assert quote.speaker and quote.speaker_key
+    by_article: dict[str, list] = {}
+    for quote in found:
+        by_article.setdefault(quote.article_id, []).append((quote.start, quote.end, quote.speaker))
+    added = 0
+    for article in index.articles():
+        rules = {(q.start, q.end, q.speaker) for q in find_quotes(article.id, article.text)}
+        stored = set(by_article.get(article.id, []))
+        assert rules <= stored  # the rules' quotes stand; the tagger only adds
+        spans = sorted(stored)
+        assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))  # never overlapping
+        added += len(stored - rules)
+    assert added >= 10  # statements with no rule for them: "X noted ...", "Y says ...", no quotation marks
+    # What users ask still comes from the rules' precise quotes.
+    rafah = index.quotes("Netanyahu", "Rafah", limit=3)
+    assert rafah and all(q.speaker == "Benjamin Netanyahu" for q in rafah)
 
 
 def test_a_missing_or_damaged_tagger_leaves_the_rules_and_says_so(tmp_path, caplog):
@@ -73,3 +73,16 @@ def test_capitalised_common_words_denials_and_topics_are_not_statements():
     for quote in tagged + attributed_quotes("bbc", text, tagger=tagger):
         assert text[quote.start : quote.end] == quote.text
         assert quote.speaker in ("Earvin Johnson", "Pentagon")
+
+
+def test_without_attribution_the_index_holds_the_rules_quotes_alone(tmp_path):
+    wikinews = SEEDS / "wikinews.jsonl"
+    with NewsIndex.open(tmp_path / "index", create=True, attribution=False) as index:
+        index.add([wikinews])
+        stored = {(q.article_id, q.start, q.end, q.speaker) for q in index.quotes(limit=100_000)}
+        rules = {
+            (q.article_id, q.start, q.end, q.speaker)
+            for article in index.articles()
+            for q in find_quotes(article.id, article.text)
+        }
+    assert stored == rules and len(rules) > 50

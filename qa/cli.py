@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -121,11 +122,19 @@ def _run(args: argparse.Namespace, embedder: Embedder | None) -> int:
 def _ingest(index, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from qa.ingest.load import estimate_articles
+
     with tqdm(unit=" articles", desc="ingesting", disable=args.json or None) as bar:
 
         def progress(done: int, total: int | None) -> None:
             bar.update(done - bar.n)
 
+        def size_the_bar() -> None:  # a scan of the input, while the first articles go in
+            bar.total = max(estimate_articles(args.paths), bar.n)
+            bar.refresh()
+
+        if not bar.disable:
+            threading.Thread(target=size_the_bar, daemon=True).start()
         report = index.add(args.paths, progress=progress)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))

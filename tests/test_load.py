@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from helpers import RAFAH, wikinews_records
-from qa.ingest.load import Problem, load
+from qa.ingest.load import Problem, estimate_articles, load
 
 WIKINEWS = wikinews_records()
 ARTICLE = WIKINEWS[10]
@@ -171,3 +171,27 @@ def test_bad_files_are_reported_with_reasons_and_good_ones_still_load(tmp_path):
 def test_missing_path_is_a_problem_not_a_crash(tmp_path):
     articles, problems = loaded(tmp_path / "nope.txt")
     assert not articles and problems[0].reason == "no such file or folder"
+
+
+def test_the_estimate_that_sizes_the_progress_bar_counts_what_load_gives(tmp_path):
+    """One record per JSONL line (blank lines skipped), CSV line, feed item and other file; a
+    README is no article. Lines longer than the scan's megabyte blocks count once. (A CSV field
+    with line breaks in it makes the estimate high: the bar's total is a guide.)"""
+    records = WIKINEWS[:5]
+    lines = [json.dumps(r) for r in records[:3]] + ["", "  "] + [json.dumps(r) for r in records[3:]]
+    lines[1] = json.dumps({**records[1], "text": records[1]["text"] + " more" * 400_000})  # a 2 MB line
+    (tmp_path / "batch.jsonl").write_text("\n".join(lines), encoding="utf-8")  # no final newline
+    rows = "".join(f'"{r["title"]}","{" ".join(r["text"][:300].split())}"\n' for r in records[:3])
+    (tmp_path / "rows.csv").write_text("title,text\n" + rows, encoding="utf-8")
+    items = "".join(
+        f"<item><title>{r['title']}</title><description>{r['text'][:200]}</description></item>" for r in WIKINEWS[5:9]
+    )
+    (tmp_path / "feed.rss").write_text(f'<?xml version="1.0"?><rss version="2.0"><channel>{items}</channel></rss>')
+    (tmp_path / "more").mkdir()
+    for n, record in enumerate(WIKINEWS[9:11]):
+        (tmp_path / "more" / f"{n}.txt").write_text(record["text"], encoding="utf-8")
+    (tmp_path / "more" / "README.md").write_text("Not an article.", encoding="utf-8")
+    articles, problems = loaded(tmp_path)
+    assert not problems and len(articles) == 5 + 3 + 4 + 2
+    assert estimate_articles([tmp_path]) == len(articles)
+    assert estimate_articles([tmp_path / "batch.jsonl", tmp_path / "missing.jsonl"]) == 5

@@ -118,6 +118,40 @@ def load(paths: Iterable[str | Path]) -> Iterator[Article | Problem]:
             yield Problem(str(item), None, _reason(exc))
 
 
+def estimate_articles(paths: Iterable[str | Path]) -> int:
+    """About how many articles `load(paths)` will give, from a fast scan that parses nothing:
+    a JSON Lines line, a CSV row, a feed's item or entry, or any other file counts one. It sizes
+    a progress bar (and its ETA) while the articles load; a 5 GB JSONL scans in seconds."""
+    total = 0
+    for item in iter_files(paths):
+        if isinstance(item, Problem) or item.suffix.lower() not in SUPPORTED_SUFFIXES:
+            continue
+        suffix = item.suffix.lower()
+        try:
+            if suffix in (".jsonl", ".ndjson", ".csv"):
+                total += _count(item, re.compile(rb"\n\s*\S")) + 1 - (suffix == ".csv")  # rows after the header
+            elif suffix in FEED_SUFFIXES:
+                total += max(1, _count(item, re.compile(rb"<(?:item|entry)[\s>]")))
+            else:
+                total += 1
+        except OSError:
+            total += 1
+    return total
+
+
+def _count(path: Path, pattern: re.Pattern[bytes]) -> int:
+    """Matches of a pattern in a file, read a megabyte at a time; a block's last line goes on to
+    the next block, so a match across blocks is counted once."""
+    found, carry = 0, b""
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            data = carry + block
+            cut = data.rfind(b"\n")
+            found += len(pattern.findall(data, 0, cut)) if cut > 0 else 0
+            carry = data[cut:] if cut > 0 else data
+    return found + len(pattern.findall(carry))
+
+
 def _reason(exc: Exception) -> str:
     if isinstance(exc, PermissionError):
         return "permission denied; make the file readable"

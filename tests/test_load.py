@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import date
 from pathlib import Path
 
@@ -195,3 +196,10 @@ def test_the_estimate_that_sizes_the_progress_bar_counts_what_load_gives(tmp_pat
     assert not problems and len(articles) == 5 + 3 + 4 + 2
     assert estimate_articles([tmp_path]) == len(articles)
     assert estimate_articles([tmp_path / "batch.jsonl", tmp_path / "missing.jsonl"]) == 5
+
+
+def test_the_estimate_skips_what_load_cannot_read(tmp_path):
+    """A pipe named like an article file would block a scan forever; it counts for nothing."""
+    os.mkfifo(tmp_path / "pipe.jsonl")
+    (tmp_path / "one.txt").write_text(ARTICLE["text"], encoding="utf-8")
+    assert estimate_articles([tmp_path]) == 1

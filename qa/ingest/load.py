@@ -128,6 +128,8 @@ def estimate_articles(paths: Iterable[str | Path]) -> int:
             continue
         suffix = item.suffix.lower()
         try:
+            if not stat.S_ISREG(item.stat().st_mode):  # a pipe would block the scan; load() skips it
+                continue
             if suffix in (".jsonl", ".ndjson", ".csv"):
                 total += _count(item, re.compile(rb"\n\s*\S")) + 1 - (suffix == ".csv")  # rows after the header
             elif suffix in FEED_SUFFIXES:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -133,14 +134,15 @@ def test_the_export_is_cached_under_the_weights_hash(tmp_path, monkeypatch):
     assert not list(tmp_path.glob("*.tmp"))
 
 
-def test_a_damaged_cached_model_is_removed_and_the_error_says_what_to_do(tmp_path, monkeypatch):
+@pytest.mark.parametrize("runtime", ["onnx", "openvino"])
+def test_a_damaged_cached_model_is_removed_and_the_error_says_what_to_do(tmp_path, monkeypatch, runtime):
     from qa.errors import ModelMissing
 
     monkeypatch.setenv("NEWS_QA_CACHE", str(tmp_path))
     cached = cached_file(tmp_path)
     cached.write_bytes(b"not an onnx graph")
     with pytest.raises(ModelMissing, match=r"could not be loaded .* run the command again to export it anew"):
-        MiniLMEmbedder(runtime="onnx").embed(["a question"])
+        MiniLMEmbedder(runtime=runtime).embed(["a question"])
     assert not cached.exists()
 
 
@@ -165,3 +167,28 @@ def test_answering_from_the_command_line_never_imports_torch(seed_index_path):
     assert done.returncode == 0, done.stderr
     assert "Rafah" in done.stdout
     assert done.stdout.rstrip().endswith("HEAVY []"), done.stdout[-300:]
+
+
+@pytest.mark.slow
+def test_openvino_caches_its_compiled_graph_and_the_cached_one_embeds_the_same(texts):
+    """The compiled graph is kept beside the export; a new process loads it from there (a cold
+    `ask` skips 0.4 s of compiling) and must give the vectors a fresh compile gives."""
+    pytest.importorskip("openvino")
+    here = MiniLMEmbedder(runtime="openvino").embed(texts[:3])
+    blobs = list((onnx_path().parent / "openvino").glob("*.blob"))
+    assert blobs
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import json, sys; from qa.ingest.embed import MiniLMEmbedder; "
+            "print(json.dumps(MiniLMEmbedder(runtime='openvino').embed(json.loads(sys.stdin.read())).tolist()))",
+        ],
+        input=json.dumps(texts[:3]),
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    assert np.allclose(np.array(json.loads(child.stdout)), here, atol=1e-6)
+    assert set((onnx_path().parent / "openvino").glob("*.blob")) == set(blobs)  # loaded, not compiled anew

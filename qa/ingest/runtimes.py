@@ -225,16 +225,13 @@ class OpenVinoModel:
 
     def __init__(self, path: Path) -> None:
         openvino = _import_openvino()
+        self.path = path
         self._core = openvino.Core()
+        # OpenVINO keeps what it compiles beside the export (~90 MB): a later process loads it
+        # in ~0.1 s instead of reading and compiling the graph for 0.5 s, half of a cold `ask`.
+        # The export's name carries the weights' hash, so a new model never meets an old blob.
+        self._core.set_property({"CACHE_DIR": str(path.parent / "openvino")})
         self.bf16 = native_bf16(self._core)
-        try:
-            self._graph = self._core.read_model(str(path))
-        except Exception as exc:  # OpenVINO raises untyped errors for a bad file
-            path.unlink(missing_ok=True)
-            raise ModelMissing(
-                f"the cached ONNX model {path} could not be loaded ({exc}); "
-                "it was removed: run the command again to export it anew"
-            ) from None
         self._compiled: dict[int, Any] = {}
         self._lock = threading.Lock()
         self._requests = _PerThread()  # an infer request serves one thread at a time
@@ -244,17 +241,24 @@ class OpenVinoModel:
         if threads not in requests:
             with self._lock:
                 if threads not in self._compiled:
-                    self._compiled[threads] = self._core.compile_model(
-                        self._graph,
-                        "CPU",
-                        {
-                            "INFERENCE_PRECISION_HINT": "bf16" if self.bf16 else "f32",
-                            "INFERENCE_NUM_THREADS": threads,
-                            "PERFORMANCE_HINT": "LATENCY",
-                        },
-                    )
+                    self._compiled[threads] = self._compile(threads)
                 requests[threads] = self._compiled[threads].create_infer_request()
         return requests[threads]
+
+    def _compile(self, threads: int):
+        settings = {
+            "INFERENCE_PRECISION_HINT": "bf16" if self.bf16 else "f32",
+            "INFERENCE_NUM_THREADS": threads,
+            "PERFORMANCE_HINT": "LATENCY",
+        }
+        try:  # from the file's path, which is what lets OpenVINO's cache skip reading the graph
+            return self._core.compile_model(str(self.path), "CPU", settings)
+        except Exception as exc:  # OpenVINO raises untyped errors for a bad file, over several lines
+            self.path.unlink(missing_ok=True)
+            raise ModelMissing(
+                f"the cached ONNX model {self.path} could not be loaded ({' '.join(str(exc).split())}); "
+                "it was removed: run the command again to export it anew"
+            ) from None
 
     def __call__(self, ids: np.ndarray, mask: np.ndarray, threads: int) -> np.ndarray:
         outputs = self._request(threads).infer({"input_ids": ids, "attention_mask": mask})

@@ -25,10 +25,9 @@ import numpy as np
 from qa.ingest.runtimes import cpu_session, model_path, word_embeddings
 from qa.text.quotes import find_quotes, speaker_key
 from qa.text.quotes.claims import Claim
-from qa.text.quotes.lexicon import GROUPS, NAME_RUN, ORG_ROLES, ROLES
 from qa.text.quotes.marks import mask, pair_marks, split_sentences
 from qa.text.quotes.resolve import Resolver
-from qa.text.quotes.speakers import Speaker, name_speaker
+from qa.text.quotes.tagged import WORD, Span, asserts, source_speaker
 from qa.types import Quote
 
 ATTRIBUTION_FILE = Path(__file__).resolve().parent.parent / "models" / "attribution.onnx"
@@ -41,9 +40,6 @@ HOLE_CHARS = 12  # untagged characters a statement may have inside it
 # Below this mean tag probability a statement the rules did not find is not added: the tagger,
 # trained on US political news, is less sure, and more often wrong, on other news.
 MIN_CONFIDENCE = 0.8
-NEGATION = re.compile(r"\b(?:not|n[’']t|never|no|refused to|declined to)\b(?:\s+[\w’']+){0,2}\s*$")
-NEGATION_REACH = 30  # characters before a cue searched for a negation: "did not immediately say"
-TOPIC_PREPOSITIONS = frozenset({"of", "to", "at", "about", "for", "on", "with"})
 MIN_WORDS = 4  # a shorter content is a noun phrase ("announced his retirement"), not a statement
 LINK_CHARS = 250  # a cue this far from its content, or a source from its cue, is not theirs
 # Statement verbs, as lemmas: a tagged attribution counts only with one of these as its cue
@@ -55,14 +51,8 @@ comment testify advise recommend caution concede boast quip joke tweet post alle
 observe reveal reiterate counter conclude estimate forecast demand repeat shout cry whisper
 mention disclose proclaim retort interject speak""".split()
 IRREGULAR = {"said", "told", "wrote", "written", "spoke", "spoken"}
-PRONOUN_SOURCES = {"he", "she", "they", "it"}
-WORD = re.compile(r"[\w’']+")
 PARAGRAPH = re.compile(r"[^\n]+")
-APPOSITION = re.compile(r",|\(|\s[-–—]\s|\s(?:who|whose|which)\s")  # where a source's name ends
-COMMON_HEADS = frozenset(w.rstrip("s") for w in GROUPS | ORG_ROLES | ROLES)
 log = logging.getLogger(__name__)
-
-Span = tuple[str, int, int]  # (kind, start, end) of a tagged stretch
 
 
 def inflections(lemma: str) -> set[str]:
@@ -170,64 +160,6 @@ def link(found: Sequence[Span], text: str) -> list[tuple[Span | None, Span, Span
         source = min(sources, key=lambda s: _distance(text, s, cue), default=None)
         linked.append((source if source and _distance(text, source, cue) <= LINK_CHARS else None, cue, content))
     return linked
-
-
-def asserts(text: str, cue: Span, content: Span, quoted: bool) -> bool:
-    """Whether the cue asserts its content: not denied a voice ("did not say", "refused to
-    confirm", "made no mention of") and, unless the content is quoted, not a topic that a
-    preposition introduces ("spoke of his dislike", "pointed to plans", "hit back at the claim")."""
-    before = text[max(0, cue[1] - NEGATION_REACH) : cue[1]].lower()
-    if NEGATION.search(before + " " + text[cue[1] : cue[2]].lower()):
-        return False
-    if quoted or content[1] < cue[2]:
-        return True
-    gap = WORD.findall(text[cue[1] : content[1]].lower())  # "spoke of": the cue may hold it
-    first = WORD.findall(text[content[1] : content[1] + 12].lower())[:1]
-    return not (set(gap[-1:] + first) & TOPIC_PREPOSITIONS)
-
-
-def source_speaker(masked: str, start: int, end: int) -> Speaker | None:
-    """The tagged source as the rules' speaker phrase: the last name before any apposition
-    ("Clinton campaign spokesman Brian Fallon" -> "Brian Fallon", "David Cohen, a professor at
-    the University of Akron" -> "David Cohen"), a pronoun, a group, or a role ("the campaign")."""
-    cut = APPOSITION.search(masked, start, end)
-    head_end = cut.start() if cut and cut.start() > start else end
-    phrase = masked[start:head_end]
-    words = WORD.findall(phrase.lower())
-    if not words:
-        return None
-    if len(words) == 1 and words[0] in PRONOUN_SOURCES:
-        return Speaker("pronoun", start, head_end, phrase)
-    # A name that heads the phrase comes first, then one in apposition after a description ("Fellow
-    # sports icon, Earvin Johnson, said"), then a name that describes the head ("the Trump
-    # campaign"). Capitalised common words are no names: "Unions said", "Local press reported".
-    heads: list[re.Match] = []
-    modifiers: list[re.Match] = []
-    for first, last in ((start, head_end), (head_end, end)):
-        for run in reversed(list(NAME_RUN.finditer(masked, first, last))):
-            single = " " not in run.group()
-            described = bool(WORD.search(masked, run.end(), last))
-            if single and run.group().lower().rstrip("s") in COMMON_HEADS:
-                continue
-            if single and described and _opens_sentence(masked, run.start()):
-                continue
-            (modifiers if described else heads).append(run)
-    for run in heads + [m for m in modifiers if m.start() < head_end]:
-        named = name_speaker(masked, run.start(), run.end())
-        if named:
-            return named
-    end = head_end
-    if words[-1] in GROUPS:
-        return Speaker("group", start, end, phrase)
-    if words[-1] in ROLES or words[-1] in ORG_ROLES or words[0] in ("the", "his", "her", "their"):
-        return Speaker("role", start, end, phrase)
-    return None
-
-
-def _opens_sentence(text: str, at: int) -> bool:
-    """Whether the word at `at` is the first of its sentence (capitalised whatever it is)."""
-    before = text[:at].rstrip(" \t\"“‘'")
-    return not before or before[-1] in ".!?\n"
 
 
 class Tagger:

@@ -1,0 +1,80 @@
+"""Reading a tagger's Source, Cue and Content spans as a statement: whom the source names, and
+whether the cue asserts the content. Rules over plain strings; `qa.ingest.attribution` applies
+them to what its tagger marks (docs/MODEL_CARD.md says which mistakes each one removed)."""
+
+from __future__ import annotations
+
+import re
+
+from qa.text.quotes.lexicon import GROUPS, NAME_RUN, ORG_ROLES, ROLES
+from qa.text.quotes.speakers import Speaker, name_speaker
+
+Span = tuple[str, int, int]  # (kind, start, end) of a tagged stretch
+WORD = re.compile(r"[\w’']+")
+PRONOUN_SOURCES = {"he", "she", "they", "it"}
+APPOSITION = re.compile(r",|\(|\s[-–—]\s|\s(?:who|whose|which)\s")  # where a source's name ends
+# The lexicon's nouns for groups, roles and organisations: capitalised at a sentence's start
+# ("Unions said", "Officials say") one is no name. Trailing s's are dropped on both sides of the
+# comparison, which matches singulars with plurals.
+COMMON_HEADS = frozenset(w.rstrip("s") for w in GROUPS | ORG_ROLES | ROLES)
+NEGATION = re.compile(r"\b(?:not|n[’']t|never|no|refused to|declined to)\b(?:\s+[\w’']+){0,2}\s*$")
+NEGATION_REACH = 30  # characters before a cue searched for a negation: "did not immediately say"
+TOPIC_PREPOSITIONS = frozenset({"of", "to", "at", "about", "for", "on", "with"})
+
+
+def asserts(text: str, cue: Span, content: Span, quoted: bool) -> bool:
+    """Whether the cue asserts its content: not denied a voice ("did not say", "refused to
+    confirm", "made no mention of") and, unless the content is quoted, not a topic that a
+    preposition introduces ("spoke of his dislike", "pointed to plans", "hit back at the claim")."""
+    before = text[max(0, cue[1] - NEGATION_REACH) : cue[1]].lower()
+    if NEGATION.search(before + " " + text[cue[1] : cue[2]].lower()):
+        return False
+    if quoted or content[1] < cue[2]:
+        return True
+    gap = WORD.findall(text[cue[1] : content[1]].lower())  # "spoke of": the cue may hold it
+    first = WORD.findall(text[content[1] : content[1] + 12].lower())[:1]
+    return not (set(gap[-1:] + first) & TOPIC_PREPOSITIONS)
+
+
+def source_speaker(masked: str, start: int, end: int) -> Speaker | None:
+    """The tagged source masked[start:end] as the rules' speaker phrase: a name ("Clinton
+    campaign spokesman Brian Fallon" -> "Brian Fallon", "David Cohen, a professor at the
+    University of Akron" -> "David Cohen"), else a pronoun, a group, or a role ("the campaign")."""
+    cut = APPOSITION.search(masked, start, end)
+    head_end = cut.start() if cut and cut.start() > start else end
+    phrase = masked[start:head_end]
+    words = WORD.findall(phrase.lower())
+    if not words:
+        return None
+    if len(words) == 1 and words[0] in PRONOUN_SOURCES:
+        return Speaker("pronoun", start, head_end, phrase)
+    # A name that heads the phrase comes first, then one in apposition after a description ("Fellow
+    # sports icon, Earvin Johnson, said"), then a name that describes the head ("the Trump
+    # campaign"). Capitalised common words are no names: "Unions said", "Local press reported".
+    heads: list[re.Match] = []
+    modifiers: list[re.Match] = []
+    for first, last in ((start, head_end), (head_end, end)):
+        for run in reversed(list(NAME_RUN.finditer(masked, first, last))):
+            single = " " not in run.group()
+            described = bool(WORD.search(masked, run.end(), last))
+            if single and run.group().lower().rstrip("s") in COMMON_HEADS:
+                continue
+            if single and described and _opens_sentence(masked, run.start()):
+                continue
+            (modifiers if described else heads).append(run)
+    for run in heads + [m for m in modifiers if m.start() < head_end]:
+        named = name_speaker(masked, run.start(), run.end())
+        if named:
+            return named
+    end = head_end
+    if words[-1] in GROUPS:
+        return Speaker("group", start, end, phrase)
+    if words[-1] in ROLES or words[-1] in ORG_ROLES or words[0] in ("the", "his", "her", "their"):
+        return Speaker("role", start, end, phrase)
+    return None
+
+
+def _opens_sentence(text: str, at: int) -> bool:
+    """Whether the word at `at` is the first of its sentence (capitalised whatever it is)."""
+    before = text[:at].rstrip(" \t\"“‘'")
+    return not before or before[-1] in ".!?\n"

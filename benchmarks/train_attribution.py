@@ -33,6 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from fine_tune import FineTuning
 from minilm_export import export_int8
 from polnear import Score, read_polnear, score_article  # benchmarks/polnear.py, beside this script
 from qa.ingest.attribution import (
@@ -182,54 +183,26 @@ def train(out: Path) -> None:
         order += epoch
     steps = math.ceil(len(order) / WINDOWS_PER_STEP)
     model = build_model()
-    head = list(model.head.parameters())
-    body = [p for p in model.bert.parameters() if p.requires_grad]
-    optimiser = torch.optim.AdamW(
-        [{"params": body, "lr": LEARNING_RATE}, {"params": head, "lr": HEAD_LEARNING_RATE}], weight_decay=0.01
-    )
-    warmup = max(1, steps // 20)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (steps - s) / max(1, steps - warmup))
-    )
-    checkpoint, step = out / "checkpoint.pt", 0
-    if checkpoint.exists():
-        state = torch.load(checkpoint, weights_only=False)
-        model.load_state_dict(state["model"])
-        optimiser.load_state_dict(state["optimiser"])
-        schedule.load_state_dict(state["schedule"])
-        step = state["step"]
-        print(f"train: resumed at step {step} of {steps}", flush=True)
+    tuning = FineTuning(model, steps, LEARNING_RATE, HEAD_LEARNING_RATE, out / "checkpoint.pt")
     print(f"train: {len(rows)} windows x {EPOCHS} epochs, {steps} steps of {WINDOWS_PER_STEP}", flush=True)
     model.train()
     words = model.bert.embeddings.word_embeddings
     started, losses = time.time(), []
-    while step < steps:
+    while tuning.step < steps:
+        step = tuning.step
         ids, mask, tags = batch_of(order[step * WINDOWS_PER_STEP : (step + 1) * WINDOWS_PER_STEP])
         logits = model(words(ids), torch.zeros_like(ids), mask)
         loss = torch.nn.functional.cross_entropy(logits.reshape(-1, len(TAGS)), tags.reshape(-1), ignore_index=IGNORE)
-        optimiser.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimiser.step()
-        schedule.step()
-        step += 1
+        tuning.update(loss)
         losses.append(float(loss))
-        if step % 20 == 0:
+        if tuning.step % 20 == 0:
             print(
-                f"train: step {step}/{steps} loss {np.mean(losses[-20:]):.3f} "
+                f"train: step {tuning.step}/{steps} loss {np.mean(losses[-20:]):.3f} "
                 f"{(time.time() - started) / 20:.2f} s/step",
                 flush=True,
             )
             started = time.time()
-        if step % CHECKPOINT_STEPS == 0 or step == steps:
-            state = {
-                "model": model.state_dict(),
-                "optimiser": optimiser.state_dict(),
-                "schedule": schedule.state_dict(),
-                "step": step,
-            }
-            torch.save(state, checkpoint.with_suffix(".tmp"))
-            checkpoint.with_suffix(".tmp").replace(checkpoint)
+        tuning.save_if_due(CHECKPOINT_STEPS)
     torch.save(model.state_dict(), out / "tagger.pt")
     print("train: done", flush=True)
 

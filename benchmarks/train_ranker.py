@@ -32,6 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from fine_tune import FineTuning
 from minilm_export import export_int8
 from qa.answer.rank import RANKER_FILE, CrossEncoder, PairEncoder, passage
 from qa.evaluate import held_out
@@ -231,27 +232,12 @@ def train(out: Path) -> None:
     rng.shuffle(items)
     steps = math.ceil(len(items) * EPOCHS / QUESTIONS_PER_STEP)
     model, encoder = build_model(), PairEncoder()
-    head = list(model.head.parameters())
-    body = [p for p in model.bert.parameters() if p.requires_grad]
-    optimiser = torch.optim.AdamW(
-        [{"params": body, "lr": LEARNING_RATE}, {"params": head, "lr": HEAD_LEARNING_RATE}], weight_decay=0.01
-    )
-    warmup = max(1, steps // 20)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (steps - s) / max(1, steps - warmup))
-    )
-    checkpoint, step = out / "checkpoint.pt", 0
-    if checkpoint.exists():
-        state = torch.load(checkpoint, weights_only=False)
-        model.load_state_dict(state["model"])
-        optimiser.load_state_dict(state["optimiser"])
-        schedule.load_state_dict(state["schedule"])
-        step = state["step"]
-        print(f"train: resumed at step {step} of {steps}", flush=True)
+    tuning = FineTuning(model, steps, LEARNING_RATE, HEAD_LEARNING_RATE, out / "checkpoint.pt")
     print(f"train: {len(items)} questions, {steps} steps of {QUESTIONS_PER_STEP} questions", flush=True)
     model.train()
     started, losses = time.time(), []
-    while step < steps:
+    while tuning.step < steps:
+        step = tuning.step
         batch_items = [items[(step * QUESTIONS_PER_STEP + i) % len(items)] for i in range(QUESTIONS_PER_STEP)]
         pairs = [(q, passage(c["text"], c["before"], c["title"])) for q, cands in batch_items for c in cands]
         labels = torch.tensor([float(c["label"]) for _, cands in batch_items for c in cands])
@@ -266,28 +252,13 @@ def train(out: Path) -> None:
                 target = group_labels / group_labels.sum()
                 loss = loss + (-(target * torch.log_softmax(group_scores, 0)).sum()) / len(batch_items)
             offset += len(cands)
-        optimiser.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimiser.step()
-        schedule.step()
-        step += 1
+        tuning.update(loss)
         losses.append(float(loss))
-        if step % 20 == 0:
+        if tuning.step % 20 == 0:
             rate = 20 * len(pairs) / (time.time() - started)
-            print(f"train: step {step}/{steps} loss {np.mean(losses[-20:]):.3f} {rate:.1f} pairs/s", flush=True)
+            print(f"train: step {tuning.step}/{steps} loss {np.mean(losses[-20:]):.3f} {rate:.1f} pairs/s", flush=True)
             started = time.time()
-        if step % CHECKPOINT_STEPS == 0 or step == steps:
-            torch.save(
-                {
-                    "model": model.state_dict(),
-                    "optimiser": optimiser.state_dict(),
-                    "schedule": schedule.state_dict(),
-                    "step": step,
-                },
-                checkpoint.with_suffix(".tmp"),
-            )
-            checkpoint.with_suffix(".tmp").replace(checkpoint)
+        tuning.save_if_due(CHECKPOINT_STEPS)
     torch.save(model.state_dict(), out / "ranker.pt")
     print("train: done", flush=True)
 

@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 
 from qa.ingest.runtimes import cpu_session, model_path, word_embeddings
-from qa.text.quotes import find_quotes, speaker_key
+from qa.text.quotes import find_quotes
 from qa.text.quotes.claims import Claim
+from qa.text.quotes.find import quotes_of
 from qa.text.quotes.marks import mask, pair_marks, split_sentences
 from qa.text.quotes.resolve import Resolver
 from qa.text.quotes.tagged import WORD, Span, asserts, source_speaker
@@ -274,22 +275,7 @@ def model_quotes(
     claims.sort(key=lambda c: c.start)
     marks = pair_marks(masked)
     resolve = Resolver(text, masked, marks, split_sentences(masked, marks), claims)
-    quotes = []
-    for claim in claims:
-        speaker = resolve(claim.speaker, claim.start, text[claim.start : claim.end])
-        if speaker:
-            quotes.append(
-                Quote(
-                    article_id=article_id,
-                    start=claim.start,
-                    end=claim.end,
-                    text=text[claim.start : claim.end],
-                    speaker=speaker,
-                    speaker_key=speaker_key(speaker),
-                    cue=claim.cue,
-                )
-            )
-    return quotes
+    return quotes_of(article_id, text, claims, [resolve(c.speaker, c.start, text[c.start : c.end]) for c in claims])
 
 
 def attributed_quotes(

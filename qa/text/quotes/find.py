@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from qa.text.quotes.claims import without_overlaps
+from collections.abc import Sequence
+
+from qa.text.quotes.claims import Claim, without_overlaps
 from qa.text.quotes.direct import direct_quotations
 from qa.text.quotes.marks import mask, pair_marks, split_sentences
 from qa.text.quotes.names import speaker_key
@@ -30,20 +32,24 @@ def find_quotes(article_id: str, text: str) -> list[Quote]:
     claims += according_to(text, masked, sentences)
     claims = without_overlaps(claims)
     resolve = Resolver(text, masked, marks, sentences, claims)
-    quotes = []
-    for claim in claims:
-        # The words of a quotation tell who is not speaking ("I had a word with Olof").
-        speaker = resolve(claim.speaker, claim.start, text[claim.start : claim.end] if claim.rank == 0 else "")
-        if speaker:
-            quotes.append(
-                Quote(
-                    article_id=article_id,
-                    start=claim.start,
-                    end=claim.end,
-                    text=text[claim.start : claim.end],
-                    speaker=speaker,
-                    speaker_key=speaker_key(speaker),
-                    cue=claim.cue,
-                )
-            )
-    return quotes
+    # The words of a quotation tell who is not speaking ("I had a word with Olof").
+    speakers = [resolve(c.speaker, c.start, text[c.start : c.end] if c.rank == 0 else "") for c in claims]
+    return quotes_of(article_id, text, claims, speakers)
+
+
+def quotes_of(article_id: str, text: str, claims: Sequence[Claim], speakers: Sequence[str | None]) -> list[Quote]:
+    """A Quote for each claim whose speaker resolved to a name (others are left out), in order;
+    `text[q.start:q.end] == q.text` for each."""
+    return [
+        Quote(
+            article_id=article_id,
+            start=claim.start,
+            end=claim.end,
+            text=text[claim.start : claim.end],
+            speaker=speaker,
+            speaker_key=speaker_key(speaker),
+            cue=claim.cue,
+        )
+        for claim, speaker in zip(claims, speakers, strict=True)
+        if speaker
+    ]

@@ -86,3 +86,26 @@ def test_without_attribution_the_index_holds_the_rules_quotes_alone(tmp_path):
             for q in find_quotes(article.id, article.text)
         }
     assert stored == rules and len(rules) > 50
+
+
+def test_names_that_only_describe_the_source_are_not_the_speaker():
+    """The tagger's sources on news copy where the name is not who spoke: an adjective or a team
+    before a head noun ("The Italian firm", "The 22-cap Dragons man"), a name in what qualifies
+    the head ("Most Democrats in the CBS/YouGov poll"), and a self-description that is no statement."""
+    text = "\n\n".join(
+        [
+            "Agip Petroli Spa bought half of Steuart Petroleum. The Italian firm said Steuart Petroleum "
+            "operates primarily on the East Coast of the U.S.",
+            "Michael Owen praised the captain. The 22-cap Dragons man says that Thomas will be badly missed.",
+            "Most Democrats in the CBS/YouGov poll report that the decision left them feeling upset, while "
+            "a smaller majority of Republicans describe themselves as happy.",
+            "The Arnhem Space Center describes itself as the only commercially owned launch site in the world.",
+        ]
+    )
+    tagger = load_tagger()
+    assert tagger is not None
+    tagged = model_quotes("news", text, tagger)
+    for quote in tagged:
+        assert text[quote.start : quote.end] == quote.text
+        assert quote.speaker in ("Agip Petroli Spa", "Michael Owen"), quote
+    assert "Agip Petroli Spa" in {q.speaker for q in tagged}  # "the firm" resolves to the firm's name

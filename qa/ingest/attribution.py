@@ -53,6 +53,9 @@ observe reveal reiterate counter conclude estimate forecast demand repeat shout 
 mention disclose proclaim retort interject speak""".split()
 IRREGULAR = {"said", "told", "wrote", "written", "spoke", "spoken"}
 PARAGRAPH = re.compile(r"[^\n]+")
+# An infinitive ("pledged to ...") or a description ("described as ...", "describes itself as
+# ...") after the cue is no statement.
+DESCRIPTION = re.compile(r"(?:(?:it|him|her|them|my|your|our)sel(?:f|ves)\s+)?(?:to|as)\s")
 log = logging.getLogger(__name__)
 
 
@@ -267,7 +270,12 @@ def model_quotes(
             end -= 1
         said = text[start:end]
         quoted = any(mark in said for mark in '"“”')
-        statement = quoted or (len(said.split()) >= MIN_WORDS and not said.startswith(("to ", "as ")))
+        statement = quoted or (
+            len(said.split()) >= MIN_WORDS
+            and not DESCRIPTION.match(said)
+            # Unquoted reported speech is governed by its cue, so it shares the cue's paragraph.
+            and "\n" not in text[min(cue[2], start) : max(cue[1], end)]
+        )
         if phrase and statement and asserts(text, cue, content, quoted):
             claims.append(Claim(start, end, cue_words, phrase, rank=1))
     if not claims:

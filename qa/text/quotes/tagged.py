@@ -19,7 +19,16 @@ APPOSITION = re.compile(r",|\(|\s[-–—]\s|\s(?:who|whose|which)\s")  # where 
 COMMON_HEADS = frozenset(w.rstrip("s") for w in GROUPS | ORG_ROLES | ROLES)
 NEGATION = re.compile(r"\b(?:not|n[’']t|never|no|refused to|declined to)\b(?:\s+[\w’']+){0,2}\s*$")
 NEGATION_REACH = 30  # characters before a cue searched for a negation: "did not immediately say"
-TOPIC_PREPOSITIONS = frozenset({"of", "to", "at", "about", "for", "on", "with"})
+TOPIC_PREPOSITIONS = frozenset({"of", "to", "toward", "towards", "at", "about", "for", "on", "with"})
+# A name after a common noun and one of these words only qualifies that noun: "Most Democrats in
+# the CBS/YouGov poll", "Experts on North Korea", "polls conducted since the ruling overturning Roe
+# v. Wade". "for", "at", "of", "from" and "by" are left out: "a reporter for USA Today", "officials
+# at the Pentagon" and "an analysis released by the Department" speak for the organisation.
+POST_MODIFIER = re.compile(r"\b(?P<noun>[\w’']+)\s+(?:in|since|on|over|about|after|before)\s")
+# Heads that a name before them only describes: "the Italian firm" is not Italian and "the
+# 22-cap Dragons man" not the Dragons, while "the Trump campaign" and "Pagliano's lawyer" speak for
+# Trump and Pagliano.
+DESCRIBED_HEADS = frozenset((ORG_ROLES - ROLES) | {"man", "woman", "men", "women"})
 
 
 def asserts(text: str, cue: Span, content: Span, quoted: bool) -> bool:
@@ -61,7 +70,11 @@ def source_speaker(masked: str, start: int, end: int) -> Speaker | None:
                 continue
             if single and described and _opens_sentence(masked, run.start()):
                 continue
+            if _post_modifies(masked[first : run.start()]):
+                continue
             (modifiers if described else heads).append(run)
+    if words[-1] in DESCRIBED_HEADS:
+        modifiers = []
     for run in heads + [m for m in modifiers if m.start() < head_end]:
         named = name_speaker(masked, run.start(), run.end())
         if named:
@@ -72,6 +85,12 @@ def source_speaker(masked: str, start: int, end: int) -> Speaker | None:
     if words[-1] in ROLES or words[-1] in ORG_ROLES or words[0] in ("the", "his", "her", "their"):
         return Speaker("role", start, end, phrase)
     return None
+
+
+def _post_modifies(before: str) -> bool:
+    """Whether a name after `before` sits in what qualifies a common noun ("Most Democrats in the
+    CBS/YouGov poll"), not in the name heading the phrase ("President-elect Donald Trump")."""
+    return any(m.group("noun").islower() or m.group("noun").lower() in GROUPS for m in POST_MODIFIER.finditer(before))
 
 
 def _opens_sentence(text: str, at: int) -> bool:

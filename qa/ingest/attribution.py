@@ -270,11 +270,14 @@ def model_quotes(
             end -= 1
         said = text[start:end]
         quoted = any(mark in said for mark in '"“”')
-        statement = quoted or (
-            len(said.split()) >= MIN_WORDS
-            and not DESCRIPTION.match(said)
-            # Unquoted reported speech is governed by its cue, so it shares the cue's paragraph.
-            and "\n" not in text[min(cue[2], start) : max(cue[1], end)]
+        statement = (
+            quoted
+            or (
+                len(said.split()) >= MIN_WORDS
+                and not DESCRIPTION.match(said)
+                # Unquoted reported speech is governed by its cue, so it shares the cue's paragraph.
+                and "\n" not in text[min(cue[2], start) : max(cue[1], end)]
+            )
         )
         if phrase and statement and asserts(text, cue, content, quoted):
             claims.append(Claim(start, end, cue_words, phrase, rank=1))

@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: run test test-fast lint install bench bench-quick
+.PHONY: run test test-fast lint install bench bench-quick bench-scale
 
 # torch is pinned in pyproject.toml (the CPU build; see the comment there), so one install does it.
 $(VENV)/installed: pyproject.toml
@@ -35,6 +35,12 @@ lint: install
 bench: install
 	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) benchmarks/bench.py --out docs/BENCHMARKS.md
+
+# The one-machine scale curve, 10k to 1M chunks of Reuters text (synthetic vectors past 10k):
+# about 40 minutes and 5 GB of disk; writes docs/SCALE.md. SIZES=10000,...,5000000 adds 5M (hours).
+bench-scale: install
+	$(PY) -m pip install -q -e '.[bench]'
+	$(PY) benchmarks/bench_scale.py $(if $(SIZES),--sizes $(SIZES))
 
 # The speed and size guard (< 3 min): ingest ratio to the fp32 limit, ask p50/p95, cold start, bytes
 # per chunk on 400 BBC articles from ../shared/data; prints, never fails on timing.

@@ -40,6 +40,7 @@ BATCH_SIZE = 32
 QUESTIONS = 60
 TOP_K = 5
 RECALL_AT = 10
+NEAR_COSINE = 0.002  # int8 storage moves a cosine by about 0.001 (qa/storage/codec.py)
 WORKER_TIMEOUT = 3_600
 WORKER_FLAG = "--worker"  # argv[1] of the processes `_worker_run` starts: run one measurement, not the benchmark
 TARGETS = {  # issue 15 (ingest, 10k chunks, cold start, disk, RSS) and issue 7 (100k chunks, RAM)
@@ -684,19 +685,30 @@ def _task_serve(folder: str, questions: str, repeats: int, recall: bool = False)
         "ram_per_chunk_bytes": (serving - baseline) / chunks if serving and baseline and chunks else None,
     }
     if recall:
-        result["recall_at_10"] = _recall(index, embedder.embed(asked))
+        result["recall_at_10"], result["recall_at_10_near"] = _recall(index, embedder.embed(asked))
     index.close()
     return result
 
 
-def _recall(index, queries: np.ndarray) -> float:
-    """Share of the exact top-10 (brute force over every chunk vector) that FAISS returns."""
+def _recall(index, queries: np.ndarray) -> tuple[float, float]:
+    """Share of the exact top-10 (brute force over every chunk vector) that FAISS returns; and
+    the share of what it returns that is as near as the exact 10th, to within NEAR_COSINE.
+
+    The second counts a returned chunk whose cosine ties the exact top 10 within the stored int8
+    vectors' own precision: synthetic copies put ~100 near-identical vectors around each real
+    one at 1M chunks, and which 10 of them are "exact" is decided by differences below that.
+    """
     ids, matrix = index.reader.chunk_vectors()
-    found = 0
+    found = near = 0
     for query in queries:
-        exact = set(ids[np.argsort(-(matrix @ query))[:RECALL_AT]].tolist())
-        found += len(exact & {i for i, _ in index.reader.nearest_chunks(query, RECALL_AT)})
-    return found / (RECALL_AT * len(queries))
+        scores = matrix @ query
+        order = np.argsort(-scores)[:RECALL_AT]
+        tenth = scores[order[-1]]
+        returned = [i for i, _ in index.reader.nearest_chunks(query, RECALL_AT)]
+        found += len(set(ids[order].tolist()) & set(returned))
+        positions = np.searchsorted(ids, returned)
+        near += int((scores[positions] >= tenth - NEAR_COSINE).sum())
+    return found / (RECALL_AT * len(queries)), near / (RECALL_AT * len(queries))
 
 
 def _timed(call: Callable[[str], object], questions: list[str], repeats: int) -> list[float]:

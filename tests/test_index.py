@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import date
 
+import numpy as np
 import pytest
 
 from helpers import RAFAH, assert_cited, assert_fts_matches, wikinews_records
@@ -147,6 +148,42 @@ def test_incremental_add_duplicate_replace_and_delete(tmp_path):
     reopened = NewsIndex.open(tmp_path / "index")  # FAISS comes back from its file, same generation
     assert len(reopened) == 2 and len(reopened.vectors) == counts[0]
     assert all(c.article_id != WIKINEWS[0]["id"] for c in reopened.ask(WIKINEWS[0]["title"]).citations)
+
+
+def test_replace_and_delete_at_ivf_size_and_back_to_exact_below_it(tmp_path, monkeypatch):
+    """Past IVF_FROM chunks the index is an inverted file of 8-bit codes, built from SQLite's
+    vectors when opened: a replaced or deleted article's chunks leave it in place, it is saved and
+    loaded by generation, and once deletes take it below the threshold it is rebuilt exact."""
+    from qa.storage import vectors
+
+    with NewsIndex.open(tmp_path / "index", create=True) as index:
+        index.add([article(n) for n in range(6)])
+        first = index.db.execute(
+            "SELECT count(*) FROM chunks c JOIN articles a ON a.rowid = c.article WHERE a.id = ?", (WIKINEWS[0]["id"],)
+        ).fetchone()[0]
+        monkeypatch.setattr(vectors, "IVF_FROM", len(index.vectors) - first)
+    index = NewsIndex.open(tmp_path / "index")
+    assert index.vectors.kind == "ivf"
+
+    def stored() -> set[int]:
+        return {row[0] for row in index.db.execute("SELECT id FROM chunks")}
+
+    def searchable() -> set[int]:
+        return {i for i, _ in index.vectors.search(np.ones(index.vectors.dimension, dtype=np.float32), 10_000)}
+
+    index.add([article(1, text="Correction: " + WIKINEWS[1]["text"])])
+    assert index.vectors.kind == "ivf" and searchable() == stored()
+    assert index.delete([WIKINEWS[0]["id"]]) == 1
+    assert index.vectors.kind == "ivf" and searchable() == stored()
+    answer = index.ask(WIKINEWS[2]["title"])
+    assert_cited_exactly(index, answer)
+    assert all(c.article_id != WIKINEWS[0]["id"] for c in (*answer.citations, *answer.related))
+    index.close()
+    index = NewsIndex.open(tmp_path / "index")  # the IVF file of this generation, as saved
+    assert index.vectors.kind == "ivf" and index.vectors.max_id == max(stored())
+    index.delete([WIKINEWS[2]["id"]])
+    assert index.vectors.kind == "flat" and searchable() == stored()
+    index.close()
 
 
 def test_missing_stale_or_foreign_index_files(tmp_path):

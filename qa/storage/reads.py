@@ -48,6 +48,28 @@ def chunk_vectors(db: sqlite3.Connection, dimension: int, *, after: int = 0) -> 
     return ids, codec.decode_many([r[1] for r in rows], dimension)
 
 
+def chunk_vector_batches(db: sqlite3.Connection, dimension: int, size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Every stored chunk's (ids, vectors), `size` rows at a time in id order: a million chunks'
+    float32 vectors would take 1.5 GB at once."""
+    last = 0
+    while rows := db.execute("SELECT id, vector FROM chunks WHERE id > ? ORDER BY id LIMIT ?", (last, size)).fetchall():
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        yield ids, codec.decode_many([r[1] for r in rows], dimension)
+        last = int(ids[-1])
+
+
+def stored_chunk_count(db: sqlite3.Connection) -> int:
+    return db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+
+
+def chunk_vector_sample(db: sqlite3.Connection, dimension: int, size: int) -> np.ndarray:
+    """About `size` stored chunk vectors spread over the whole index (every n-th id), not only
+    its oldest articles: what an IVF index learns its cells from."""
+    every = max(1, stored_chunk_count(db) // max(size, 1))
+    rows = db.execute("SELECT vector FROM chunks WHERE id % ? = 0 LIMIT ?", (every, size)).fetchall()
+    return codec.decode_many([r[0] for r in rows], dimension)
+
+
 class Reader:
     """Reads of one index: articles, chunk search (dense and BM25), sentences, quotes, families.
 

@@ -19,8 +19,8 @@ from qa.ingest.load import Problem
 from qa.ingest.prepare import Prepared
 from qa.storage import codec, schema
 from qa.storage.families import Families
-from qa.storage.reads import chunk_vectors
-from qa.storage.vectors import VectorIndex
+from qa.storage.reads import chunk_vector_batches, chunk_vector_sample, chunk_vectors, stored_chunk_count
+from qa.storage.vectors import REBUILD_BATCH, VectorIndex, training_size
 from qa.types import Article
 
 LOCK = "write.lock"
@@ -125,24 +125,31 @@ class Writer:
         if self.vectors.generation == generation:
             return
         if not self.vectors.load(generation):
-            ids, matrix = chunk_vectors(self.db, self.dimension)
-            self.vectors.rebuild(ids, matrix, generation)
+            count = self._rebuild_vectors(generation)
             if self.db.in_transaction:
                 return  # a read snapshot's generation may be old: the next sync outside one saves
             # A reader that cannot write (busy, read-only, disk full) just keeps it in memory.
             with contextlib.suppress(IndexBusy, OSError, RuntimeError), self.exclusive(wait=0):
                 if self.generation() != generation:
                     return  # a writer moved on meanwhile and saved its own file
-                if len(ids) and self.vectors.saved:  # with no writer at work, a missing or unreadable file is a fault
+                if count and self.vectors.saved:  # with no writer at work, a missing or unreadable file is a fault
                     log.warning(
                         "news-qa: the vector file vectors-%d.faiss in %s/ was missing or "
                         "unreadable; rebuilt it from %s (%d chunks)",
                         generation,
                         self.path,
                         schema.DATABASE,
-                        len(ids),
+                        count,
                     )
                 self.vectors.save(generation)
+
+    def _rebuild_vectors(self, generation: int) -> int:
+        """FAISS built anew from SQLite's vectors, a batch at a time; returns the vector count."""
+        count = stored_chunk_count(self.db)
+        sample = chunk_vector_sample(self.db, self.dimension, training_size(count))
+        batches = chunk_vector_batches(self.db, self.dimension, REBUILD_BATCH)
+        self.vectors.rebuild(batches, count, sample, generation)
+        return count
 
     def save_vectors(self) -> None:
         with self.lock:
@@ -191,6 +198,8 @@ class Writer:
                 new_ids, new_vectors = chunk_vectors(self.db, self.dimension, after=self.vectors.max_id)
             self.vectors.remove(removed)
             self.vectors.add(new_ids, new_vectors, self.generation())
+            if self.vectors.needs_rebuild:
+                self._rebuild_vectors(self.generation())
 
     def insert_article(self, prepared: Prepared, digest: str) -> int:
         """Insert one article's rows (inside the caller's transaction); returns its rowid."""
@@ -245,5 +254,7 @@ class Writer:
             for row in rows:
                 self.families.remove(row)
             self.vectors.remove(chunk_ids)
+            if self.vectors.needs_rebuild:
+                self._rebuild_vectors(self.generation())
             self.vectors.save(self.generation())
         return len(rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from functools import cache
 
@@ -40,30 +41,25 @@ def _permutations():
     return MinHash(num_perm=PERMUTATIONS, scheme=SCHEME).permutations
 
 
-class NearDuplicates:
-    """An in-memory LSH index of article signatures, keyed by the articles' family ids."""
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """The MinHash estimate of two signatures' Jaccard similarity."""
+    return float(np.mean(a == b))
 
-    def __init__(self) -> None:
-        from datasketch import MinHashLSH
 
-        self._lsh = MinHashLSH(threshold=THRESHOLD, num_perm=PERMUTATIONS)
-        self._signatures: dict[int, tuple[int, np.ndarray]] = {}
+def band_keys(hashes: np.ndarray) -> list[int]:
+    """The signature's locality-sensitive keys: one per band of its hash values, so that two
+    articles above THRESHOLD share a key with high probability and dissimilar ones rarely do.
+    datasketch chooses the bands for the threshold; the keys are stored and looked up in SQLite
+    (qa.storage.families), so ingest holds no index of every article in memory."""
+    keys = []
+    for band, (start, end) in enumerate(_band_ranges()):
+        digest = hashlib.blake2b(hashes[start:end].astype("<u4").tobytes(), digest_size=7, person=bytes([band]))
+        keys.append(int.from_bytes(digest.digest(), "little"))  # 56 bits: a signed SQLite integer
+    return keys
 
-    def add(self, key: int, family: int, hashes: np.ndarray) -> None:
-        self._lsh.insert(key, _minhash(hashes))
-        self._signatures[key] = (family, hashes)
 
-    def remove(self, key: int) -> None:
-        if key in self._signatures:
-            self._lsh.remove(key)
-            del self._signatures[key]
+@cache
+def _band_ranges() -> list[tuple[int, int]]:
+    from datasketch import MinHashLSH
 
-    def family_of(self, hashes: np.ndarray) -> int | None:
-        """The family of the most similar indexed article above the threshold, if any."""
-        best, best_similarity = None, THRESHOLD
-        for key in self._lsh.query(_minhash(hashes)):
-            family, other = self._signatures[key]
-            similarity = float(np.mean(other == hashes))  # the MinHash estimate of Jaccard similarity
-            if similarity >= best_similarity:
-                best, best_similarity = family, similarity
-        return best
+    return list(MinHashLSH(threshold=THRESHOLD, num_perm=PERMUTATIONS).hashranges)

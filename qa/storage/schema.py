@@ -50,6 +50,13 @@ CREATE TABLE IF NOT EXISTS families(
     family INTEGER NOT NULL,
     minhash BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS families_family ON families(family);
+-- MinHash LSH: an article's band keys (qa.ingest.near_duplicates.band_keys); articles sharing a
+-- key are candidate near-duplicates.
+CREATE TABLE IF NOT EXISTS family_bands(
+    article INTEGER NOT NULL REFERENCES articles(rowid) ON DELETE CASCADE,
+    band_key INTEGER NOT NULL,
+    PRIMARY KEY(article, band_key)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS family_bands_key ON family_bands(band_key);
 -- BM25 over chunks. Their text is the article's, so FTS5 keeps only its index (external content):
 -- the text it shows and checks against is sliced from articles.text by the view (substr counts
 -- characters as Python does). FTS5 must be told a row's old text to drop it, so rows are dropped

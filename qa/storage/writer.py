@@ -189,7 +189,6 @@ class Writer:
                     if item.replaces is not None:
                         removed += self._chunk_ids([item.replaces])
                         self.db.execute("DELETE FROM articles WHERE rowid = ?", (item.replaces,))
-                        self.families.remove(item.replaces)
                     rowid = self.insert_article(prepared, item.digest)
                     self.families.group(rowid, prepared.signature)
                     (report.replaced if item.replaces is not None else report.added).append(item.article.id)
@@ -251,8 +250,6 @@ class Writer:
                 chunk_ids = self._chunk_ids(rows)
                 self.db.executemany("DELETE FROM articles WHERE rowid = ?", [(r,) for r in rows])
                 self._bump_generation()
-            for row in rows:
-                self.families.remove(row)
             self.vectors.remove(chunk_ids)
             if self.vectors.needs_rebuild:
                 self._rebuild_vectors(self.generation())

@@ -66,8 +66,9 @@ def render(results: dict) -> str:
         f"{results['args']['questions']} Reuters headlines asked {results['args']['repeats']} times.",
         "",
         "| chunks | articles | text | FAISS | recall@10 | recall@10, ties within "
-        f"{NEAR_COSINE} | ask p50 | ask p95 | retrieve p50 | cold start | FAISS build | serving RSS | disk/chunk |",
-        "|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        f"{NEAR_COSINE} | ask p50 | ask p95 | ask p50, newer half by date | retrieve p50 | cold start | FAISS build | "
+        "serving RSS | disk/chunk |",
+        "|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for p in points:
         sv = p["serve"]
@@ -75,7 +76,8 @@ def render(results: dict) -> str:
         lines.append(
             f"| {sv['chunks']:,} | {p['articles']:,} | {text} | {sv['kind']} | {_f(sv.get('recall_at_10'), 3)} | "
             f"{_f(sv.get('recall_at_10_near'), 3)} | {_f(_pct(sv['ask_ms'], 50), 1, ' ms')} | "
-            f"{_f(_pct(sv['ask_ms'], 95), 1, ' ms')} | {_f(_pct(sv['retrieve_ms'], 50), 1, ' ms')} | "
+            f"{_f(_pct(sv['ask_ms'], 95), 1, ' ms')} | {_f(_pct(sv.get('filtered_ask_ms') or [], 50), 1, ' ms')} | "
+            f"{_f(_pct(sv['retrieve_ms'], 50), 1, ' ms')} | "
             f"{_f(p['cold']['median_s'], 2, ' s')} | {_f(p['open']['seconds'], 0, ' s')} | "
             f"{sv['serving_rss_bytes'] / 2**20:,.0f} MB | {p['bytes_on_disk'] / sv['chunks']:,.0f} B |"
         )
@@ -116,8 +118,27 @@ def render(results: dict) -> str:
         "|---|---:|---:|---|",
     ]
     lines += [f"| {name} | {limit} | {value} | {'yes' if ok else 'no'} |" for name, ok, value, limit in checks]
-    lines += ["", *estimate(largest), ""]
+    lines += ["", *estimate(largest), "", *DESIGN, ""]
     return "\n".join(lines)
+
+
+DESIGN = [
+    "## What makes it scale, and what does not yet",
+    "",
+    "- **Ingest streams.** JSONL is read a line at a time; articles are committed 32 to a transaction, "
+    "so a kill loses at most one batch and running the same command again skips what is stored "
+    "(same id and content). `python -m qa ingest` shows articles/s and an ETA. Near-duplicate "
+    "families are found through LSH band keys stored in SQLite, one indexed lookup an article, instead "
+    "of an in-memory LSH of every article (345 MB at 100k articles).",
+    "- **Vectors.** Exact search below 50k chunks; past it an IVF index of 8-bit codes "
+    "(`qa/storage/vectors.py`): cells learnt by k-means on a sample spread over the index, ~256 "
+    "chunks a cell (at most 8,192 cells), 32 cells probed. It is built from SQLite 50k vectors at a "
+    "time, drops deleted or replaced chunks in place, is saved per generation and rebuilt when it "
+    "outgrows its cells. SQLite keeps each vector once as int8, the truth the index is derived from.",
+    "- **Not yet:** a filter hands FAISS the allowed chunk ids, read from SQLite into Python at every "
+    "question (the date-filtered column above); the 5M point (run it with `--sizes ...,5000000`); "
+    "Ray Data ingest and Ray Serve shards (issue 16's second half).",
+]
 
 
 def estimate(point: dict) -> list[str]:

@@ -12,7 +12,8 @@ from helpers import RAFAH, assert_cited, assert_fts_matches, wikinews_records
 from qa import Answer, NewsIndex, ask
 from qa.errors import BadInput, IndexCorrupt, IndexMismatch, IndexNotFound
 from qa.ingest.embed import MiniLMEmbedder
-from qa.types import Article
+from qa.storage.reads import filter_sql
+from qa.types import Article, Filters
 
 WIKINEWS = wikinews_records()
 
@@ -91,6 +92,32 @@ def test_filters_apply_before_ranking(seeds):
     assert all(c.published <= date(2004, 12, 31) for c in (*old.citations, *old.related))
     nothing = seeds.ask("Rafah", sources=["No Such Source"])
     assert nothing.abstained and nothing.reason == "no articles match the filters"
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        Filters(since=date(2005, 1, 1)),  # wide: most chunks pass, found among the nearest overall
+        Filters(sources=("WION",)),  # narrow: one article, searched among its own chunks
+        Filters(until=date(2004, 11, 30)),
+    ],
+)
+def test_filtered_dense_search_is_the_exact_nearest_among_the_chunks_that_pass(seeds, filters):
+    ids, vectors = seeds.reader.chunk_vectors()
+    passing = {
+        r[0]
+        for r in seeds.db.execute(
+            "SELECT c.id FROM chunks c JOIN articles a ON a.rowid = c.article WHERE " + filter_sql(filters)[0],
+            filter_sql(filters)[1],
+        )
+    }
+    assert 0 < len(passing) < len(ids)
+    keep = np.isin(ids, list(passing))
+    for question in ("what did Netanyahu say about Rafah", "Arafat funeral", "World Cup"):
+        query = seeds.embedder.embed([question])[0]
+        scores = vectors[keep] @ query
+        expected = ids[keep][np.argsort(-scores, kind="stable")][:10].tolist()
+        assert seeds.reader.dense_chunks(query, 10, filters) == expected
 
 
 class CountingEmbedder(MiniLMEmbedder):

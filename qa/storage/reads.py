@@ -22,6 +22,9 @@ def fts_query(words: Sequence[str]) -> str:
     return " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
 
 
+POST_FILTER_WIDTH = 4  # unfiltered nearest chunks fetched per wanted one before a filter is applied
+
+
 def filter_sql(filters: Filters) -> tuple[str, list]:
     """A WHERE clause on `articles a` for the filters, and its parameters."""
     clauses: list[str] = []
@@ -166,21 +169,37 @@ class Reader:
     def dense_chunks(self, query: np.ndarray, depth: int, filters: Filters) -> list[int]:
         """Ids of the `depth` chunks nearest the query vector, among articles that pass the filters.
 
-        Filters restrict the search before ranking (FAISS gets the allowed ids), so a filter never
-        empties a result that a fixed top-k would have cut off.
+        A filter never empties a result that a fixed top-k would have cut off. The nearest
+        POST_FILTER_WIDTH x depth chunks are taken first: once `depth` of them pass, they are the
+        nearest that pass (none further away can outrank them), which spares a wide filter ("since
+        2020" over a 1M-chunk archive) the list of every chunk it allows. A narrower one gets
+        that list, and FAISS searches only those ids.
         """
-        allowed = None
-        if filters.any:
-            where, params = filter_sql(filters)
-            allowed = np.array(
-                [
-                    r[0]
-                    for r in self.db.execute(
-                        f"SELECT c.id FROM chunks c JOIN articles a ON a.rowid = c.article WHERE {where}", params
-                    )
-                ],
-                dtype=np.int64,
+        if not filters.any:
+            return [chunk_id for chunk_id, _ in self.vectors.search(query, depth)]
+        where, params = filter_sql(filters)
+        nearest = [chunk_id for chunk_id, _ in self.vectors.search(query, depth * POST_FILTER_WIDTH)]
+        if not nearest:
+            return []
+        passing = {
+            r[0]
+            for r in self.db.execute(
+                f"SELECT c.id FROM chunks c JOIN articles a ON a.rowid = c.article "
+                f"WHERE c.id IN ({','.join('?' * len(nearest))}) AND {where}",
+                [*nearest, *params],
             )
+        }
+        if len(passing) >= depth or len(nearest) == len(self.vectors):
+            return [chunk_id for chunk_id in nearest if chunk_id in passing][:depth]
+        allowed = np.array(
+            [
+                r[0]
+                for r in self.db.execute(
+                    f"SELECT c.id FROM chunks c JOIN articles a ON a.rowid = c.article WHERE {where}", params
+                )
+            ],
+            dtype=np.int64,
+        )
         return [chunk_id for chunk_id, _ in self.vectors.search(query, depth, allowed)]
 
     def chunk_vectors(self) -> tuple[np.ndarray, np.ndarray]:

@@ -132,7 +132,7 @@ DESIGN = [
     "of an in-memory LSH of every article (345 MB at 100k articles).",
     "- **Vectors.** Exact search below 50k chunks; past it an IVF index of 8-bit codes "
     "(`qa/storage/vectors.py`): cells learnt by k-means on a sample spread over the index, ~256 "
-    "chunks a cell (at most 8,192 cells), 32 cells probed. It is built from SQLite 50k vectors at a "
+    "chunks a cell (at most 8,192 cells), 64 cells probed. It is built from SQLite 50k vectors at a "
     "time, drops deleted or replaced chunks in place, is saved per generation and rebuilt when it "
     "outgrows its cells. SQLite keeps each vector once as int8, the truth the index is derived from.",
     "- **Not yet:** a filter hands FAISS the allowed chunk ids, read from SQLite into Python at every "

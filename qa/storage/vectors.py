@@ -11,13 +11,14 @@ import numpy as np
 # Exact search is fast enough below this many chunks. Above it an inverted file (IVF) of 8-bit
 # codes: k-means cells over a sample, each chunk kept in its nearest cell as one byte a dimension
 # (per-dimension ranges from the sample), a search scanning the cells nearest the question. On
-# 1M Reuters chunks (synthetic copies, benchmarks/bench_scale.py) 4,096 cells found 0.980 of the
-# exact top 10 in 0.53 ms at 32 cells probed, where an HNSW graph of the same codes found 0.62 at
-# efSearch 384: near-identical copies (wire stories, updates) trap a graph walk, not a cell scan.
-# It takes ~392 bytes a chunk in memory and on disk (HNSW: 656), and can drop chunks in place.
+# Reuters chunks with synthetic copies (benchmarks/bench_scale.py) probing 64 cells found 0.97 of
+# the exact top 10 at 100k chunks (512 cells; 0.93 at 32 probed) in 0.7 ms; at 1M chunks 32 of
+# 4,096 cells found 0.955, where an HNSW graph of the same codes found 0.62 at efSearch 384:
+# near-identical copies (wire stories, updates) trap a graph walk, not a cell scan. It takes ~392
+# bytes a chunk in memory and on disk (HNSW: 656), and drops chunks in place.
 IVF_FROM = 50_000
 CELL_SIZE = 256  # chunks a cell holds on average when the index is (re)built: 1M -> 4,096 cells
-PROBED_CELLS = 32
+PROBED_CELLS = 64
 MIN_SCANNED = 8_192  # codes a search scans at least (~0.2 ms): all of a small index's cells
 OUTGROWN = 4  # rebuilt when its size calls for this many times its cells (~16x the chunks)
 MAX_CELLS = 8_192  # 5M chunks: ~600 a cell, 20k codes scanned a question

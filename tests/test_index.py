@@ -12,7 +12,7 @@ from helpers import RAFAH, assert_cited, assert_fts_matches, wikinews_records
 from qa import Answer, NewsIndex, ask
 from qa.errors import BadInput, IndexCorrupt, IndexMismatch, IndexNotFound
 from qa.ingest.embed import MiniLMEmbedder
-from qa.storage.reads import filter_sql
+from qa.storage.reads import filter_sql, fts_query
 from qa.types import Article, Filters
 
 WIKINEWS = wikinews_records()
@@ -102,7 +102,7 @@ def test_filters_apply_before_ranking(seeds):
         Filters(until=date(2004, 11, 30)),
     ],
 )
-def test_filtered_dense_search_is_the_exact_nearest_among_the_chunks_that_pass(seeds, filters):
+def test_filtered_search_is_the_exact_best_among_the_chunks_that_pass(seeds, filters):
     ids, vectors = seeds.reader.chunk_vectors()
     passing = {
         r[0]
@@ -118,6 +118,19 @@ def test_filtered_dense_search_is_the_exact_nearest_among_the_chunks_that_pass(s
         scores = vectors[keep] @ query
         expected = ids[keep][np.argsort(-scores, kind="stable")][:10].tolist()
         assert seeds.reader.dense_chunks(query, 10, filters) == expected
+    # BM25 the same way: the best chunks that pass, as ranking only the allowed chunks gives them.
+    where, params = filter_sql(filters)
+    for words in (["netanyahu", "rafah"], ["funeral"], ["world", "cup", "said"]):
+        expected = [
+            r[0]
+            for r in seeds.db.execute(
+                "SELECT f.rowid FROM chunks_fts f JOIN chunks c ON c.id = f.rowid "
+                f"JOIN articles a ON a.rowid = c.article WHERE chunks_fts MATCH ? AND {where} "
+                "ORDER BY bm25(chunks_fts) LIMIT 5",
+                [fts_query(words), *params],
+            )
+        ]
+        assert seeds.reader.lexical_chunks(words, 5, filters) == expected
 
 
 class CountingEmbedder(MiniLMEmbedder):

@@ -22,7 +22,7 @@ def fts_query(words: Sequence[str]) -> str:
     return " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
 
 
-POST_FILTER_WIDTH = 4  # unfiltered nearest chunks fetched per wanted one before a filter is applied
+POST_FILTER_WIDTH = 4  # best chunks fetched unfiltered per wanted one, before a filter is applied
 
 
 def filter_sql(filters: Filters) -> tuple[str, list]:
@@ -169,28 +169,15 @@ class Reader:
     def dense_chunks(self, query: np.ndarray, depth: int, filters: Filters) -> list[int]:
         """Ids of the `depth` chunks nearest the query vector, among articles that pass the filters.
 
-        A filter never empties a result that a fixed top-k would have cut off. The nearest
-        POST_FILTER_WIDTH x depth chunks are taken first: once `depth` of them pass, they are the
-        nearest that pass (none further away can outrank them), which spares a wide filter ("since
-        2020" over a 1M-chunk archive) the list of every chunk it allows. A narrower one gets
-        that list, and FAISS searches only those ids.
+        A filter never empties a result that a fixed top-k would have cut off: past the nearest
+        ones overall (`_first_passing`), FAISS searches only the ids the filter allows.
         """
-        if not filters.any:
-            return [chunk_id for chunk_id, _ in self.vectors.search(query, depth)]
+        wanted = depth * POST_FILTER_WIDTH if filters.any else depth
+        nearest = [chunk_id for chunk_id, _ in self.vectors.search(query, wanted)]
+        found = self._first_passing(nearest, depth, filters, everything=len(nearest) == len(self.vectors))
+        if found is not None:
+            return found
         where, params = filter_sql(filters)
-        nearest = [chunk_id for chunk_id, _ in self.vectors.search(query, depth * POST_FILTER_WIDTH)]
-        if not nearest:
-            return []
-        passing = {
-            r[0]
-            for r in self.db.execute(
-                f"SELECT c.id FROM chunks c JOIN articles a ON a.rowid = c.article "
-                f"WHERE c.id IN ({','.join('?' * len(nearest))}) AND {where}",
-                [*nearest, *params],
-            )
-        }
-        if len(passing) >= depth or len(nearest) == len(self.vectors):
-            return [chunk_id for chunk_id in nearest if chunk_id in passing][:depth]
         allowed = np.array(
             [
                 r[0]
@@ -201,6 +188,31 @@ class Reader:
             dtype=np.int64,
         )
         return [chunk_id for chunk_id, _ in self.vectors.search(query, depth, allowed)]
+
+    def _first_passing(self, ranked: list[int], depth: int, filters: Filters, *, everything: bool) -> list[int] | None:
+        """The first `depth` of the ranked chunks that pass the filters, when that many do (or the
+        ranking holds `everything` there is): then no chunk ranked further down can be among the
+        best that pass. None when too few pass: the caller searches the allowed chunks alone.
+
+        This spares a wide filter ("since 2020" over a 1M-chunk archive) the list of every chunk
+        it allows, and BM25 a join for every chunk that holds a word.
+        """
+        if not filters.any:
+            return ranked[:depth]
+        if not ranked:
+            return []
+        where, params = filter_sql(filters)
+        passing = {
+            r[0]
+            for r in self.db.execute(
+                f"SELECT c.id FROM chunks c JOIN articles a ON a.rowid = c.article "
+                f"WHERE c.id IN ({','.join('?' * len(ranked))}) AND {where}",
+                [*ranked, *params],
+            )
+        }
+        if len(passing) >= depth or everything:
+            return [chunk_id for chunk_id in ranked if chunk_id in passing][:depth]
+        return None
 
     def chunk_vectors(self) -> tuple[np.ndarray, np.ndarray]:
         """(ids, vectors) of every stored chunk: the truth the FAISS index is derived from."""
@@ -215,24 +227,27 @@ class Reader:
         """Ids of the `depth` best chunks by BM25 over any of the words, among filtered articles."""
         if not words:
             return []
-        if filters.any:
-            where, params = filter_sql(filters)
-            return [
-                r[0]
-                for r in self.db.execute(
-                    "SELECT f.rowid FROM chunks_fts f JOIN chunks c ON c.id = f.rowid "
-                    f"JOIN articles a ON a.rowid = c.article WHERE chunks_fts MATCH ? AND {where} "
-                    "ORDER BY bm25(chunks_fts) LIMIT ?",
-                    [fts_query(words), *params, depth],
-                )
-            ]
         # Without filters the joins only slow FTS5 down (4x at 10k chunks): it must rank every
         # match, and each would be looked up twice before the LIMIT.
-        return [
+        wanted = depth * POST_FILTER_WIDTH if filters.any else depth
+        best = [
             r[0]
             for r in self.db.execute(
                 "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts) LIMIT ?",
-                [fts_query(words), depth],
+                [fts_query(words), wanted],
+            )
+        ]
+        found = self._first_passing(best, depth, filters, everything=len(best) < wanted)
+        if found is not None:
+            return found
+        where, params = filter_sql(filters)
+        return [
+            r[0]
+            for r in self.db.execute(
+                "SELECT f.rowid FROM chunks_fts f JOIN chunks c ON c.id = f.rowid "
+                f"JOIN articles a ON a.rowid = c.article WHERE chunks_fts MATCH ? AND {where} "
+                "ORDER BY bm25(chunks_fts) LIMIT ?",
+                [fts_query(words), *params, depth],
             )
         ]
 

@@ -181,6 +181,8 @@ def test_incremental_add_duplicate_replace_and_delete(tmp_path):
     assert index.delete([WIKINEWS[0]["id"], "never-added"]) == 1
     assert len(index) == 2 and WIKINEWS[0]["id"] not in index
     counts = index.db.execute("SELECT (SELECT count(*) FROM chunks)").fetchone()
+    orphans = "SELECT count(*) FROM family_bands WHERE article NOT IN (SELECT rowid FROM articles)"
+    assert index.db.execute(orphans).fetchone()[0] == 0  # the replaced and deleted articles' band keys went too
     assert counts[0] == len(index.vectors)
     assert_fts_matches(index.db)
     index.close()

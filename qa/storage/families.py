@@ -25,8 +25,20 @@ class Families:
         self.db.execute(
             "INSERT INTO families(article, family, minhash) VALUES (?, ?, ?)", (rowid, family, hashes.tobytes())
         )
+        self._insert_keys(rowid, keys)
+
+    def remove(self, rowid: int) -> None:
+        """Drop an article's band keys (inside the transaction that deletes the article)."""
+        row = self.db.execute("SELECT minhash FROM families WHERE article = ?", (rowid,)).fetchone()
+        if row:
+            keys = band_keys(np.frombuffer(row[0], dtype=np.uint32))
+            self.db.executemany(
+                "DELETE FROM family_bands WHERE band_key = ? AND article = ?", [(k, rowid) for k in keys]
+            )
+
+    def _insert_keys(self, article: int, keys: list[int]) -> None:
         self.db.executemany(
-            "INSERT OR IGNORE INTO family_bands(band_key, article) VALUES (?, ?)", [(k, rowid) for k in keys]
+            "INSERT OR IGNORE INTO family_bands(band_key, article) VALUES (?, ?)", [(k, article) for k in keys]
         )
 
     def _family_of(self, hashes: np.ndarray, keys: list[int]) -> int | None:
@@ -51,11 +63,7 @@ class Families:
                 "SELECT EXISTS(SELECT 1 FROM families) AND NOT EXISTS(SELECT 1 FROM family_bands)"
             ).fetchone()[0]:
                 for article, blob in self.db.execute("SELECT article, minhash FROM families").fetchall():
-                    keys = band_keys(np.frombuffer(blob, dtype=np.uint32))
-                    self.db.executemany(
-                        "INSERT OR IGNORE INTO family_bands(band_key, article) VALUES (?, ?)",
-                        [(k, article) for k in keys],
-                    )
+                    self._insert_keys(article, band_keys(np.frombuffer(blob, dtype=np.uint32)))
             rows = self.db.execute(
                 "SELECT rowid, text FROM articles WHERE rowid NOT IN (SELECT article FROM families) ORDER BY rowid"
             ).fetchall()

@@ -51,12 +51,12 @@ CREATE TABLE IF NOT EXISTS families(
     minhash BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS families_family ON families(family);
 -- MinHash LSH: an article's band keys (qa.ingest.near_duplicates.band_keys); articles sharing a
--- key are candidate near-duplicates.
+-- key are candidate near-duplicates. One B-tree on (key, article) and no foreign key, so ~12
+-- bytes a key: qa.storage.families removes an article's keys before the article goes.
 CREATE TABLE IF NOT EXISTS family_bands(
-    article INTEGER NOT NULL REFERENCES articles(rowid) ON DELETE CASCADE,
     band_key INTEGER NOT NULL,
-    PRIMARY KEY(article, band_key)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS family_bands_key ON family_bands(band_key);
+    article INTEGER NOT NULL,
+    PRIMARY KEY(band_key, article)) WITHOUT ROWID;
 -- BM25 over chunks. Their text is the article's, so FTS5 keeps only its index (external content):
 -- the text it shows and checks against is sliced from articles.text by the view (substr counts
 -- characters as Python does). FTS5 must be told a row's old text to drop it, so rows are dropped

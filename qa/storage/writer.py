@@ -188,6 +188,7 @@ class Writer:
                 for item, prepared in work:
                     if item.replaces is not None:
                         removed += self._chunk_ids([item.replaces])
+                        self.families.remove(item.replaces)
                         self.db.execute("DELETE FROM articles WHERE rowid = ?", (item.replaces,))
                     rowid = self.insert_article(prepared, item.digest)
                     self.families.group(rowid, prepared.signature)
@@ -248,6 +249,8 @@ class Writer:
                     )
                 ]
                 chunk_ids = self._chunk_ids(rows)
+                for row in rows:
+                    self.families.remove(row)
                 self.db.executemany("DELETE FROM articles WHERE rowid = ?", [(r,) for r in rows])
                 self._bump_generation()
             self.vectors.remove(chunk_ids)

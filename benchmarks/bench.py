@@ -478,7 +478,10 @@ def synthesise(folder: Path, size: int) -> int:
     copies = max(0, -(-size // base_chunks) - 1)
     article_columns = [c for c in _columns(db, "articles") if c not in ("rowid", "id", "content_hash")]
     # Base rows are the whole table, so shifting ids by multiples of the largest never collides.
-    steps = {t: db.execute(f"SELECT max({_primary_key(db, t)}) FROM {t}").fetchone()[0] or 0 for t in children}
+    # Tables keyed by their own id get ids shifted past the originals'; the rest (keyed by article,
+    # or by band key and article) are shifted by their article alone.
+    own_ids = {t: key for t in children if (key := _primary_key(db, t)) not in ("article", "band_key")}
+    steps = {t: db.execute(f"SELECT max({key}) FROM {t}").fetchone()[0] or 0 for t, key in own_ids.items()}
     listed = ", ".join(article_columns)
     with db:
         for copy in range(1, copies + 1):
@@ -488,14 +491,19 @@ def synthesise(folder: Path, size: int) -> int:
                 (copy * base_articles, copy, copy, base_articles),
             )
             for table in children:
-                key, step = _primary_key(db, table), steps[table]
-                columns = [c for c in _columns(db, table) if c not in (key, "article")]
-                values = ", ".join("bench_noisy(vector)" if c == "vector" else c for c in columns)
+                columns, values, shifts = _columns(db, table), [], []
+                for column in columns:
+                    if column == own_ids.get(table) or column == "article":
+                        values.append(f"{column} + ?")
+                        shifts.append(copy * (steps[table] if column == own_ids.get(table) else base_articles))
+                    else:
+                        values.append("bench_noisy(vector)" if column == "vector" else column)
                 db.execute(
-                    f"INSERT INTO {table}({key}, article, {', '.join(columns)}) SELECT {key} + ?, "
-                    f"article + ?, {values} FROM {table} WHERE article <= ?",
-                    (copy * step, copy * base_articles, base_articles),
+                    f"INSERT INTO {table}({', '.join(columns)}) SELECT {', '.join(values)} FROM {table} "
+                    "WHERE article <= ?",
+                    (*shifts, base_articles),
                 )
+                step = steps.get(table, 0)
                 if f"{table}_fts" in tables:
                     text_columns = ", ".join(_columns(db, f"{table}_fts"))
                     db.execute(

@@ -14,7 +14,6 @@ into SQLite; `--sizes 10000,100000,1000000,5000000` adds the 5M point (hours, ~2
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -48,7 +47,6 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="qa-bench-scale-", dir=args.scratch) as scratch:
         results["points"] = _points(args, Path(scratch))
     results["minutes"] = round((time.monotonic() - started) / 60, 1)
-    args.out.with_suffix(".json").write_text(json.dumps(results, indent=1))
     args.out.write_text(render(results), encoding="utf-8")
     _say(f"wrote {args.out}")
     return 0

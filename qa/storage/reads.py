@@ -22,7 +22,10 @@ def fts_query(words: Sequence[str]) -> str:
     return " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
 
 
-POST_FILTER_WIDTH = 4  # best chunks fetched unfiltered per wanted one, before a filter is applied
+# Best chunks fetched unfiltered per wanted one, before a filter is applied: a second, wider try
+# before the list of every allowed chunk, since wire copy carried by many outlets fills the first
+# with one story's copies, which a date filter keeps or drops together.
+POST_FILTER_WIDTHS = (4, 32)
 
 
 def filter_sql(filters: Filters) -> tuple[str, list]:
@@ -170,13 +173,13 @@ class Reader:
         """Ids of the `depth` chunks nearest the query vector, among articles that pass the filters.
 
         A filter never empties a result that a fixed top-k would have cut off: past the nearest
-        ones overall (`_first_passing`), FAISS searches only the ids the filter allows.
+        ones overall (`_first_passing`, twice), FAISS searches only the ids the filter allows.
         """
-        wanted = depth * POST_FILTER_WIDTH if filters.any else depth
-        nearest = [chunk_id for chunk_id, _ in self.vectors.search(query, wanted)]
-        found = self._first_passing(nearest, depth, filters, everything=len(nearest) == len(self.vectors))
-        if found is not None:
-            return found
+        for width in POST_FILTER_WIDTHS if filters.any else (1,):
+            nearest = [chunk_id for chunk_id, _ in self.vectors.search(query, depth * width)]
+            found = self._first_passing(nearest, depth, filters, everything=len(nearest) == len(self.vectors))
+            if found is not None:
+                return found
         where, params = filter_sql(filters)
         allowed = np.array(
             [
@@ -229,17 +232,17 @@ class Reader:
             return []
         # Without filters the joins only slow FTS5 down (4x at 10k chunks): it must rank every
         # match, and each would be looked up twice before the LIMIT.
-        wanted = depth * POST_FILTER_WIDTH if filters.any else depth
-        best = [
-            r[0]
-            for r in self.db.execute(
-                "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts) LIMIT ?",
-                [fts_query(words), wanted],
-            )
-        ]
-        found = self._first_passing(best, depth, filters, everything=len(best) < wanted)
-        if found is not None:
-            return found
+        for width in POST_FILTER_WIDTHS if filters.any else (1,):
+            best = [
+                r[0]
+                for r in self.db.execute(
+                    "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts) LIMIT ?",
+                    [fts_query(words), depth * width],
+                )
+            ]
+            found = self._first_passing(best, depth, filters, everything=len(best) < depth * width)
+            if found is not None:
+                return found
         where, params = filter_sql(filters)
         return [
             r[0]

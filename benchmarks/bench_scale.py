@@ -7,8 +7,9 @@ RSS, and bytes on disk per chunk. Up to --real-up-to chunks the index holds real
 articles; larger ones copy that index with synthetic vectors (`bench.synthesise`). It then works
 out what 100M articles would take from the largest point's per-chunk figures.
 
-It takes about 40 minutes for the default sizes on a 2-core machine, most of it copying rows
-into SQLite; `--sizes 10000,100000,1000000,5000000` adds the 5M point (hours, ~20 GB of disk).
+It takes about 15 minutes for the default sizes on a 2-core machine, most of it copying rows
+into SQLite; `--sizes 10000,100000,1000000,5000000` adds the 5M point (not run yet: expect over
+an hour and ~45 GB of scratch disk while copying).
 """
 
 from __future__ import annotations
@@ -133,9 +134,11 @@ DESIGN = [
     "chunks a cell (at most 8,192 cells), 64 cells probed. It is built from SQLite 50k vectors at a "
     "time, drops deleted or replaced chunks in place, is saved per generation and rebuilt when it "
     "outgrows its cells. SQLite keeps each vector once as int8, the truth the index is derived from.",
-    "- **Not yet:** a filter hands FAISS the allowed chunk ids, read from SQLite into Python at every "
-    "question (the date-filtered column above); the 5M point (run it with `--sizes ...,5000000`); "
-    "Ray Data ingest and Ray Serve shards (issue 16's second half).",
+    "- **Filters.** Dense and BM25 search rank 4 x depth chunks unfiltered (then 32 x depth) and keep "
+    "those the filter passes, which is exact once enough pass; only a narrow filter lists every chunk it "
+    "allows (read from SQLite into Python) for FAISS to search among.",
+    "- **Not yet:** disk at or under 4 KB a chunk (the sentences' int8 vectors are ~1.9 KB of it); "
+    "the 5M point (`--sizes ...,5000000`); Ray Data ingest and Ray Serve shards (issue 16's second half).",
 ]
 
 

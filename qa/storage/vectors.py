@@ -39,8 +39,8 @@ def cells_for(size: int) -> int:
 
 
 def training_size(size: int) -> int:
-    """How many vectors an IVF index of `size` chunks learns its cells from."""
-    return min(cells_for(size) * TRAIN_PER_CELL, MAX_TRAIN)
+    """How many vectors an index of `size` chunks learns its cells from: none for an exact one."""
+    return min(cells_for(size) * TRAIN_PER_CELL, MAX_TRAIN) if size >= IVF_FROM else 0
 
 
 class VectorIndex:

@@ -22,7 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import DEFAULT_DOCUMENTS, ROOT, _cold, _env, _pct, _questions, _worker_run, read_articles
+from bench import _cold, _env, _worker_run
+from bench_data import DEFAULT_DOCUMENTS, ROOT, _questions, read_articles
+from bench_report import _pct
 
 ARTICLES = 400
 QUESTIONS = 40

@@ -4,7 +4,7 @@ For each size (default 10k, 100k and 1M chunks) it builds an index and measures,
 processes as `make bench` does: warm `ask` p50/p95 and retrieval p50, FAISS recall@10 against
 brute force, cold `python -m qa ask`, the time to build FAISS from SQLite, the serving process's
 RSS, and bytes on disk per chunk. Up to --real-up-to chunks the index holds real Reuters-21578
-articles; larger ones copy that index with synthetic vectors (`bench.synthesise`). It then works
+articles; larger ones copy that index with synthetic vectors (`bench_data.synthesise`). It then works
 out what 100M articles would take from the largest point's per-chunk figures.
 
 It takes about 15 minutes for the default sizes on a 2-core machine, most of it copying rows
@@ -20,7 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import DEFAULT_SCALE, NEAR_COSINE, REAL_UP_TO, ROOT, SYNTHETIC_NOISE, _f, _pct, _points, _say, machine
+from bench import REAL_UP_TO, _points, _say
+from bench_data import DEFAULT_SCALE, ROOT, SYNTHETIC_NOISE, machine
+from bench_report import _f, _pct
+from bench_tasks import NEAR_COSINE
 
 SIZES = (10_000, 100_000, 1_000_000)
 QUESTIONS = 60

@@ -12,6 +12,7 @@ import pytest
 # benchmarks/ is a folder of scripts, not a package: import bench.py the way `python benchmarks/bench.py` runs it.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 import bench
+import bench_data
 from helpers import assert_fts_matches
 from qa.storage import codec
 
@@ -121,9 +122,9 @@ def test_synthetic_copies_keep_offsets_text_and_unit_vectors(corpus, tmp_path):
 
     folder = tmp_path / "index"
     with NewsIndex.open(folder, create=True) as index:
-        index.add(bench.read_articles(corpus, 3))
+        index.add(bench_data.read_articles(corpus, 3))
         before = index.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
-    copies = bench.synthesise(folder, 4 * before)
+    copies = bench_data.synthesise(folder, 4 * before)
     assert copies == 3
     with NewsIndex.open(folder) as index:
         assert len(index.vectors) == 4 * before and len(index) == 12

@@ -46,6 +46,18 @@ def first_covering(spans: Sequence[tuple[str, int, int]], gold: Gold) -> int | N
     return None
 
 
+def first_stating(citations: Sequence[tuple[str, str]], gold: Gold, answers: Sequence[str]) -> int | None:
+    """The 1-based rank of the first (article_id, text) citation from the gold article that holds
+    one of the answers' words anywhere in it, or None. Laxer than `first_covering`: where a set
+    located its answer by string search (RealTimeQA: the first occurrence, often a dateline or
+    headline), a sentence that states it again is an answer a reader accepts."""
+    wanted = [" ".join(answer.casefold().split()) for answer in answers if answer.strip()]
+    for rank, (article_id, text) in enumerate(citations, start=1):
+        if article_id == gold.article_id and any(w in " ".join(text.casefold().split()) for w in wanted):
+            return rank
+    return None
+
+
 def percentile(values: Sequence[float], fraction: float) -> float:
     """The nearest-rank percentile (fraction in 0..1) of the values."""
     ordered = sorted(values)
@@ -65,6 +77,8 @@ def summarise(rows: Sequence[dict]) -> dict:
         **{f"recall@{k}": hit_at("retrieval_rank", k) for k in RECALL_AT},
         "citation@1": hit_at("citation_rank", 1),
         "citation@3": hit_at("citation_rank", 3),
+        "answer_stated@1": hit_at("stated_rank", 1),
+        "answer_stated@3": hit_at("stated_rank", 3),
         "mean_citation_chars": statistics.fmean(lengths) if lengths else 0.0,
         "abstention_rate": 1 - len(answered) / n,
         "accuracy_when_answered": (
@@ -129,11 +143,14 @@ def evaluate(index, golds: Iterable[Gold], *, baseline: bool = False) -> list[di
             hits = retrieve(index.reader, query, index.embedder.embed([query.searched])[0], k=max(RECALL_AT))
             retrieved = [(h.article_id, h.start, h.end) for h in hits]
         cited = [(c.article_id, c.start, c.end) for c in answer.citations]
+        gold_text = index.reader.article(gold.article_id).text if gold.spans else ""
+        answers = [gold_text[s:e] for s, e in gold.spans]
         rows.append(
             {
                 "id": gold.id,
                 "retrieval_rank": first_covering(retrieved, gold),
                 "citation_rank": first_covering(cited, gold),
+                "stated_rank": first_stating([(c.article_id, c.text) for c in answer.citations], gold, answers),
                 "abstained": answer.abstained,
                 "citation_lengths": [c.end - c.start for c in answer.citations],
                 "confidence": answer.confidence,

@@ -28,7 +28,14 @@ from bench_report import _pct
 
 ARTICLES = 400
 QUESTIONS = 40
-TARGETS = {"ingest_vs_limit": 2.0, "p50_ms": 5.0, "cold_s": 1.0, "bytes_per_chunk": 4_096, "rss_mb": 300}
+TARGETS = {
+    "ingest_vs_limit": 2.0,
+    "p50_ms": 5.0,
+    "ranker_p50_ms": 40.0,
+    "cold_s": 1.0,
+    "bytes_per_chunk": 4_096,
+    "rss_mb": 300,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,8 +82,9 @@ def measure(documents: Path, n: int, scratch: Path) -> dict:
         "ingest_s": ingest - started,
         "limit_s": limit["seconds"],
         "ingest_vs_limit": limit["seconds"] / (ingest - started),
-        "p50_ms": statistics.median(serve["ask_ms"]),
-        "p95_ms": _pct(serve["ask_ms"], 95),
+        "p50_ms": statistics.median(serve["hand_ask_ms"]),
+        "p95_ms": _pct(serve["hand_ask_ms"], 95),
+        "ranker_p50_ms": statistics.median(serve["ranker_ask_ms"]),
         "cold_s": cold["median_s"],
         "rss_mb": serve["serving_rss_bytes"] / 2**20,
         "bytes_per_chunk": size / serve["chunks"],
@@ -101,7 +109,8 @@ def report(f: dict) -> str:
             f"bench-quick: {f['articles']} BBC articles, {f['chunks']} chunks, one run",
             f"  ingest      {f['ingest_s']:.1f} s vs fp32 limit {f['limit_s']:.1f} s: "
             f"{f['ingest_vs_limit']:.2f}x {mark('ingest_vs_limit', False)}",
-            f"  ask         p50 {f['p50_ms']:.1f} ms, p95 {f['p95_ms']:.1f} ms {mark('p50_ms')}",
+            f"  ask         p50 {f['p50_ms']:.1f} ms, p95 {f['p95_ms']:.1f} ms, hand-tuned score {mark('p50_ms')}",
+            f"  ask ranker  p50 {f['ranker_p50_ms']:.1f} ms, with the learned ranker {mark('ranker_p50_ms')}",
             f"  cold ask    {f['cold_s']:.2f} s {mark('cold_s')}",
             f"  serving RSS {f['rss_mb']:.0f} MB {mark('rss_mb')}",
             f"  disk        {f['bytes_per_chunk']:,.0f} bytes per chunk {mark('bytes_per_chunk')}",

@@ -154,7 +154,8 @@ def _task_open(folder: str) -> dict:
 
 
 def _task_serve(folder: str, questions: str, repeats: int, recall: bool = False) -> dict:
-    """Warm, in-process latency of the full `ask` and of retrieval alone, memory, and FAISS recall."""
+    """Warm, in-process latency of the full `ask` (with the default scoring, and with and without
+    the learned ranker) and of retrieval alone, memory, and FAISS recall."""
     import faiss  # noqa: F401  (libraries load before the baseline: only the index counts per chunk)
 
     from qa import NewsIndex
@@ -192,7 +193,14 @@ def _task_serve(folder: str, questions: str, repeats: int, recall: bool = False)
     }
     if recall:
         result["recall_at_10"], result["recall_at_10_near"] = _recall(index, embedder.embed(asked))
+    # The other scoring too: the hand-tuned score and the learned ranker each have a target.
+    ranked = index.ranker_file is not None
     index.close()
+    with NewsIndex.open(folder, embedder=embedder, ranker=not ranked) as other:
+        for question in asked[:3]:
+            other.ask(question)
+        other_ms = _timed(lambda q: other.ask(q), asked, repeats)
+    result["ranker_ask_ms"], result["hand_ask_ms"] = (ask_ms, other_ms) if ranked else (other_ms, ask_ms)
     return result
 
 

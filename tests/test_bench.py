@@ -104,7 +104,7 @@ def test_bench_writes_the_report_on_a_tiny_corpus(corpus, tmp_path):
         "## Ingest",
         "## Query, on the ingest corpus",
         "## Latency against corpus size",
-        "## Targets (issues 7 and 15)",
+        "## Targets (issues 7, 13 and 15)",
     ):
         assert heading in report
     assert "fp32 limit" in report and "news-qa" in report and "cold start" in report

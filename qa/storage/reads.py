@@ -73,7 +73,7 @@ def chunk_vector_sample(db: sqlite3.Connection, dimension: int, size: int) -> np
     its oldest articles: what an IVF index learns its cells from."""
     if size < 1:
         return np.zeros((0, dimension), dtype=np.float32)
-    every = max(1, stored_chunk_count(db) // max(size, 1))
+    every = max(1, stored_chunk_count(db) // size)
     rows = db.execute("SELECT vector FROM chunks WHERE id % ? = 0 LIMIT ?", (every, size)).fetchall()
     return codec.decode_many([r[0] for r in rows], dimension)
 

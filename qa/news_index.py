@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 from qa.answer import broad, extract, quoted
@@ -17,7 +18,7 @@ from qa.ingest.embed import Embedder, MiniLMEmbedder
 from qa.ingest.load import Problem, load
 from qa.ingest.prepare import prepare
 from qa.storage import schema
-from qa.storage.reads import Reader
+from qa.storage.reads import Reader, chunk_vectors_of
 from qa.storage.vectors import VectorIndex
 from qa.storage.writer import IngestReport, Writer
 from qa.text.question import parse
@@ -57,7 +58,8 @@ class NewsIndex:
             chunk_overlap=chunk.CHUNK_OVERLAP,
         )
         lock = threading.RLock()  # Gradio serves requests from several threads over one connection
-        self.vectors = VectorIndex(path, embedder.dimension)
+        # An approximate (IVF) search is rescored with the vectors SQLite stores.
+        self.vectors = VectorIndex(path, embedder.dimension, partial(chunk_vectors_of, self.db, embedder.dimension))
         self.reader = Reader(self.db, lock, self.vectors)
         self.writer = Writer(path, self.db, lock, self.vectors, embedder.dimension)
         self.writer.sync_vectors()

@@ -26,6 +26,7 @@ def fts_query(words: Sequence[str]) -> str:
 # before the list of every allowed chunk, since wire copy carried by many outlets fills the first
 # with one story's copies, which a date filter keeps or drops together.
 POST_FILTER_WIDTHS = (4, 32)
+MAX_PARAMETERS = 10_000  # ids bound to one statement (SQLite allows 32,766 by default)
 
 
 def filter_sql(filters: Filters) -> tuple[str, list]:
@@ -52,6 +53,17 @@ def chunk_vectors(db: sqlite3.Connection, dimension: int, *, after: int = 0) -> 
     rows = db.execute("SELECT id, vector FROM chunks WHERE id > ? ORDER BY id", (after,)).fetchall()
     ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
     return ids, codec.decode_many([r[1] for r in rows], dimension)
+
+
+def chunk_vectors_of(db: sqlite3.Connection, dimension: int, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, one row per vector) of those chunks that are stored, in the order given."""
+    wanted = [int(i) for i in ids]
+    rows: dict[int, bytes] = {}
+    for start in range(0, len(wanted), MAX_PARAMETERS):  # a narrow filter's brute force may ask for 50k
+        part = wanted[start : start + MAX_PARAMETERS]
+        rows.update(db.execute(f"SELECT id, vector FROM chunks WHERE id IN ({','.join('?' * len(part))})", part))
+    present = [i for i in wanted if i in rows]
+    return np.array(present, dtype=np.int64), codec.decode_many([rows[i] for i in present], dimension)
 
 
 def chunk_vector_batches(db: sqlite3.Connection, dimension: int, size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
 
-# Exact search is fast enough below this many chunks. Above it an inverted file (IVF) of 8-bit
-# codes: k-means cells over a sample, each chunk kept in its nearest cell as one byte a dimension
-# (per-dimension ranges from the sample), a search scanning the cells nearest the question. On
-# Reuters chunks with synthetic copies (benchmarks/bench_scale.py) probing 64 cells found 0.97 of
-# the exact top 10 at 100k chunks (512 cells; 0.93 at 32 probed) in 0.7 ms; at 1M chunks 32 of
-# 4,096 cells found 0.955, where an HNSW graph of the same codes found 0.62 at efSearch 384:
-# near-identical copies (wire stories, updates) trap a graph walk, not a cell scan. It takes ~392
-# bytes a chunk in memory and on disk (HNSW: 656), and drops chunks in place.
+# Exact search is fast enough below this many chunks. Above it an inverted file (IVF) of product-
+# quantised codes: k-means cells over a sample, each chunk kept in its nearest cell as one byte per
+# 8 dimensions (48 bytes for MiniLM's 384), a search scanning the cells nearest the question and
+# then rescoring the best REFINED of what it found with the stored int8 vectors (SQLite's truth),
+# so the cosines it returns and their order are exact. On Reuters chunks with synthetic copies
+# (benchmarks/bench_scale.py) at 1M chunks, 64 of 4,096 cells probed: recall@10 0.985 with 200
+# rescored (0.938 with 100), where 8-bit codes of every dimension (384 bytes a chunk) found 0.962;
+# an HNSW graph of those codes found 0.62 at efSearch 384: near-identical copies (wire stories,
+# updates) trap a graph walk, not a cell scan. It takes ~56 bytes a chunk in memory and on disk,
+# and drops chunks in place.
 IVF_FROM = 50_000
 CELL_SIZE = 256  # chunks a cell holds on average when the index is (re)built: 1M -> 4,096 cells
 PROBED_CELLS = 64
@@ -23,14 +25,19 @@ MIN_SCANNED = 8_192  # codes a search scans at least (~0.2 ms): all of a small i
 OUTGROWN = 4  # rebuilt when its size calls for this many times its cells (~16x the chunks)
 MAX_CELLS = 8_192  # 5M chunks: ~600 a cell, 20k codes scanned a question
 TRAIN_PER_CELL = 64  # k-means sample per cell (FAISS warns below 39)
+MIN_TRAIN = 16_384  # the codes' 256 centroids per 8 dimensions want ~40 samples each
 MAX_TRAIN = 262_144  # k-means over 4,096 cells and this many vectors took 61 s on 2 cores
-CODE_RANGE_MARGIN = 0.2  # codes span the sample's range per dimension widened by a fifth each side
+DIMENSIONS_PER_BYTE = 8
+REFINED = 200  # candidates rescored with their stored vectors, at least (4 x k when k is larger)
 REBUILD_BATCH = 50_000  # vectors decoded at a time when an index is built anew
 MAX_FILTER_WIDENING = 32  # cells probed grow with 1 / (share of chunks a filter allows), up to this factor
 # Below this many chunks the index is not saved: rebuilding it from SQLite's int8 vectors when the
 # index opens takes tens of milliseconds (10k chunks), and its file would add 1.5 KB a chunk on disk.
 # An IVF index takes a k-means run to build, so it is saved.
 SAVE_FROM = IVF_FROM
+
+# ids -> (those still stored, their vectors): the stored truth an approximate search is rescored with.
+Truth = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
 def cells_for(size: int) -> int:
@@ -39,8 +46,9 @@ def cells_for(size: int) -> int:
 
 
 def training_size(size: int) -> int:
-    """How many vectors an index of `size` chunks learns its cells from: none for an exact one."""
-    return min(cells_for(size) * TRAIN_PER_CELL, MAX_TRAIN) if size >= IVF_FROM else 0
+    """How many vectors an index of `size` chunks learns its cells and codes from: none for an
+    exact one."""
+    return min(max(cells_for(size) * TRAIN_PER_CELL, MIN_TRAIN), MAX_TRAIN) if size >= IVF_FROM else 0
 
 
 class VectorIndex:
@@ -50,9 +58,10 @@ class VectorIndex:
     a crash between the SQLite commit and the FAISS write just means a rebuild.
     """
 
-    def __init__(self, folder: Path, dimension: int) -> None:
+    def __init__(self, folder: Path, dimension: int, truth: Truth) -> None:
         self.folder = folder
         self.dimension = dimension
+        self.truth = truth
         self.generation = -1
         self.max_id = 0
         self._index = self._new_index(0, np.zeros((0, dimension), dtype=np.float32))
@@ -88,20 +97,17 @@ class VectorIndex:
 
         if size < IVF_FROM:
             return faiss.IndexIDMap2(faiss.IndexFlatIP(self.dimension))
-        cells = cells_for(size)
-        index = faiss.IndexIVFScalarQuantizer(
+        index = faiss.IndexIVFPQ(
             faiss.IndexFlatIP(self.dimension),
             self.dimension,
-            cells,
-            faiss.ScalarQuantizer.QT_8bit,
+            cells_for(size),
+            self.dimension // DIMENSIONS_PER_BYTE,
+            # k-means needs as many samples as centroids: fewer bits from a tiny sample (in tests)
+            min(8, int(np.log2(max(len(sample), 2)))),
             faiss.METRIC_INNER_PRODUCT,
         )
-        index.sq.rangestat, index.sq.rangestat_arg = faiss.ScalarQuantizer.RS_minmax, CODE_RANGE_MARGIN
-        # Codes of the vectors themselves, not of their offsets from a cell's centre: finer steps,
-        # but the ranges of offsets learnt today would clip the news of years to come.
-        index.by_residual = False
         index.train(np.ascontiguousarray(sample, dtype=np.float32))
-        index.set_direct_map_type(faiss.DirectMap.Hashtable)  # reconstruct and remove by chunk id
+        index.set_direct_map_type(faiss.DirectMap.Hashtable)  # remove by chunk id without a scan
         return index
 
     def _file(self, generation: int) -> Path:
@@ -190,12 +196,15 @@ class VectorIndex:
 
         if self._index.ntotal == 0 or k < 1:
             return []
+        query = np.asarray(query, dtype=np.float32).reshape(-1)
         params = None
         if allowed is not None:
             if len(allowed) == 0:
                 return []
             if self.kind == "ivf" and len(allowed) <= IVF_FROM:
-                return self._exact_among(np.asarray(query, dtype=np.float32), k, allowed)
+                # Brute force over a few allowed vectors: exact, and faster than probing cells
+                # mostly full of chunks it may not return.
+                return self._rescored(query, np.asarray(allowed, dtype=np.int64), k)
             selector = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
             # Only the allowed chunks of the probed cells count: probe more cells as the filter
             # narrows, or a 5% filter would find 3 of 4 true neighbours.
@@ -207,14 +216,17 @@ class VectorIndex:
             )
         elif self.kind == "ivf":
             params = faiss.SearchParametersIVF(nprobe=self._probed())
+        wanted = max(REFINED, 4 * k) if self.kind == "ivf" else k
         # One query is too small to share out: waking (and then spinning) OpenMP threads costs
         # more than they save, and steals the core SQLite needs next (flat 10k: 6.4 -> 0.3 ms).
         threads = faiss.omp_get_max_threads()
         faiss.omp_set_num_threads(1)
         try:
-            scores, ids = self._index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), k, params=params)
+            scores, ids = self._index.search(query.reshape(1, -1), wanted, params=params)
         finally:
             faiss.omp_set_num_threads(threads)
+        if self.kind == "ivf":
+            return self._rescored(query, ids[0][ids[0] >= 0], k)
         # FAISS pads missing results with id -1.
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
@@ -223,18 +235,11 @@ class VectorIndex:
         cells, size = self._index.nlist, max(self._index.ntotal, 1)
         return min(cells, max(PROBED_CELLS, -(-MIN_SCANNED * cells // size)))
 
-    def _exact_among(self, query: np.ndarray, k: int, allowed: np.ndarray) -> list[tuple[int, float]]:
-        """Brute force over a few allowed vectors: exact over their codes, and faster than probing
-        cells mostly full of chunks it may not return."""
-        present = np.asarray(allowed, dtype=np.int64)
-        try:
-            vectors = self._index.reconstruct_batch(present)
-        except RuntimeError:  # a chunk deleted since the filter was read
-            present = present[np.isin(present, _ids(self._index))]
-            if len(present) == 0:
-                return []
-            vectors = self._index.reconstruct_batch(present)
-        scores = vectors @ query.reshape(-1)
+    def _rescored(self, query: np.ndarray, candidates: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """The k best candidates by their stored vectors' exact cosine (a chunk deleted since the
+        candidates were found is left out)."""
+        present, vectors = self.truth(candidates)
+        scores = vectors @ query
         best = np.argsort(-scores, kind="stable")[:k]
         return [(int(present[i]), float(scores[i])) for i in best]
 

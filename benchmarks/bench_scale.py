@@ -132,16 +132,17 @@ DESIGN = [
     "(same id and content). `python -m qa ingest` shows articles/s and an ETA. Near-duplicate "
     "families are found through LSH band keys stored in SQLite, one indexed lookup an article, instead "
     "of an in-memory LSH of every article (345 MB at 100k articles).",
-    "- **Vectors.** Exact search below 50k chunks; past it an IVF index of 8-bit codes "
-    "(`qa/storage/vectors.py`): cells learnt by k-means on a sample spread over the index, ~256 "
-    "chunks a cell (at most 8,192 cells), 64 cells probed. It is built from SQLite 50k vectors at a "
-    "time, drops deleted or replaced chunks in place, is saved per generation and rebuilt when it "
-    "outgrows its cells. SQLite keeps each vector once as int8, the truth the index is derived from.",
+    "- **Vectors.** Exact search below 50k chunks; past it an IVF index of product-quantised codes, "
+    "48 bytes a chunk (`qa/storage/vectors.py`): cells learnt by k-means on a sample spread over the "
+    "index, ~256 chunks a cell (at most 8,192 cells), 64 cells probed, and the best 400 it finds "
+    "rescored with their stored int8 vectors, so the cosines and order it returns are exact. It is "
+    "built from SQLite 50k vectors at a time, drops deleted or replaced chunks in place, is saved per "
+    "generation and rebuilt when it outgrows its cells. SQLite keeps each vector once as int8, the "
+    "truth the index is derived from.",
     "- **Filters.** Dense and BM25 search rank 4 x depth chunks unfiltered (then 32 x depth) and keep "
     "those the filter passes, which is exact once enough pass; only a narrow filter lists every chunk it "
     "allows (read from SQLite into Python) for FAISS to search among.",
-    "- **Not yet:** disk at or under 4 KB a chunk (the sentences' int8 vectors are ~1.9 KB of it); "
-    "the 5M point (`--sizes ...,5000000`); Ray Data ingest and Ray Serve shards (issue 16's second half).",
+    "- **Not yet:** the 5M point (`--sizes ...,5000000`); Ray Data ingest and Ray Serve shards (issue 16's second half).",
 ]
 
 

@@ -13,8 +13,9 @@ import numpy as np
 # 8 dimensions (48 bytes for MiniLM's 384), a search scanning the cells nearest the question and
 # then rescoring the best REFINED of what it found with the stored int8 vectors (SQLite's truth),
 # so the cosines it returns and their order are exact. On Reuters chunks with synthetic copies
-# (benchmarks/bench_scale.py) at 1M chunks, 64 of 4,096 cells probed: recall@10 0.985 with 200
-# rescored (0.938 with 100), where 8-bit codes of every dimension (384 bytes a chunk) found 0.962;
+# (benchmarks/bench_scale.py) at 1M chunks, 64 of 4,096 cells probed: recall@10 0.990 with 400
+# rescored (0.957 with 200, 0.998 with 800 at twice the time), where 8-bit codes of every
+# dimension (384 bytes a chunk, no rescoring) found 0.962;
 # an HNSW graph of those codes found 0.62 at efSearch 384: near-identical copies (wire stories,
 # updates) trap a graph walk, not a cell scan. It takes ~56 bytes a chunk in memory and on disk,
 # and drops chunks in place.
@@ -28,7 +29,7 @@ TRAIN_PER_CELL = 64  # k-means sample per cell (FAISS warns below 39)
 MIN_TRAIN = 16_384  # the codes' 256 centroids per 8 dimensions want ~40 samples each
 MAX_TRAIN = 262_144  # k-means over 4,096 cells and this many vectors took 61 s on 2 cores
 DIMENSIONS_PER_BYTE = 8
-REFINED = 200  # candidates rescored with their stored vectors, at least (4 x k when k is larger)
+REFINED = 400  # candidates rescored with their stored vectors (k of them when k is larger)
 REBUILD_BATCH = 50_000  # vectors decoded at a time when an index is built anew
 MAX_FILTER_WIDENING = 32  # cells probed grow with 1 / (share of chunks a filter allows), up to this factor
 # Below this many chunks the index is not saved: rebuilding it from SQLite's int8 vectors when the
@@ -216,7 +217,7 @@ class VectorIndex:
             )
         elif self.kind == "ivf":
             params = faiss.SearchParametersIVF(nprobe=self._probed())
-        wanted = max(REFINED, 4 * k) if self.kind == "ivf" else k
+        wanted = max(REFINED, k) if self.kind == "ivf" else k
         # One query is too small to share out: waking (and then spinning) OpenMP threads costs
         # more than they save, and steals the core SQLite needs next (flat 10k: 6.4 -> 0.3 ms).
         threads = faiss.omp_get_max_threads()

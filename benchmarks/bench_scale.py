@@ -141,8 +141,9 @@ DESIGN = [
     "truth the index is derived from.",
     "- **Filters.** Dense and BM25 search rank 4 x depth chunks unfiltered (then 32 x depth) and keep "
     "those the filter passes, which is exact once enough pass; only a narrow filter lists every chunk it "
-    "allows (read from SQLite into Python) for FAISS to search among.",
-    "- **Not yet:** the 5M point (`--sizes ...,5000000`); Ray Data ingest and Ray Serve shards (issue 16's second half).",
+    "allows (read from SQLite into Python) for an exact search among them.",
+    "- **Not yet:** the 5M point (`--sizes ...,5000000`); Ray Data ingest and Ray Serve shards "
+    "(issue 16's second half).",
 ]
 
 

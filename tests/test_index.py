@@ -193,9 +193,10 @@ def test_incremental_add_duplicate_replace_and_delete(tmp_path):
 
 
 def test_replace_and_delete_at_ivf_size_and_back_to_exact_below_it(tmp_path, monkeypatch):
-    """Past IVF_FROM chunks the index is an inverted file of 8-bit codes, built from SQLite's
-    vectors when opened: a replaced or deleted article's chunks leave it in place, it is saved and
-    loaded by generation, and once deletes take it below the threshold it is rebuilt exact."""
+    """Past IVF_FROM chunks the index is an inverted file of compact codes, built from SQLite's
+    vectors when opened, whose finds are rescored with those vectors: a replaced or deleted
+    article's chunks leave it in place, it is saved and loaded by generation, and once deletes take
+    it below the threshold it is rebuilt exact."""
     from qa.storage import vectors
 
     with NewsIndex.open(tmp_path / "index", create=True) as index:
@@ -212,6 +213,14 @@ def test_replace_and_delete_at_ivf_size_and_back_to_exact_below_it(tmp_path, mon
 
     def searchable() -> set[int]:
         return {i for i, _ in index.vectors.search(np.ones(index.vectors.dimension, dtype=np.float32), 10_000)}
+
+    # Small enough for every chunk to be rescored: the search is SQLite's vectors' exact order.
+    question = index.embedder.embed([WIKINEWS[3]["title"]])[0]
+    ids, matrix = index.reader.chunk_vectors()
+    exact = sorted(zip(ids.tolist(), (matrix @ question).tolist(), strict=True), key=lambda pair: -pair[1])[:5]
+    found = index.vectors.search(question, 5)
+    assert [i for i, _ in found] == [i for i, _ in exact]
+    np.testing.assert_allclose([s for _, s in found], [s for _, s in exact], atol=1e-5)
 
     index.add([article(1, text="Correction: " + WIKINEWS[1]["text"])])
     assert index.vectors.kind == "ivf" and searchable() == stored()

@@ -15,10 +15,10 @@ import numpy as np
 # so the cosines it returns and their order are exact. On Reuters chunks with synthetic copies
 # (benchmarks/bench_scale.py) at 1M chunks, 64 of 4,096 cells probed: recall@10 0.990 with 400
 # rescored (0.957 with 200, 0.998 with 800 at twice the time), where 8-bit codes of every
-# dimension (384 bytes a chunk, no rescoring) found 0.962;
-# an HNSW graph of those codes found 0.62 at efSearch 384: near-identical copies (wire stories,
-# updates) trap a graph walk, not a cell scan. It takes ~56 bytes a chunk in memory and on disk,
-# and drops chunks in place.
+# dimension (384 bytes a chunk, no rescoring) found 0.962 and an HNSW graph of those codes 0.62 at
+# efSearch 384: near-identical copies (wire stories, updates) trap a graph walk, not a cell scan.
+# It takes ~56 bytes a chunk in memory and on disk, and drops chunks in place. Codes learnt from
+# today's news fit tomorrow's less well; the rescoring keeps that a matter of recall, not of order.
 IVF_FROM = 50_000
 CELL_SIZE = 256  # chunks a cell holds on average when the index is (re)built: 1M -> 4,096 cells
 PROBED_CELLS = 64

@@ -29,7 +29,7 @@ TRAIN_PER_CELL = 64  # k-means sample per cell (FAISS warns below 39)
 MIN_TRAIN = 16_384  # the codes' 256 centroids per 8 dimensions want ~40 samples each
 MAX_TRAIN = 262_144  # k-means over 4,096 cells and this many vectors took 61 s on 2 cores
 DIMENSIONS_PER_BYTE = 8
-REFINED = 400  # candidates rescored with their stored vectors (k of them when k is larger)
+REFINED = 400  # candidates rescored with their stored vectors
 REBUILD_BATCH = 50_000  # vectors decoded at a time when an index is built anew
 MAX_FILTER_WIDENING = 32  # cells probed grow with 1 / (share of chunks a filter allows), up to this factor
 # Below this many chunks the index is not saved: rebuilding it from SQLite's int8 vectors when the
@@ -192,7 +192,10 @@ class VectorIndex:
                 old.unlink(missing_ok=True)
 
     def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """(chunk id, cosine) of the k nearest chunks, only among `allowed` ids when given."""
+        """(chunk id, cosine) of the k nearest chunks, only among `allowed` ids when given.
+
+        From an IVF index the cosines and order are exact for the best REFINED, estimates past them.
+        """
         import faiss
 
         if self._index.ntotal == 0 or k < 1:
@@ -227,7 +230,12 @@ class VectorIndex:
         finally:
             faiss.omp_set_num_threads(threads)
         if self.kind == "ivf":
-            return self._rescored(query, ids[0][ids[0] >= 0], k)
+            best = self._rescored(query, ids[0][:REFINED][ids[0][:REFINED] >= 0], k)
+            # Past the best REFINED, the codes' own order and estimates: only a date or source
+            # filter reads that far (4 or 32 x depth, for the first that pass). With all of them
+            # rescored the filtered ask at 1M chunks took 65-80 ms, 39 ms before any rescoring.
+            rest = [(int(i), float(s)) for i, s in zip(ids[0][REFINED:], scores[0][REFINED:], strict=True) if i >= 0]
+            return best + rest[: k - len(best)]
         # FAISS pads missing results with id -1.
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 

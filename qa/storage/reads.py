@@ -13,14 +13,9 @@ from typing import Any
 import numpy as np
 
 from qa.storage import codec
+from qa.storage.candidates import Candidates, fts_query
 from qa.storage.vectors import VectorIndex
 from qa.types import Article, Filters, Hit, Quote
-
-
-def fts_query(words: Sequence[str]) -> str:
-    """An FTS5 query matching any of the words; each is quoted so no word acts as an operator."""
-    return " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
-
 
 # Best chunks fetched unfiltered per wanted one, before a filter is applied: a second, wider try
 # before the list of every allowed chunk, since wire copy carried by many outlets fills the first
@@ -103,11 +98,7 @@ class Reader:
         self.vectors = vectors
         self._articles: dict[str, Article] | None = None
         self._frequencies: dict[tuple[str, int], int] | None = None
-        # A private in-memory database for indexing one question's candidate sentences.
-        self._scratch = sqlite3.connect(":memory:", check_same_thread=False)
-        self._scratch.execute(
-            "CREATE VIRTUAL TABLE candidates USING fts5(text, tokenize='porter unicode61 remove_diacritics 2')"
-        )
+        self.candidates = Candidates()
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -184,16 +175,23 @@ class Reader:
         return len(self.vectors)
 
     def dense_chunks(self, query: np.ndarray, depth: int, filters: Filters) -> list[int]:
-        """Ids of the `depth` chunks nearest the query vector, among articles that pass the filters.
+        """Ids of the `depth` chunks nearest the query vector, among articles that pass the filters."""
+        return [chunk_id for chunk_id, _ in self.dense_scored(query, depth, filters)]
+
+    def dense_scored(self, query: np.ndarray, depth: int, filters: Filters) -> list[tuple[int, float]]:
+        """(chunk id, cosine) of the `depth` chunks nearest the query vector, among articles that
+        pass the filters, nearest first.
 
         A filter never empties a result that a fixed top-k would have cut off: past the nearest
         ones overall (`_first_passing`, twice), FAISS searches only the ids the filter allows.
         """
         for width in POST_FILTER_WIDTHS if filters.any else (1,):
-            nearest = [chunk_id for chunk_id, _ in self.vectors.search(query, depth * width)]
-            found = self._first_passing(nearest, depth, filters, everything=len(nearest) == len(self.vectors))
+            nearest = self.vectors.search(query, depth * width)
+            ranked = [chunk_id for chunk_id, _ in nearest]
+            found = self._first_passing(ranked, depth, filters, everything=len(nearest) == len(self.vectors))
             if found is not None:
-                return found
+                cosines = dict(nearest)
+                return [(chunk_id, cosines[chunk_id]) for chunk_id in found]
         where, params = filter_sql(filters)
         allowed = np.array(
             [
@@ -204,7 +202,7 @@ class Reader:
             ],
             dtype=np.int64,
         )
-        return [chunk_id for chunk_id, _ in self.vectors.search(query, depth, allowed)]
+        return self.vectors.search(query, depth, allowed)
 
     def _first_passing(self, ranked: list[int], depth: int, filters: Filters, *, everything: bool) -> list[int] | None:
         """The first `depth` of the ranked chunks that pass the filters, when that many do (or the
@@ -329,30 +327,15 @@ class Reader:
         return {word: known[word, cap] for word in words}
 
     def sentences_with(self, words: Sequence[str], sentences: Sequence[tuple[int, str]]) -> dict[str, list[int]]:
-        """For each word, the ids of those (id, text) sentences that contain it, as FTS5 stems it.
-
-        The sentences are the few candidates of one question, so they are indexed here, in memory,
-        with the chunks' tokenizer: 0.6 ms for 40 sentences and 8 words, where querying an index of
-        every sentence took 3.3 ms (and 0.4 KB a chunk on disk).
-        """
-        found: dict[str, list[int]] = {word: [] for word in words}
-        if not words or not sentences:
-            return found
-        branches = " UNION ALL ".join(
-            f"SELECT {n}, rowid FROM candidates WHERE candidates MATCH ?" for n in range(len(words))
-        )
-        with self.lock, self._scratch:
-            self._scratch.executemany("INSERT INTO candidates(rowid, text) VALUES (?, ?)", sentences)
-            for n, sentence_id in self._scratch.execute(branches, [fts_query([word]) for word in words]):
-                found[words[n]].append(sentence_id)
-            self._scratch.execute("DELETE FROM candidates")
-        return found
+        with self.lock:
+            return self.candidates.sentences_with(words, sentences)
 
     # ---- quotes ----------------------------------------------------------------------------
 
     def quotes(self, speaker_words: Sequence[str], filters: Filters) -> list[tuple[Quote, int]]:
         """(quote, its article's rowid) for quotes whose speaker key holds any of the words (all
-        quotes without words), among filtered articles, newest first."""
+        quotes without words), among filtered articles, newest first (then by article id, so that
+        shards merge into the same order)."""
         where, params = filter_sql(filters)
         if speaker_words:
             where += " AND (" + " OR ".join("q.speaker_key LIKE ?" for _ in speaker_words) + ")"
@@ -361,7 +344,7 @@ class Reader:
             rows = self.db.execute(
                 "SELECT a.id, a.text, q.start, q.end, q.speaker, q.speaker_key, q.cue, a.rowid FROM quotes q "
                 f"JOIN articles a ON a.rowid = q.article WHERE {where} "
-                "ORDER BY a.published DESC, a.rowid, q.start",
+                "ORDER BY a.published DESC, a.id, q.start",
                 params,
             ).fetchall()
         return [

@@ -1,0 +1,98 @@
+"""The reads of an index that is one shard of several, beyond a Reader's: scores that merge.
+
+A sharded archive (qa.scale) answers as one index over the same articles would. For that each
+shard returns its best chunks with scores the others' compare with: cosines (`dense_scored`), and
+BM25 weighed by the whole archive's counts (`bm25_statistics` from every shard, summed, then
+`bm25_scored`); quotes come with their article's date so the lists merge newest first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+from qa.storage.bm25 import Scorer, Statistics
+from qa.storage.reads import MAX_PARAMETERS, Reader, filter_sql
+from qa.storage.schema import DATABASE
+from qa.storage.writer import content_hash
+from qa.types import Article, Filters, Quote
+
+
+class ShardReader(Reader):
+    """A Reader with the shard-side reads that qa.scale.sharded merges."""
+
+    _scorer: Scorer | None = None
+
+    def _bm25(self) -> Scorer:
+        if self._scorer is None:
+            self._scorer = Scorer(self.db, self.candidates)
+        return self._scorer
+
+    def bm25_statistics(self, words: Sequence[str]) -> Statistics:
+        with self.lock:
+            return self._bm25().statistics(words)
+
+    def bm25_scored(
+        self, words: Sequence[str], depth: int, filters: Filters, totals: Statistics
+    ) -> list[tuple[int, float]]:
+        """(chunk id, BM25 under the archive's `totals`) of this shard's `depth` best chunks that
+        hold any of the words, among articles that pass the filters."""
+        if not words:
+            return []
+        with self.lock:
+            scored = self._bm25().scored(words, totals)
+            if not filters.any:
+                return scored[:depth]
+            kept: list[tuple[int, float]] = []
+            for start in range(0, len(scored), MAX_PARAMETERS):
+                part = scored[start : start + MAX_PARAMETERS]
+                passing = self._passing([chunk_id for chunk_id, _ in part], filters)
+                kept += [pair for pair in part if pair[0] in passing]
+                if len(kept) >= depth:
+                    break
+            return kept[:depth]
+
+    def _passing(self, chunk_ids: Sequence[int], filters: Filters) -> set[int]:
+        where, params = filter_sql(filters)
+        return {
+            r[0]
+            for r in self.db.execute(
+                f"SELECT c.id FROM chunks c JOIN articles a ON a.rowid = c.article "
+                f"WHERE c.id IN ({','.join('?' * len(chunk_ids))}) AND {where}",
+                [*chunk_ids, *params],
+            )
+        }
+
+    def quotes_dated(self, speaker_words: Sequence[str], filters: Filters) -> list[tuple[Quote, int, str | None]]:
+        """`quotes`, each with its article's publication date (ISO), the key the merge sorts by."""
+        found = self.quotes(speaker_words, filters)
+        ids = sorted({quote.article_id for quote, _ in found})
+        published: dict[str, str | None] = {}
+        with self.lock:
+            for start in range(0, len(ids), MAX_PARAMETERS):
+                part = ids[start : start + MAX_PARAMETERS]
+                published.update(
+                    self.db.execute(
+                        f"SELECT id, published FROM articles WHERE id IN ({','.join('?' * len(part))})", part
+                    )
+                )
+        return [(quote, rowid, published[quote.article_id]) for quote, rowid in found]
+
+
+def stored(folder: Path, articles: Sequence[Article]) -> set[str]:
+    """Ids of the articles the index at `folder` holds already with the same content: what a
+    rerun of an ingest need not read into the model again. Read-only; none when there is no index."""
+    database = folder / DATABASE
+    if not articles or not database.exists():
+        return set()
+    digests = {article.id: content_hash(article) for article in articles}
+    with contextlib.closing(sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)) as db:
+        held: set[str] = set()
+        ids = list(digests)
+        for start in range(0, len(ids), MAX_PARAMETERS):
+            part = ids[start : start + MAX_PARAMETERS]
+            rows = db.execute(f"SELECT id, content_hash FROM articles WHERE id IN ({','.join('?' * len(part))})", part)
+            held.update(article_id for article_id, digest in rows if digests[article_id] == digest)
+    return held

@@ -34,6 +34,15 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--index", type=Path, default=Path("index"), help="index folder (default: index/)")
         return sub
 
+    def with_ray(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--ray",
+            nargs="?",
+            const="",
+            metavar="ADDRESS",
+            help="a sharded archive on Ray (pip install '.[scale]'): the cluster at ADDRESS, or a local one",
+        )
+
     ingest = with_index(commands.add_parser("ingest", help="add articles from files and folders"))
     ingest.add_argument("paths", nargs="+", type=Path)
     ingest.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -44,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
         help="find quotes with the learned attribution tagger as well as the rules (the default; "
         "--no-attribution: the rules alone, ~12%% faster; docs/MODEL_CARD.md)",
     )
+    with_ray(ingest)
+    ingest.add_argument("--shards", type=int, default=4, help="with --ray: shards of a new archive (default 4)")
+    ingest.add_argument("--workers", type=int, help="with --ray: model actors (default: the cluster's CPUs less one)")
 
     ask = with_index(commands.add_parser("ask", help="answer a question with cited spans"))
     ask.add_argument("question", nargs="?")
@@ -61,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--until", type=_date)
     ask.add_argument("--as-of", type=_date, dest="as_of", help="answer from articles published up to this date")
     ask.add_argument("--ranker", action="store_true", help="rank sentences with the learned ranker as well")
+    with_ray(ask)
 
     delete = with_index(commands.add_parser("delete", help="delete articles by id"))
     delete.add_argument("ids", nargs="+")
@@ -102,8 +115,12 @@ def _run(args: argparse.Namespace, embedder: Embedder | None) -> int:
         for path in args.paths:
             if not path.exists():
                 raise BadInput(f"no such file or folder: {path}")
+        if args.ray is not None:
+            return _ingest_on_ray(args)
         opened = NewsIndex.open(args.index, create=True, embedder=embedder, attribution=args.attribution)
         return _ingest(opened, args)
+    if getattr(args, "ray", None) is not None or (args.index / "shards.json").exists():
+        return _ask_archive(args, embedder)
     index = NewsIndex.open(args.index, embedder=embedder, ranker=getattr(args, "ranker", False))
     if args.command == "ask":
         return _ask(index, args)
@@ -136,6 +153,10 @@ def _ingest(index, args: argparse.Namespace) -> int:
         if not bar.disable:
             threading.Thread(target=size_the_bar, daemon=True).start()
         report = index.add(args.paths, progress=progress)
+    return _report(report, args)
+
+
+def _report(report, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     else:
@@ -143,6 +164,52 @@ def _ingest(index, args: argparse.Namespace) -> int:
         for problem in report.skipped:
             print(f"  skipped {problem}")
     return 0 if report.added or report.replaced or report.duplicates or not report.skipped else EXIT_USER_ERROR
+
+
+def _ray_module(name: str):
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.split(".")[0] == "ray":
+            raise BadInput("--ray needs Ray: pip install '.[scale]'") from None
+        raise
+
+
+def _ingest_on_ray(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    if args.shards < 1:
+        raise BadInput(f"--shards must be at least 1, got {args.shards}")
+    job = _ray_module("qa.scale.ingest_job")
+    with tqdm(unit=" articles", desc="ingesting on Ray", disable=args.json or None) as bar:
+        report = job.ingest(
+            args.paths,
+            args.index,
+            shards=args.shards,
+            address=args.ray or None,
+            workers=args.workers,
+            attribution=args.attribution,
+            progress=lambda done: bar.update(done - bar.n),
+        )
+    return _report(report, args)
+
+
+def _ask_archive(args: argparse.Namespace, embedder: Embedder | None) -> int:
+    """A sharded archive: served by Ray Serve with --ray, else its shards read in this process."""
+    if args.command != "ask":
+        raise BadInput(
+            f"{args.index}/ is a sharded archive: `{args.command}` works on one shard's folder "
+            f"({args.index}/shard-000 ...)"
+        )
+    from qa.scale.sharded import ShardedIndex
+
+    if args.ray is not None:
+        archive = _ray_module("qa.scale.serving").serve_archive(args.index, address=args.ray or None, embedder=embedder)
+    else:
+        archive = ShardedIndex.open(args.index, embedder)
+    return _ask(archive, args)
 
 
 def _ask(index, args: argparse.Namespace) -> int:
@@ -190,14 +257,15 @@ def _plain(answer) -> str:
             f"{when}) {citation.article_id} chars {citation.start}-{citation.end}"
         )
 
+    missing = [f"not searched (did not answer): {', '.join(answer.unsearched)}"] if answer.unsearched else []
     if answer.abstained:
         lines = [f"The articles don't say ({answer.reason})."]
         if answer.related:
             lines.append("Closest passages:")
             lines += [cite(n, c) for n, c in enumerate(answer.related, start=1)]
-        return "\n".join(lines)
+        return "\n".join(lines + missing)
     lines = [cite(n, c) for n, c in enumerate(answer.citations, start=1)]
-    return "\n".join(lines + [f"confidence {answer.confidence:.2f}"])
+    return "\n".join(lines + [f"confidence {answer.confidence:.2f}"] + missing)
 
 
 def _quotes(index, args: argparse.Namespace) -> int:

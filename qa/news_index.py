@@ -16,7 +16,7 @@ from qa.ingest import chunk
 from qa.ingest.attribution import load_tagger
 from qa.ingest.embed import Embedder, MiniLMEmbedder
 from qa.ingest.load import Problem, load
-from qa.ingest.prepare import prepare
+from qa.ingest.prepare import Prepared, prepare
 from qa.storage import schema
 from qa.storage.reads import Reader, chunk_vectors_of
 from qa.storage.vectors import VectorIndex
@@ -186,40 +186,24 @@ class NewsIndex:
         Returns:
             An Answer; `abstained` is true when the articles do not answer the question.
         """
-        if not isinstance(question, str):
-            raise BadInput("the question must be text")
-        if k < 1:
-            raise BadInput(f"k must be at least 1, got {k}")
-        query = parse(question, sources=sources, since=since, until=until)
+        query = checked_query(question, k, sources, since, until)
         if not query.searched:
-            return Answer(
-                question,
-                reason="the question has no words; type a question, for example 'what did Netanyahu say about Rafah?'",
-            )
+            return Answer(question, reason=NO_WORDS)
         with self.reader.lock, schema.explained(self.path):
             self.writer.sync_vectors()  # outside a transaction, so that a rebuilt FAISS file can be saved
             # What another process commits meanwhile cannot change this answer's articles.
             with self.reader.snapshot():
                 self.writer.sync_vectors()
-                if query.speaker:
-                    answer = quoted.answer(self.reader, self.embedder, query)
-                    if answer:
-                        return answer
-                if query.broad:
-                    stories = broad.answer(self.reader, query, self.embedder.embed([query.searched])[0])
-                    if stories:
-                        return stories
-                    # No story is about it: what mentions it is shown, not offered as the answer.
-                    mentions = self._extract(
-                        parse(question, sources=sources, since=since, until=until, stories=False), k
-                    )
-                    return broad.no_story(query, mentions)
-                return self._extract(query, k)
-
-    def _extract(self, query: Query, k: int) -> Answer:
-        vector = self.embedder.embed([query.searched])[0]
-        ranker = load_ranker(self.ranker_file) if self.ranker_file else None
-        return extract.answer(self.reader, query, vector, k=k, ranker=ranker)
+                return respond(
+                    self.reader,
+                    self.embedder,
+                    query,
+                    k=k,
+                    ranker_file=self.ranker_file,
+                    sources=sources,
+                    since=since,
+                    until=until,
+                )
 
     # ---- writing -------------------------------------------------------------------------
 
@@ -276,6 +260,23 @@ class NewsIndex:
             )
             self.writer.commit(list(zip(work, prepared, strict=True)), report)
 
+    def add_prepared(self, prepared: Sequence[Prepared]) -> IngestReport:
+        """Store articles prepared elsewhere (the Ray ingest's model workers, qa.scale.ingest_job),
+        in one transaction: duplicates and replacements are decided here, as `add` decides them."""
+        report = IngestReport()
+        by_id = {item.article.id: item for item in prepared}  # the later version of an id wins, as in `add`
+        with self.writer.exclusive(), schema.explained(self.path):
+            self.writer.start()
+            work = self.writer.classify([item.article for item in prepared], report)
+            if work:
+                self.writer.commit([(item, by_id[item.article.id]) for item in work], report)
+        return report
+
+    def save_vectors(self) -> None:
+        """Write the FAISS file when the index keeps one (`add` does this at its end)."""
+        with self.writer.exclusive():
+            self.writer.save_vectors()
+
     def delete(self, article_ids: Iterable[str]) -> int:
         """Delete articles by id; returns how many existed."""
         with self.writer.exclusive(), schema.explained(self.path):
@@ -289,6 +290,48 @@ class NewsIndex:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+NO_WORDS = "the question has no words; type a question, for example 'what did Netanyahu say about Rafah?'"
+
+
+def checked_query(question: object, k: int, sources: Sequence[str], since: date | None, until: date | None) -> Query:
+    """The parsed question, or BadInput for a question that is not text or a k below 1."""
+    if not isinstance(question, str):
+        raise BadInput("the question must be text")
+    if k < 1:
+        raise BadInput(f"k must be at least 1, got {k}")
+    return parse(question, sources=sources, since=since, until=until)
+
+
+def respond(
+    reader: Reader,
+    embedder: Embedder,
+    query: Query,
+    *,
+    k: int,
+    ranker_file: Path | None,
+    sources: Sequence[str] = (),
+    since: date | None = None,
+    until: date | None = None,
+) -> Answer:
+    """The answer's stages over any reader, one index's or a sharded archive's (qa.scale): the
+    speaker's quoted words, else the stories a broad question is about, else extracted sentences.
+    `sources`, `since` and `until` are the filters asked for beside the question's own words."""
+    if query.speaker:
+        answer = quoted.answer(reader, embedder, query)
+        if answer:
+            return answer
+    ranker = load_ranker(ranker_file) if ranker_file else None
+    if query.broad:
+        stories = broad.answer(reader, query, embedder.embed([query.searched])[0])
+        if stories:
+            return stories
+        # No story is about it: what mentions it is shown, not offered as the answer.
+        plain = parse(query.question, sources=sources, since=since, until=until, stories=False)
+        mentions = extract.answer(reader, plain, embedder.embed([plain.searched])[0], k=k, ranker=ranker)
+        return broad.no_story(query, mentions)
+    return extract.answer(reader, query, embedder.embed([query.searched])[0], k=k, ranker=ranker)
 
 
 def _articles(items: Iterable[str | Path | Article] | str | Path | Article) -> Iterator[Article | Problem]:

@@ -278,6 +278,8 @@ def answer_markdown(answer: Answer) -> str:
     if cited:
         lines.append("")
         lines += [f"[^{number}]: {_footnote(citation)}" for number, citation in enumerate(cited, 1)]
+    if answer.unsearched:
+        lines += ["", f"*Not searched (did not answer): {escape_markdown(', '.join(answer.unsearched))}.*"]
     return "\n".join(lines) + "\n"
 
 

@@ -158,6 +158,7 @@ class Answer:
     reason: str = ""
     searched: str = ""
     quotes: tuple[Quote, ...] = ()
+    unsearched: tuple[str, ...] = ()  # parts of a sharded archive (qa.scale) that did not answer
 
     @property
     def abstained(self) -> bool:
@@ -178,4 +179,5 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "related": [c.to_dict() for c in self.related],
             "quotes": [q.to_dict() for q in self.quotes],
+            "unsearched": list(self.unsearched),
         }

@@ -1,0 +1,62 @@
+"""Shards served by Ray Serve: a deployment per shard (replicas, restarts and health checks are
+Serve's), and a ShardedIndex whose shards are their handles. `python -m qa ask --ray` uses it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import ray
+from ray import serve
+
+from qa.ingest.embed import Embedder
+from qa.scale.sharded import Pending, Served, ShardedIndex, shard_count, shard_folder
+
+REPLY_SECONDS = 30.0  # a shard slower than this is counted as not answering
+
+
+@serve.deployment(ray_actor_options={"num_cpus": 0.25}, health_check_period_s=5, health_check_timeout_s=10)
+class ShardDeployment:
+    """One shard's index, read by each replica."""
+
+    def __init__(self, folder: str) -> None:
+        self.served = Served(Path(folder))
+
+    def read(self, method: str, args: tuple) -> Any:
+        return self.served.call(method, *args)
+
+    def check_health(self) -> None:
+        self.served.call("article_count")  # raises, and Serve restarts the replica, if the index cannot be read
+
+
+class ServedShard:
+    """A Shard reached through its Serve deployment's handle."""
+
+    def __init__(self, name: str, handle: Any) -> None:
+        self.name = name
+        self.handle = handle
+
+    def submit(self, method: str, *args: Any) -> Pending:
+        return _Reply(self.handle.read.remote(method, args))
+
+
+class _Reply:
+    def __init__(self, response: Any) -> None:
+        self.response = response
+
+    def result(self) -> Any:
+        return self.response.result(timeout_s=REPLY_SECONDS)
+
+
+def serve_archive(folder: Path, *, address: str | None = None, embedder: Embedder | None = None) -> ShardedIndex:
+    """Deploy a Serve application per shard of the archive at `folder` and return the index that
+    asks them (a local Ray when `address` and RAY_ADDRESS are unset)."""
+    ray.init(address=address or os.environ.get("RAY_ADDRESS"), ignore_reinit_error=True, log_to_driver=False)
+    shards = []
+    for n in range(shard_count(folder)):
+        name = shard_folder(n)
+        deployment = ShardDeployment.options(name=name)  # type: ignore[attr-defined]  # added by @serve.deployment
+        app = deployment.bind(str((folder / name).resolve()))
+        shards.append(ServedShard(name, serve.run(app, name=name, route_prefix=None)))
+    return ShardedIndex(shards, embedder)

@@ -1,0 +1,358 @@
+"""A sharded archive: several indexes, each an ordinary one, answered from as one index would be.
+
+Articles go to shard `shard_of(id)`. A question runs the same stages as one index's
+(qa.news_index.respond) over a ShardedReader, whose reads fan out to the shards and merge:
+cosines and BM25 scores compare across shards (BM25 is weighed by the whole archive's counts,
+qa.storage.shard_reads), so the merged lists are the ones a single index over the same articles
+gives, and so are the citations (tests/test_scale.py). The merge is the only distributed logic
+here: how a shard is reached (this process, or a Ray Serve deployment: qa.scale.serving) is a
+`Shard`.
+
+Limits: duplicate and near-duplicate detection work within a shard (a copy routed to another
+shard is kept and cited on its own), and a question reads each shard at its own latest commit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import zlib
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any, Protocol, cast
+
+import numpy as np
+
+from qa.errors import IndexNotFound
+from qa.ingest.embed import Embedder, MiniLMEmbedder
+from qa.news_index import NO_WORDS, NewsIndex, checked_query, respond
+from qa.storage.bm25 import Statistics
+from qa.storage.candidates import Candidates
+from qa.storage.reads import Reader
+from qa.storage.shard_reads import ShardReader
+from qa.types import Answer, Article, Filters, Hit, Quote
+
+MANIFEST = "shards.json"  # in the archive's folder: {"shards": N}; shard i is the folder shard_folder(i)
+
+# What a shard answers: the reads qa.answer calls, and the shard-side ones the merge needs.
+SHARD_METHODS = frozenset(
+    {
+        "article",
+        "article_count",
+        "bm25_scored",
+        "bm25_statistics",
+        "chunk_count",
+        "chunk_frequencies",
+        "dense_scored",
+        "families",
+        "family_sources",
+        "has_article",
+        "hits",
+        "nearest_chunks",
+        "quotes_dated",
+        "sentence_before",
+        "sentences_in",
+        "sources",
+        "vectors_around",
+    }
+)
+
+
+def shard_folder(number: int) -> str:
+    return f"shard-{number:03d}"
+
+
+def shard_of(article_id: str, shards: int) -> int:
+    """The shard an article lives in: a stable hash of its id, so any process finds it."""
+    return zlib.crc32(article_id.encode("utf-8")) % shards
+
+
+def shard_count(folder: Path) -> int:
+    manifest = folder / MANIFEST
+    if not manifest.exists():
+        raise IndexNotFound(
+            f"no sharded archive at {folder}/ (no {MANIFEST}); build one with: "
+            f"python -m qa ingest --ray --shards N --index {folder} FILES"
+        )
+    return int(json.loads(manifest.read_text())["shards"])
+
+
+class ShardFailed(Exception):
+    """A shard did not answer a read that only it can (an article it holds)."""
+
+    def __init__(self, shard: int) -> None:
+        super().__init__(f"shard {shard} did not answer")
+        self.shard = shard
+
+
+class Pending(Protocol):
+    def result(self) -> Any: ...
+
+
+class Shard(Protocol):
+    """One part of the archive, however it is reached."""
+
+    name: str
+
+    def submit(self, method: str, *args: Any) -> Pending: ...
+
+
+class Served:
+    """One shard's index, opened for reading: what a Shard calls, here or in a Ray replica."""
+
+    def __init__(self, folder: Path) -> None:
+        self.index = NewsIndex.open(folder)  # its embedder loads only when used, and a shard never uses it
+        self.reader = ShardReader(self.index.db, self.index.reader.lock, self.index.vectors)
+
+    def call(self, method: str, *args: Any) -> Any:
+        if method not in SHARD_METHODS:
+            raise ValueError(f"a shard has no read {method!r}")
+        with self.reader.lock:
+            self.index.writer.sync_vectors()  # what an ingest committed since
+            return getattr(self.reader, method)(*args)
+
+
+class _Done:
+    def __init__(self, value: Any = None, error: BaseException | None = None) -> None:
+        self.value, self.error = value, error
+
+    def result(self) -> Any:
+        if self.error:
+            raise self.error
+        return self.value
+
+
+class LocalShard:
+    """A shard read in this process."""
+
+    def __init__(self, folder: Path) -> None:
+        self.name = folder.name
+        self.served = Served(folder)
+
+    def submit(self, method: str, *args: Any) -> Pending:
+        try:
+            return _Done(self.served.call(method, *args))
+        except Exception as error:  # handed to the caller, as a remote shard's would be
+            return _Done(error=error)
+
+
+class ShardedReader:
+    """The reads qa.answer makes of a Reader, over shards. Ids of chunks, sentences, article rows
+    and families are made archive-wide as local * shards + shard. A shard that fails a fan-out is
+    left out and named in `missing`; one that fails a read only it can answer raises ShardFailed."""
+
+    def __init__(self, shards: Sequence[Shard | None]) -> None:
+        self.shards = shards  # None: a shard left out of this question
+        self.count = len(shards)
+        self.lock = threading.RLock()
+        self.candidates = Candidates()
+        self.missing: set[int] = {n for n, shard in enumerate(shards) if shard is None}
+        self._articles: dict[str, Article] = {}
+        self._frequencies: dict[tuple[str, int], int] = {}
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        self._articles, self._frequencies = {}, {}
+        yield
+
+    # ---- calls ---------------------------------------------------------------------------
+
+    def _each(self, method: str, *args: Any) -> list[tuple[int, Any]]:
+        """(shard, result) from every live shard, asked all at once."""
+        asked = []
+        for n, shard in enumerate(self.shards):
+            if shard is not None and n not in self.missing:
+                try:
+                    asked.append((n, shard.submit(method, *args)))
+                except Exception:  # any failure leaves the shard out; the answer says so
+                    self.missing.add(n)
+        answered = []
+        for n, pending in asked:
+            try:
+                answered.append((n, pending.result()))
+            except Exception:
+                self.missing.add(n)
+        return answered
+
+    def _one(self, shard: int, method: str, *args: Any) -> Any:
+        target = self.shards[shard]
+        if target is None or shard in self.missing:
+            raise ShardFailed(shard)
+        try:
+            return target.submit(method, *args).result()
+        except Exception as error:  # whatever the transport raised: the question goes on without it
+            self.missing.add(shard)
+            raise ShardFailed(shard) from error
+
+    def _global(self, shard: int, local: int) -> int:
+        return local * self.count + shard
+
+    def _local(self, global_id: int) -> tuple[int, int]:
+        return global_id % self.count, global_id // self.count
+
+    def _merged(
+        self, method: str, depth: int, *args: Any, key: Callable[[float], float] = lambda s: -s
+    ) -> list[tuple[int, float]]:
+        pairs = [(self._global(n, local), score) for n, found in self._each(method, *args) for local, score in found]
+        return sorted(pairs, key=lambda pair: key(pair[1]))[:depth]
+
+    # ---- articles ------------------------------------------------------------------------
+
+    def article(self, article_id: str) -> Article:
+        if article_id not in self._articles:
+            self._articles[article_id] = self._one(shard_of(article_id, self.count), "article", article_id)
+        return self._articles[article_id]
+
+    def has_article(self, article_id: str) -> bool:
+        return bool(self._one(shard_of(article_id, self.count), "has_article", article_id))
+
+    def article_count(self) -> int:
+        return sum(count for _, count in self._each("article_count"))
+
+    def chunk_count(self) -> int:
+        return sum(count for _, count in self._each("chunk_count"))
+
+    def sources(self) -> list[str]:
+        return sorted({source for _, found in self._each("sources") for source in found})
+
+    # ---- chunks ----------------------------------------------------------------------------
+
+    def dense_chunks(self, query: np.ndarray, depth: int, filters: Filters) -> list[int]:
+        return [chunk for chunk, _ in self._merged("dense_scored", depth, query, depth, filters)]
+
+    def nearest_chunks(self, query: np.ndarray, depth: int) -> list[tuple[int, float]]:
+        return self._merged("nearest_chunks", depth, query, depth)
+
+    def lexical_chunks(self, words: Sequence[str], depth: int, filters: Filters) -> list[int]:
+        if not words:
+            return []
+        totals = sum((found for _, found in self._each("bm25_statistics", list(words))), Statistics())
+        return [chunk for chunk, _ in self._merged("bm25_scored", depth, list(words), depth, filters, totals)]
+
+    def chunk_frequencies(self, words: Sequence[str], cap: int) -> dict[str, int]:
+        missing = [word for word in dict.fromkeys(words) if (word, cap) not in self._frequencies]
+        if missing:
+            totals: dict[str, int] = defaultdict(int)
+            for _, found in self._each("chunk_frequencies", missing, cap):
+                for word, count in found.items():
+                    totals[word] += count
+            # Each shard counts to the cap: the sum reaches it exactly when the archive's count does.
+            self._frequencies.update({(word, cap): min(totals[word], cap) for word in missing})
+        return {word: self._frequencies[word, cap] for word in words}
+
+    def hits(self, scored: Sequence[tuple[int, float]]) -> list[Hit]:
+        by_shard: dict[int, list[tuple[int, float]]] = defaultdict(list)
+        for chunk, score in scored:
+            shard, local = self._local(chunk)
+            by_shard[shard].append((local, score))
+        found = {
+            self._global(shard, hit.chunk_id): hit
+            for shard, pairs in by_shard.items()
+            for hit in self._one(shard, "hits", pairs)
+        }
+        present = [chunk for chunk, _ in scored if chunk in found]
+        return [replace(found[chunk], chunk_id=chunk, rank=rank) for rank, chunk in enumerate(present)]
+
+    # ---- sentences -------------------------------------------------------------------------
+
+    def sentences_in(self, article_id: str, start: int, end: int) -> list[tuple[int, int, int, np.ndarray]]:
+        shard = shard_of(article_id, self.count)
+        found = self._one(shard, "sentences_in", article_id, start, end)
+        return [(self._global(shard, sentence), s, e, vector) for sentence, s, e, vector in found]
+
+    def sentence_before(self, article_id: str, start: int) -> tuple[int, int] | None:
+        return self._one(shard_of(article_id, self.count), "sentence_before", article_id, start)
+
+    def sentences_with(self, words: Sequence[str], sentences: Sequence[tuple[int, str]]) -> dict[str, list[int]]:
+        with self.lock:
+            return self.candidates.sentences_with(words, sentences)
+
+    # ---- quotes ----------------------------------------------------------------------------
+
+    def quotes(self, speaker_words: Sequence[str], filters: Filters) -> list[tuple[Quote, int]]:
+        """Every shard's quotes, in one index's order: newest first, then by article id and start."""
+        found = [
+            (quote, self._global(n, row), published)
+            for n, quotes in self._each("quotes_dated", list(speaker_words), filters)
+            for quote, row, published in quotes
+        ]
+        found.sort(key=lambda item: (item[0].article_id, item[0].start))
+        found.sort(key=lambda item: item[2] or "", reverse=True)  # stable: ties keep the order above
+        return [(quote, row) for quote, row, _ in found]
+
+    def vectors_around(self, article_rowid: int, start: int, end: int) -> list[np.ndarray]:
+        shard, row = self._local(article_rowid)
+        return self._one(shard, "vectors_around", row, start, end)
+
+    # ---- near-duplicate families -----------------------------------------------------------
+
+    def family_sources(self, article_id: str) -> list[str]:
+        return self._one(shard_of(article_id, self.count), "family_sources", article_id)
+
+    def families(self, article_ids: Sequence[str]) -> dict[str, int]:
+        by_shard: dict[int, list[str]] = defaultdict(list)
+        for article_id in article_ids:
+            by_shard[shard_of(article_id, self.count)].append(article_id)
+        return {
+            article_id: self._global(shard, family)
+            for shard, ids in by_shard.items()
+            for article_id, family in self._one(shard, "families", ids).items()
+        }
+
+
+class ShardedIndex:
+    """Ask a sharded archive as one NewsIndex: the same answers, and a dead shard named in the
+    answer (`Answer.unsearched`) instead of an error."""
+
+    def __init__(
+        self, shards: Sequence[Shard], embedder: Embedder | None = None, *, ranker_file: Path | None = None
+    ) -> None:
+        self.shards = list(shards)
+        self.embedder = embedder or MiniLMEmbedder()
+        self.ranker_file = ranker_file
+
+    @classmethod
+    def open(cls, folder: str | Path, embedder: Embedder | None = None) -> ShardedIndex:
+        """The archive at `folder` (written by `python -m qa ingest --ray`), read in this process."""
+        folder = Path(folder)
+        return cls([LocalShard(folder / shard_folder(n)) for n in range(shard_count(folder))], embedder)
+
+    def ask(
+        self,
+        question: str,
+        *,
+        k: int = 5,
+        sources: Sequence[str] = (),
+        since: date | None = None,
+        until: date | None = None,
+    ) -> Answer:
+        """As NewsIndex.ask; `unsearched` names the shards that did not answer."""
+        query = checked_query(question, k, sources, since, until)
+        if not query.searched:
+            return Answer(question, reason=NO_WORDS)
+        left_out: set[int] = set()
+        while True:
+            reader = ShardedReader([None if n in left_out else shard for n, shard in enumerate(self.shards)])
+            try:
+                with reader.snapshot():
+                    answer = respond(
+                        # A ShardedReader has every read the answering stages make of a Reader.
+                        cast(Reader, reader),
+                        self.embedder,
+                        query,
+                        k=k,
+                        ranker_file=self.ranker_file,
+                        sources=sources,
+                        since=since,
+                        until=until,
+                    )
+            except ShardFailed as failed:
+                # Answered again without it, so no citation points into what it holds.
+                left_out |= reader.missing | {failed.shard}
+                continue
+            missing = sorted(reader.missing)
+            return replace(answer, unsearched=tuple(self.shards[n].name for n in missing)) if missing else answer

@@ -16,7 +16,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import pickle
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -29,7 +28,7 @@ from qa.ingest import chunk
 from qa.ingest.attribution import load_tagger
 from qa.ingest.embed import MiniLMEmbedder
 from qa.ingest.load import Problem, iter_files, load_file
-from qa.ingest.prepare import prepare
+from qa.ingest.prepare import Prepared, prepare
 from qa.news_index import BATCH_ARTICLES, NewsIndex
 from qa.scale.sharded import MANIFEST, shard_folder, shard_of
 from qa.storage.shard_reads import stored
@@ -83,18 +82,18 @@ def ingest(
     )
     queued: dict[int, list[ray.ObjectRef]] = defaultdict(list)
     for batch in prepared.iter_batches(batch_size=BATCH_ARTICLES, batch_format="pandas"):
-        by_shard: dict[int, list[bytes]] = defaultdict(list)
-        for shard, payload in zip(batch["shard"], batch["payload"], strict=True):
+        by_shard: dict[int, list[Prepared]] = defaultdict(list)
+        for shard, item in zip(batch["shard"], batch["item"], strict=True):
             if shard == PROBLEM:
-                report.skipped.append(pickle.loads(payload))
+                report.skipped.append(item)
             elif shard == HELD:
-                report.duplicates.append(pickle.loads(payload).id)
+                report.duplicates.append(item.id)
             else:
-                by_shard[int(shard)].append(payload)
-        for shard, payloads in by_shard.items():
+                by_shard[int(shard)].append(item)
+        for shard, items in by_shard.items():
             while len(queued[shard]) >= IN_FLIGHT:
                 _merge(report, ray.get(queued[shard].pop(0)))
-            queued[shard].append(writers[shard].add.remote(payloads))
+            queued[shard].append(writers[shard].add.remote(items))
         if progress:
             progress(report.done)
     for refs in queued.values():
@@ -121,7 +120,7 @@ def _read(row: dict[str, Any], folder: Path, shards: int) -> Iterator[dict[str, 
     articles: list[Article] = []
     for item in itertools.chain(load_file(Path(row["path"])), [None]):
         if isinstance(item, Problem):
-            yield {"shard": PROBLEM, "payload": pickle.dumps(item)}
+            yield {"shard": PROBLEM, "item": item}
             continue
         if item is not None:
             articles.append(item)
@@ -130,7 +129,7 @@ def _read(row: dict[str, Any], folder: Path, shards: int) -> Iterator[dict[str, 
                 mine = [a for a in articles if shard_of(a.id, shards) == shard]
                 held = stored(folder / shard_folder(shard), mine)
                 for article in mine:
-                    yield {"shard": HELD if article.id in held else shard, "payload": pickle.dumps(article)}
+                    yield {"shard": HELD if article.id in held else shard, "item": article}
             articles = []
 
 
@@ -142,7 +141,7 @@ class Preparer:
         self.tagger = load_tagger() if attribution else None
 
     def __call__(self, batch: Any) -> Any:
-        articles = [pickle.loads(p) for shard, p in zip(batch["shard"], batch["payload"], strict=True) if shard >= 0]
+        articles = [item for shard, item in zip(batch["shard"], batch["item"], strict=True) if shard >= 0]
         done = iter(
             prepare(
                 articles,
@@ -152,9 +151,8 @@ class Preparer:
                 tagger=self.tagger,
             )
         )
-        batch["payload"] = [
-            p if shard < 0 else pickle.dumps(next(done))
-            for shard, p in zip(batch["shard"], batch["payload"], strict=True)
+        batch["item"] = [
+            item if shard < 0 else next(done) for shard, item in zip(batch["shard"], batch["item"], strict=True)
         ]
         return batch
 
@@ -166,8 +164,8 @@ class ShardWriter:
     def __init__(self, folder: str) -> None:
         self.index = NewsIndex.open(folder, create=True, attribution=False)
 
-    def add(self, payloads: list[bytes]) -> IngestReport:
-        return self.index.add_prepared([pickle.loads(p) for p in payloads])
+    def add(self, prepared: list[Prepared]) -> IngestReport:
+        return self.index.add_prepared(prepared)
 
     def finish(self) -> None:
         self.index.save_vectors()

@@ -9,6 +9,7 @@ from typing import Any
 
 import ray
 from ray import serve
+from ray.serve.api import RunTarget
 
 from qa.ingest.embed import Embedder
 from qa.scale.sharded import Pending, Served, ShardedIndex, shard_count, shard_folder
@@ -53,10 +54,10 @@ def serve_archive(folder: Path, *, address: str | None = None, embedder: Embedde
     """Deploy a Serve application per shard of the archive at `folder` and return the index that
     asks them (a local Ray when `address` and RAY_ADDRESS are unset)."""
     ray.init(address=address or os.environ.get("RAY_ADDRESS"), ignore_reinit_error=True, log_to_driver=False)
-    shards = []
-    for n in range(shard_count(folder)):
-        name = shard_folder(n)
+    names = [shard_folder(n) for n in range(shard_count(folder))]
+    apps = []
+    for name in names:
         deployment = ShardDeployment.options(name=name)  # type: ignore[attr-defined]  # added by @serve.deployment
-        app = deployment.bind(str((folder / name).resolve()))
-        shards.append(ServedShard(name, serve.run(app, name=name, route_prefix=None)))
-    return ShardedIndex(shards, embedder)
+        apps.append(RunTarget(deployment.bind(str((folder / name).resolve())), name=name, route_prefix=None))
+    handles = serve.run_many(apps)  # deployed together, each its own application
+    return ShardedIndex([ServedShard(name, handle) for name, handle in zip(names, handles, strict=True)], embedder)

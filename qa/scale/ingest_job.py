@@ -63,12 +63,7 @@ def ingest(
         (report.skipped.append(item) if isinstance(item, Problem) else files.append({"path": str(item)}))
     if not files:
         return report
-    writers = [
-        ShardWriter.options(  # type: ignore[attr-defined]  # added by @ray.remote, which mypy does not see
-            max_restarts=WRITER_RESTARTS, max_task_retries=WRITER_RESTARTS
-        ).remote(str(folder / shard_folder(n)))
-        for n in range(shards)
-    ]
+    writers = [_writer(folder, n) for n in range(shards)]
     prepared = (
         ray.data.from_items(files)
         .flat_map(lambda row: _read(row, folder, shards))
@@ -101,6 +96,20 @@ def ingest(
             _merge(report, ray.get(ref))
     ray.get([writer.finish.remote() for writer in writers])
     return report
+
+
+def writer_name(folder: Path, shard: int) -> str:
+    """The writer actor's name: one writer per shard in the whole cluster."""
+    return f"qa-writer:{folder.resolve() / shard_folder(shard)}"
+
+
+def _writer(folder: Path, shard: int) -> Any:
+    try:
+        return ShardWriter.options(  # type: ignore[attr-defined]  # added by @ray.remote, which mypy does not see
+            name=writer_name(folder, shard), max_restarts=WRITER_RESTARTS, max_task_retries=WRITER_RESTARTS
+        ).remote(str(folder / shard_folder(shard)))
+    except ValueError:  # the name is taken
+        raise BadInput(f"another ingest is writing to {folder}/ on this Ray cluster; wait for it to finish") from None
 
 
 def _check_manifest(folder: Path, shards: int) -> None:

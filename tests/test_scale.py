@@ -191,7 +191,7 @@ def test_ray_ingest_and_serve_answer_as_one_index(ray_cluster, tmp_path: Path, o
     from ray import serve
 
     from qa.scale.ingest_job import ingest, writer_name
-    from qa.scale.serving import serve_archive
+    from qa.scale.serving import app_name, serve_archive
 
     # The seeds' JSONL in two halves: the first ingest takes one, the second everything.
     lines = (SEEDS / "wikinews.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
@@ -231,7 +231,8 @@ def test_ray_ingest_and_serve_answer_as_one_index(ray_cluster, tmp_path: Path, o
     for question in QUESTIONS[:6]:
         assert cited(served.ask(question)) == cited(one.ask(question)), question
 
-    serve.delete(shard_folder(1))  # a shard gone at query time
+    assert cited(serve_archive(archive, embedder=embedder).ask(QUESTIONS[0])) == cited(one.ask(QUESTIONS[0]))
+    serve.delete(app_name(archive, 1))  # a shard gone at query time
     answer = served.ask(QUESTIONS[3])
     assert answer.unsearched == (shard_folder(1),)
     assert all(shard_of(c.article_id, SHARDS) != 1 for c in answer.citations + answer.related)

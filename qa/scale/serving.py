@@ -4,6 +4,7 @@ Serve's), and a ShardedIndex whose shards are their handles. `python -m qa ask -
 from __future__ import annotations
 
 import os
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -50,14 +51,27 @@ class _Reply:
         return self.response.result(timeout_s=REPLY_SECONDS)
 
 
+def app_name(folder: Path, shard: int) -> str:
+    """The Serve application of one shard of one archive: another archive's never shares it."""
+    where = str(folder.resolve()).encode("utf-8")
+    return f"qa-{zlib.crc32(where):08x}-{shard_folder(shard)}"
+
+
 def serve_archive(folder: Path, *, address: str | None = None, embedder: Embedder | None = None) -> ShardedIndex:
-    """Deploy a Serve application per shard of the archive at `folder` and return the index that
-    asks them (a local Ray when `address` and RAY_ADDRESS are unset)."""
+    """The index that asks the archive at `folder` through Serve, an application per shard: those
+    already running on the cluster are used as they are, the others deployed (together). A local
+    Ray when `address` and RAY_ADDRESS are unset."""
     ray.init(address=address or os.environ.get("RAY_ADDRESS"), ignore_reinit_error=True, log_to_driver=False)
-    names = [shard_folder(n) for n in range(shard_count(folder))]
-    apps = []
-    for name in names:
-        deployment = ShardDeployment.options(name=name)  # type: ignore[attr-defined]  # added by @serve.deployment
-        apps.append(RunTarget(deployment.bind(str((folder / name).resolve())), name=name, route_prefix=None))
-    handles = serve.run_many(apps)  # deployed together, each its own application
-    return ShardedIndex([ServedShard(name, handle) for name, handle in zip(names, handles, strict=True)], embedder)
+    names = [app_name(folder, n) for n in range(shard_count(folder))]
+    running = {name for name, app in serve.status().applications.items() if app.status == "RUNNING"}
+    missing = []
+    for n, name in enumerate(names):
+        if name not in running:
+            deployment = ShardDeployment.options(name=shard_folder(n))  # type: ignore[attr-defined]  # added by @serve.deployment
+            missing.append(
+                RunTarget(deployment.bind(str((folder / shard_folder(n)).resolve())), name=name, route_prefix=None)
+            )
+    if missing:
+        serve.run_many(missing)  # deployed together, each its own application
+    shards = [ServedShard(shard_folder(n), serve.get_app_handle(name)) for n, name in enumerate(names)]
+    return ShardedIndex(shards, embedder)

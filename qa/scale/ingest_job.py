@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -55,7 +56,13 @@ def ingest(
     `address` (a local one when None). Returns what was added, replaced, duplicate or skipped."""
     folder.mkdir(parents=True, exist_ok=True)
     _check_manifest(folder, shards)
-    ray.init(address=address or os.environ.get("RAY_ADDRESS"), ignore_reinit_error=True, log_to_driver=False)
+    ray.init(
+        address=address or os.environ.get("RAY_ADDRESS"),
+        ignore_reinit_error=True,
+        log_to_driver=False,
+        logging_level=logging.WARNING,
+    )
+    ray.data.DataContext.get_current().enable_progress_bars = False  # the caller shows its own
     workers = workers or max(1, int(ray.cluster_resources().get("CPU", 1)) - 1)
     report = IngestReport()
     files = []
@@ -72,7 +79,7 @@ def ingest(
             fn_constructor_kwargs={"attribution": attribution},
             batch_size=BATCH_ARTICLES,
             batch_format="pandas",
-            concurrency=workers,
+            compute=ray.data.ActorPoolStrategy(size=workers),
         )
     )
     queued: dict[int, list[ray.ObjectRef]] = defaultdict(list)

@@ -3,6 +3,7 @@ Serve's), and a ShardedIndex whose shards are their handles. `python -m qa ask -
 
 from __future__ import annotations
 
+import logging
 import os
 import zlib
 from pathlib import Path
@@ -61,8 +62,14 @@ def serve_archive(folder: Path, *, address: str | None = None, embedder: Embedde
     """The index that asks the archive at `folder` through Serve, an application per shard: those
     already running on the cluster are used as they are, the others deployed (together). A local
     Ray when `address` and RAY_ADDRESS are unset."""
-    ray.init(address=address or os.environ.get("RAY_ADDRESS"), ignore_reinit_error=True, log_to_driver=False)
-    names = [app_name(folder, n) for n in range(shard_count(folder))]
+    count = shard_count(folder)  # before Ray starts: a wrong folder is told at once
+    ray.init(
+        address=address or os.environ.get("RAY_ADDRESS"),
+        ignore_reinit_error=True,
+        log_to_driver=False,
+        logging_level=logging.WARNING,
+    )
+    names = [app_name(folder, n) for n in range(count)]
     running = {name for name, app in serve.status().applications.items() if app.status == "RUNNING"}
     missing = []
     for n, name in enumerate(names):

@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: run test test-fast lint install bench bench-quick bench-scale
+.PHONY: run test test-fast lint install bench bench-quick bench-scale bench-ray
 
 # torch is pinned in pyproject.toml (the CPU build; see the comment there), so one install does it.
 $(VENV)/installed: pyproject.toml
@@ -41,6 +41,12 @@ bench: install
 bench-scale: install
 	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) benchmarks/bench_scale.py $(if $(SIZES),--sizes $(SIZES))
+
+# A sharded archive on a local Ray cluster (~5 min): Ray ingest and Serve against one index on 400 BBC
+# articles; writes its section of docs/SCALE.md.
+bench-ray: install
+	$(PY) -m pip install -q -e '.[bench,scale]'
+	$(PY) benchmarks/bench_ray.py
 
 # The speed and size guard (< 3 min): ingest ratio to the fp32 limit, ask p50/p95, cold start, bytes
 # per chunk on 400 BBC articles from ../shared/data; prints, never fails on timing.

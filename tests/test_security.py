@@ -113,7 +113,10 @@ ALLOWED_WRITES = {
     # (OpenVINO itself writes its compiled blobs, named by their hash, under the model cache)
     ("qa/storage/schema.py", "connect"),  # the index folder and news.sqlite, from the --index path given
     ("qa/storage/writer.py", "exclusive"),  # write.lock in the index folder
-    ("qa/storage/reads.py", "__init__"),  # ":memory:": the candidates' FTS5 table, never a file
+    ("qa/storage/candidates.py", "__init__"),  # ":memory:": the candidates' FTS5 table, never a file
+    ("qa/storage/shard_reads.py", "stored"),  # a shard's news.sqlite opened read-only (mode=ro)
+    ("qa/scale/ingest_job.py", "ingest"),  # the archive folder, from the --index path given
+    ("qa/scale/ingest_job.py", "_check_manifest"),  # shards.json in that folder
     ("qa/storage/vectors.py", "save"),  # vectors-<generation>.faiss: an integer from SQLite
 }
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import os
-import pickle
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -29,7 +29,7 @@ from qa.ingest import chunk
 from qa.ingest.attribution import load_tagger
 from qa.ingest.embed import MiniLMEmbedder
 from qa.ingest.load import Problem, iter_files, load_file
-from qa.ingest.prepare import prepare
+from qa.ingest.prepare import Prepared, prepare
 from qa.news_index import BATCH_ARTICLES, NewsIndex
 from qa.scale.sharded import MANIFEST, shard_folder, shard_of
 from qa.storage.shard_reads import stored
@@ -56,7 +56,13 @@ def ingest(
     `address` (a local one when None). Returns what was added, replaced, duplicate or skipped."""
     folder.mkdir(parents=True, exist_ok=True)
     _check_manifest(folder, shards)
-    ray.init(address=address or os.environ.get("RAY_ADDRESS"), ignore_reinit_error=True, log_to_driver=False)
+    ray.init(
+        address=address or os.environ.get("RAY_ADDRESS"),
+        ignore_reinit_error=True,
+        log_to_driver=False,
+        logging_level=logging.WARNING,
+    )
+    ray.data.DataContext.get_current().enable_progress_bars = False  # the caller shows its own
     workers = workers or max(1, int(ray.cluster_resources().get("CPU", 1)) - 1)
     report = IngestReport()
     files = []
@@ -64,12 +70,7 @@ def ingest(
         (report.skipped.append(item) if isinstance(item, Problem) else files.append({"path": str(item)}))
     if not files:
         return report
-    writers = [
-        ShardWriter.options(  # type: ignore[attr-defined]  # added by @ray.remote, which mypy does not see
-            max_restarts=WRITER_RESTARTS, max_task_retries=WRITER_RESTARTS
-        ).remote(str(folder / shard_folder(n)))
-        for n in range(shards)
-    ]
+    writers = [_writer(folder, n) for n in range(shards)]
     prepared = (
         ray.data.from_items(files)
         .flat_map(lambda row: _read(row, folder, shards))
@@ -78,23 +79,23 @@ def ingest(
             fn_constructor_kwargs={"attribution": attribution},
             batch_size=BATCH_ARTICLES,
             batch_format="pandas",
-            concurrency=workers,
+            compute=ray.data.ActorPoolStrategy(size=workers),
         )
     )
     queued: dict[int, list[ray.ObjectRef]] = defaultdict(list)
     for batch in prepared.iter_batches(batch_size=BATCH_ARTICLES, batch_format="pandas"):
-        by_shard: dict[int, list[bytes]] = defaultdict(list)
-        for shard, payload in zip(batch["shard"], batch["payload"], strict=True):
+        by_shard: dict[int, list[Prepared]] = defaultdict(list)
+        for shard, item in zip(batch["shard"], batch["item"], strict=True):
             if shard == PROBLEM:
-                report.skipped.append(pickle.loads(payload))
+                report.skipped.append(item)
             elif shard == HELD:
-                report.duplicates.append(pickle.loads(payload).id)
+                report.duplicates.append(item.id)
             else:
-                by_shard[int(shard)].append(payload)
-        for shard, payloads in by_shard.items():
+                by_shard[int(shard)].append(item)
+        for shard, items in by_shard.items():
             while len(queued[shard]) >= IN_FLIGHT:
                 _merge(report, ray.get(queued[shard].pop(0)))
-            queued[shard].append(writers[shard].add.remote(payloads))
+            queued[shard].append(writers[shard].add.remote(items))
         if progress:
             progress(report.done)
     for refs in queued.values():
@@ -102,6 +103,20 @@ def ingest(
             _merge(report, ray.get(ref))
     ray.get([writer.finish.remote() for writer in writers])
     return report
+
+
+def writer_name(folder: Path, shard: int) -> str:
+    """The writer actor's name: one writer per shard in the whole cluster."""
+    return f"qa-writer:{folder.resolve() / shard_folder(shard)}"
+
+
+def _writer(folder: Path, shard: int) -> Any:
+    try:
+        return ShardWriter.options(  # type: ignore[attr-defined]  # added by @ray.remote, which mypy does not see
+            name=writer_name(folder, shard), max_restarts=WRITER_RESTARTS, max_task_retries=WRITER_RESTARTS
+        ).remote(str(folder / shard_folder(shard)))
+    except ValueError:  # the name is taken
+        raise BadInput(f"another ingest is writing to {folder}/ on this Ray cluster; wait for it to finish") from None
 
 
 def _check_manifest(folder: Path, shards: int) -> None:
@@ -121,7 +136,7 @@ def _read(row: dict[str, Any], folder: Path, shards: int) -> Iterator[dict[str, 
     articles: list[Article] = []
     for item in itertools.chain(load_file(Path(row["path"])), [None]):
         if isinstance(item, Problem):
-            yield {"shard": PROBLEM, "payload": pickle.dumps(item)}
+            yield {"shard": PROBLEM, "item": item}
             continue
         if item is not None:
             articles.append(item)
@@ -130,7 +145,7 @@ def _read(row: dict[str, Any], folder: Path, shards: int) -> Iterator[dict[str, 
                 mine = [a for a in articles if shard_of(a.id, shards) == shard]
                 held = stored(folder / shard_folder(shard), mine)
                 for article in mine:
-                    yield {"shard": HELD if article.id in held else shard, "payload": pickle.dumps(article)}
+                    yield {"shard": HELD if article.id in held else shard, "item": article}
             articles = []
 
 
@@ -142,7 +157,7 @@ class Preparer:
         self.tagger = load_tagger() if attribution else None
 
     def __call__(self, batch: Any) -> Any:
-        articles = [pickle.loads(p) for shard, p in zip(batch["shard"], batch["payload"], strict=True) if shard >= 0]
+        articles = [item for shard, item in zip(batch["shard"], batch["item"], strict=True) if shard >= 0]
         done = iter(
             prepare(
                 articles,
@@ -152,9 +167,8 @@ class Preparer:
                 tagger=self.tagger,
             )
         )
-        batch["payload"] = [
-            p if shard < 0 else pickle.dumps(next(done))
-            for shard, p in zip(batch["shard"], batch["payload"], strict=True)
+        batch["item"] = [
+            item if shard < 0 else next(done) for shard, item in zip(batch["shard"], batch["item"], strict=True)
         ]
         return batch
 
@@ -166,8 +180,8 @@ class ShardWriter:
     def __init__(self, folder: str) -> None:
         self.index = NewsIndex.open(folder, create=True, attribution=False)
 
-    def add(self, payloads: list[bytes]) -> IngestReport:
-        return self.index.add_prepared([pickle.loads(p) for p in payloads])
+    def add(self, prepared: list[Prepared]) -> IngestReport:
+        return self.index.add_prepared(prepared)
 
     def finish(self) -> None:
         self.index.save_vectors()

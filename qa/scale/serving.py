@@ -3,12 +3,15 @@ Serve's), and a ShardedIndex whose shards are their handles. `python -m qa ask -
 
 from __future__ import annotations
 
+import logging
 import os
+import zlib
 from pathlib import Path
 from typing import Any
 
 import ray
 from ray import serve
+from ray.serve.api import RunTarget
 
 from qa.ingest.embed import Embedder
 from qa.scale.sharded import Pending, Served, ShardedIndex, shard_count, shard_folder
@@ -49,14 +52,33 @@ class _Reply:
         return self.response.result(timeout_s=REPLY_SECONDS)
 
 
+def app_name(folder: Path, shard: int) -> str:
+    """The Serve application of one shard of one archive: another archive's never shares it."""
+    where = str(folder.resolve()).encode("utf-8")
+    return f"qa-{zlib.crc32(where):08x}-{shard_folder(shard)}"
+
+
 def serve_archive(folder: Path, *, address: str | None = None, embedder: Embedder | None = None) -> ShardedIndex:
-    """Deploy a Serve application per shard of the archive at `folder` and return the index that
-    asks them (a local Ray when `address` and RAY_ADDRESS are unset)."""
-    ray.init(address=address or os.environ.get("RAY_ADDRESS"), ignore_reinit_error=True, log_to_driver=False)
-    shards = []
-    for n in range(shard_count(folder)):
-        name = shard_folder(n)
-        deployment = ShardDeployment.options(name=name)  # type: ignore[attr-defined]  # added by @serve.deployment
-        app = deployment.bind(str((folder / name).resolve()))
-        shards.append(ServedShard(name, serve.run(app, name=name, route_prefix=None)))
+    """The index that asks the archive at `folder` through Serve, an application per shard: those
+    already running on the cluster are used as they are, the others deployed (together). A local
+    Ray when `address` and RAY_ADDRESS are unset."""
+    count = shard_count(folder)  # before Ray starts: a wrong folder is told at once
+    ray.init(
+        address=address or os.environ.get("RAY_ADDRESS"),
+        ignore_reinit_error=True,
+        log_to_driver=False,
+        logging_level=logging.WARNING,
+    )
+    names = [app_name(folder, n) for n in range(count)]
+    running = {name for name, app in serve.status().applications.items() if app.status == "RUNNING"}
+    missing = []
+    for n, name in enumerate(names):
+        if name not in running:
+            deployment = ShardDeployment.options(name=shard_folder(n))  # type: ignore[attr-defined]  # added by @serve.deployment
+            missing.append(
+                RunTarget(deployment.bind(str((folder / shard_folder(n)).resolve())), name=name, route_prefix=None)
+            )
+    if missing:
+        serve.run_many(missing)  # deployed together, each its own application
+    shards = [ServedShard(shard_folder(n), serve.get_app_handle(name)) for n, name in enumerate(names)]
     return ShardedIndex(shards, embedder)

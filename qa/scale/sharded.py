@@ -153,10 +153,11 @@ class ShardedReader:
         self.missing: set[int] = {n for n, shard in enumerate(shards) if shard is None}
         self._articles: dict[str, Article] = {}
         self._frequencies: dict[tuple[str, int], int] = {}
+        self._chunks: int | None = None
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[None]:
-        self._articles, self._frequencies = {}, {}
+        self._articles, self._frequencies, self._chunks = {}, {}, None
         yield
 
     # ---- calls ---------------------------------------------------------------------------
@@ -214,7 +215,9 @@ class ShardedReader:
         return sum(count for _, count in self._each("article_count"))
 
     def chunk_count(self) -> int:
-        return sum(count for _, count in self._each("chunk_count"))
+        if self._chunks is None:  # asked by retrieval and by scoring: once a question
+            self._chunks = sum(count for _, count in self._each("chunk_count"))
+        return self._chunks
 
     def sources(self) -> list[str]:
         return sorted({source for _, found in self._each("sources") for source in found})

@@ -32,8 +32,8 @@ from qa.ingest.load import Problem, iter_files, load_file
 from qa.ingest.prepare import Prepared, prepare
 from qa.news_index import BATCH_ARTICLES, NewsIndex
 from qa.scale.sharded import MANIFEST, shard_folder, shard_of
-from qa.storage.shard_reads import stored
-from qa.storage.writer import IngestReport
+from qa.storage.shard_reads import ids_by_content, stored
+from qa.storage.writer import IngestReport, content_hash
 from qa.types import Article
 
 PROBLEM, HELD = -1, -2  # the shard column of a bad line, and of an article already stored
@@ -62,7 +62,10 @@ def ingest(
         log_to_driver=False,
         logging_level=logging.WARNING,
     )
-    ray.data.DataContext.get_current().enable_progress_bars = False  # the caller shows its own
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = False  # the caller shows its own
+    # Input order kept, so the first of two copies under different ids is the one kept, as in `add`.
+    context.execution_options.preserve_order = True
     workers = workers or max(1, int(ray.cluster_resources().get("CPU", 1)) - 1)
     report = IngestReport()
     files = []
@@ -82,7 +85,15 @@ def ingest(
             compute=ray.data.ActorPoolStrategy(size=workers),
         )
     )
-    queued: dict[int, list[ray.ObjectRef]] = defaultdict(list)
+    queued: dict[int, list[tuple[ray.ObjectRef, list[str]]]] = defaultdict(list)
+    in_flight: dict[str, str] = {}  # content hash -> id, of articles sent to a writer, not yet committed
+
+    def written(shard: int) -> None:
+        ref, digests = queued[shard].pop(0)
+        _merge(report, ray.get(ref))
+        for digest in digests:
+            in_flight.pop(digest, None)
+
     for batch in prepared.iter_batches(batch_size=BATCH_ARTICLES, batch_format="pandas"):
         by_shard: dict[int, list[Prepared]] = defaultdict(list)
         for shard, item in zip(batch["shard"], batch["item"], strict=True):
@@ -93,16 +104,38 @@ def ingest(
             else:
                 by_shard[int(shard)].append(item)
         for shard, items in by_shard.items():
+            kept = _without_copies(items, folder, shards, in_flight, report)
             while len(queued[shard]) >= IN_FLIGHT:
-                _merge(report, ray.get(queued[shard].pop(0)))
-            queued[shard].append(writers[shard].add.remote(items))
+                written(shard)
+            digests = [content_hash(item.article) for item in kept]
+            in_flight.update(zip(digests, (item.article.id for item in kept), strict=True))
+            queued[shard].append((writers[shard].add.remote(kept), digests))
         if progress:
             progress(report.done)
-    for refs in queued.values():
-        for ref in refs:
-            _merge(report, ray.get(ref))
+    for shard in list(queued):
+        while queued[shard]:
+            written(shard)
     ray.get([writer.finish.remote() for writer in writers])
     return report
+
+
+def _without_copies(
+    items: list[Prepared], folder: Path, shards: int, in_flight: dict[str, str], report: IngestReport
+) -> list[Prepared]:
+    """The items whose content no other id holds, in any shard or on its way to one: the same
+    content under another id is a duplicate across shards, as `add` finds it within one index."""
+    digests = [content_hash(item.article) for item in items]
+    held = dict(in_flight)
+    for n in range(shards):
+        held.update(ids_by_content(folder / shard_folder(n), set(digests) - held.keys()))
+    kept = []
+    for item, digest in zip(items, digests, strict=True):
+        holder = held.setdefault(digest, item.article.id)
+        if holder == item.article.id:  # the same id again is the shard's writer's to judge
+            kept.append(item)
+        else:
+            report.duplicates.append(item.article.id)
+    return kept
 
 
 def writer_name(folder: Path, shard: int) -> str:

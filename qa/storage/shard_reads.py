@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 
 from qa.storage.bm25 import Scorer, Statistics
@@ -84,15 +84,40 @@ class ShardReader(Reader):
 def stored(folder: Path, articles: Sequence[Article]) -> set[str]:
     """Ids of the articles the index at `folder` holds already with the same content: what a
     rerun of an ingest need not read into the model again. Read-only; none when there is no index."""
-    database = folder / DATABASE
-    if not articles or not database.exists():
-        return set()
     digests = {article.id: content_hash(article) for article in articles}
-    with contextlib.closing(sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)) as db:
-        held: set[str] = set()
-        ids = list(digests)
-        for start in range(0, len(ids), MAX_PARAMETERS):
-            part = ids[start : start + MAX_PARAMETERS]
+    held: set[str] = set()
+    with _read_only(folder) as db:
+        for part in _slices(list(digests)):
+            if db is None:
+                break
             rows = db.execute(f"SELECT id, content_hash FROM articles WHERE id IN ({','.join('?' * len(part))})", part)
             held.update(article_id for article_id, digest in rows if digests[article_id] == digest)
     return held
+
+
+def ids_by_content(folder: Path, digests: Collection[str]) -> dict[str, str]:
+    """Content hash -> the id of an article the index at `folder` holds with that content: how an
+    ingest into several shards finds a copy that another shard holds. Read-only."""
+    found: dict[str, str] = {}
+    with _read_only(folder) as db:
+        for part in _slices(list(digests)):
+            if db is None:
+                break
+            query = f"SELECT content_hash, id FROM articles WHERE content_hash IN ({','.join('?' * len(part))})"
+            found.update(db.execute(query, part))
+    return found
+
+
+@contextlib.contextmanager
+def _read_only(folder: Path) -> Iterator[sqlite3.Connection | None]:
+    database = folder / DATABASE
+    if not database.exists():
+        yield None
+        return
+    with contextlib.closing(sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)) as db:
+        yield db
+
+
+def _slices(values: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(values), MAX_PARAMETERS):
+        yield values[start : start + MAX_PARAMETERS]

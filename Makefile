@@ -37,7 +37,7 @@ bench: install
 	$(PY) benchmarks/bench.py --out docs/BENCHMARKS.md
 
 # The one-machine scale curve, 10k to 1M chunks of Reuters text (synthetic vectors past 10k):
-# ~15 minutes and ~5 GB of scratch disk; writes docs/SCALE.md. SIZES=10000,...,5000000 adds 5M (not run yet: expect over an hour, ~45 GB).
+# ~15 minutes and ~5 GB of scratch disk; writes docs/SCALE.md. SIZES=10000,...,5000000 adds 5M (~90 min, ~45 GB at the peak).
 bench-scale: install
 	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) benchmarks/bench_scale.py $(if $(SIZES),--sizes $(SIZES))

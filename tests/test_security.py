@@ -114,7 +114,7 @@ ALLOWED_WRITES = {
     ("qa/storage/schema.py", "connect"),  # the index folder and news.sqlite, from the --index path given
     ("qa/storage/writer.py", "exclusive"),  # write.lock in the index folder
     ("qa/storage/candidates.py", "__init__"),  # ":memory:": the candidates' FTS5 table, never a file
-    ("qa/storage/shard_reads.py", "stored"),  # a shard's news.sqlite opened read-only (mode=ro)
+    ("qa/storage/shard_reads.py", "_read_only"),  # a shard's news.sqlite opened read-only (mode=ro)
     ("qa/scale/ingest_job.py", "ingest"),  # the archive folder, from the --index path given
     ("qa/scale/ingest_job.py", "_check_manifest"),  # shards.json in that folder
     ("qa/storage/vectors.py", "save"),  # vectors-<generation>.faiss: an integer from SQLite

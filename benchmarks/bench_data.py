@@ -102,6 +102,16 @@ def read_articles(path: Path, n: int) -> list:
     return articles
 
 
+def write_articles(documents: Path, n: int, out: Path) -> None:
+    """The first n articles of `documents` as JSONL that `python -m qa ingest` reads."""
+    with out.open("w", encoding="utf-8") as lines:
+        for article in read_articles(documents, n):
+            record = {"id": article.id, "title": article.title, "text": article.text, "source": article.source}
+            if article.published:
+                record["published"] = article.published.isoformat()
+            lines.write(json.dumps(record) + "\n")
+
+
 def _chunk_count(path: Path, at_least: int) -> int:
     """Chunks in the file, counted until `at_least` is reached."""
     from qa.ingest import chunk

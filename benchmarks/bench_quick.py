@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from bench import _cold, _env, _worker_run
-from bench_data import DEFAULT_DOCUMENTS, ROOT, _questions, read_articles
+from bench_data import DEFAULT_DOCUMENTS, ROOT, _questions, write_articles
 from bench_report import _pct
 
 ARTICLES = 400
@@ -59,12 +59,7 @@ def measure(documents: Path, n: int, scratch: Path) -> dict:
     """One run of every figure; the ingest processes and the fp32 limit run back to back."""
     articles = scratch / "articles.jsonl"
     one = scratch / "one.jsonl"
-    with articles.open("w", encoding="utf-8") as out:
-        for article in read_articles(documents, n):
-            record = {"id": article.id, "title": article.title, "text": article.text, "source": article.source}
-            if article.published:
-                record["published"] = article.published.isoformat()
-            out.write(json.dumps(record) + "\n")
+    write_articles(documents, n, articles)
     one.write_text(articles.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
     _worker_run("prepare", {}, scratch)  # the cached ONNX export, outside every timing
     started = _ingest_seconds(one, scratch / "start-up")

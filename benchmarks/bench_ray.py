@@ -12,7 +12,6 @@ It writes its section into docs/SCALE.md between the markers below, leaving the 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
@@ -21,7 +20,7 @@ import time
 from pathlib import Path
 
 from bench import _env
-from bench_data import DEFAULT_DOCUMENTS, ROOT, _questions, machine, read_articles
+from bench_data import DEFAULT_DOCUMENTS, ROOT, _questions, machine, write_articles
 from bench_report import _pct
 
 ARTICLES = 400
@@ -50,12 +49,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def measure(documents: Path, n: int, shards: int, scratch: Path) -> dict:
     articles = scratch / "articles.jsonl"
-    with articles.open("w", encoding="utf-8") as out:
-        for article in read_articles(documents, n):
-            record = {"id": article.id, "title": article.title, "text": article.text, "source": article.source}
-            if article.published:
-                record["published"] = article.published.isoformat()
-            out.write(json.dumps(record) + "\n")
+    write_articles(documents, n, articles)
     one, archive = scratch / "one", scratch / "archive"
     figures: dict = {"machine": machine(), "articles": n, "shards": shards, "documents": documents.name}
     figures["one_ingest_s"] = _cli(["ingest", "--index", str(one), "--json", str(articles)])

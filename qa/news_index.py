@@ -194,16 +194,8 @@ class NewsIndex:
             # What another process commits meanwhile cannot change this answer's articles.
             with self.reader.snapshot():
                 self.writer.sync_vectors()
-                return respond(
-                    self.reader,
-                    self.embedder,
-                    query,
-                    k=k,
-                    ranker_file=self.ranker_file,
-                    sources=sources,
-                    since=since,
-                    until=until,
-                )
+                asked = Filters(tuple(sources), since, until)
+                return respond(self.reader, self.embedder, query, k=k, ranker_file=self.ranker_file, asked=asked)
 
     # ---- writing -------------------------------------------------------------------------
 
@@ -311,13 +303,11 @@ def respond(
     *,
     k: int,
     ranker_file: Path | None,
-    sources: Sequence[str] = (),
-    since: date | None = None,
-    until: date | None = None,
+    asked: Filters,
 ) -> Answer:
     """The answer's stages over any reader, one index's or a sharded archive's (qa.scale): the
     speaker's quoted words, else the stories a broad question is about, else extracted sentences.
-    `sources`, `since` and `until` are the filters asked for beside the question's own words."""
+    `asked` holds the filters given beside the question's own words."""
     if query.speaker:
         answer = quoted.answer(reader, embedder, query)
         if answer:
@@ -328,7 +318,7 @@ def respond(
         if stories:
             return stories
         # No story is about it: what mentions it is shown, not offered as the answer.
-        plain = parse(query.question, sources=sources, since=since, until=until, stories=False)
+        plain = parse(query.question, sources=asked.sources, since=asked.since, until=asked.until, stories=False)
         mentions = extract.answer(reader, plain, embedder.embed([plain.searched])[0], k=k, ranker=ranker)
         return broad.no_story(query, mentions)
     return extract.answer(reader, query, embedder.embed([query.searched])[0], k=k, ranker=ranker)

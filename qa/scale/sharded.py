@@ -337,22 +337,15 @@ class ShardedIndex:
         query = checked_query(question, k, sources, since, until)
         if not query.searched:
             return Answer(question, reason=NO_WORDS)
+        asked = Filters(tuple(sources), since, until)
         left_out: set[int] = set()
         while True:
             reader = ShardedReader([None if n in left_out else shard for n, shard in enumerate(self.shards)])
             try:
                 with reader.snapshot():
-                    answer = respond(
-                        # A ShardedReader has every read the answering stages make of a Reader.
-                        cast(Reader, reader),
-                        self.embedder,
-                        query,
-                        k=k,
-                        ranker_file=self.ranker_file,
-                        sources=sources,
-                        since=since,
-                        until=until,
-                    )
+                    # A ShardedReader has every read the answering stages make of a Reader.
+                    as_reader = cast(Reader, reader)
+                    answer = respond(as_reader, self.embedder, query, k=k, ranker_file=self.ranker_file, asked=asked)
             except ShardFailed as failed:
                 # Answered again without it, so no citation points into what it holds.
                 left_out |= reader.missing | {failed.shard}

@@ -95,21 +95,22 @@ def ingest(
             in_flight.pop(digest, None)
 
     for batch in prepared.iter_batches(batch_size=BATCH_ARTICLES, batch_format="pandas"):
-        by_shard: dict[int, list[Prepared]] = defaultdict(list)
+        fresh: list[tuple[int, Prepared]] = []
         for shard, item in zip(batch["shard"], batch["item"], strict=True):
             if shard == PROBLEM:
                 report.skipped.append(item)
             elif shard == HELD:
                 report.duplicates.append(item.id)
             else:
-                by_shard[int(shard)].append(item)
-        for shard, items in by_shard.items():
-            kept = _without_copies(items, folder, shards, in_flight, report)
+                fresh.append((int(shard), item))
+        by_shard: dict[int, list[tuple[Prepared, str]]] = defaultdict(list)
+        for shard, ready, digest in _without_copies(fresh, folder, shards, in_flight, report):
+            by_shard[shard].append((ready, digest))
+        for shard, kept in by_shard.items():
             while len(queued[shard]) >= IN_FLIGHT:
                 written(shard)
-            digests = [content_hash(item.article) for item in kept]
-            in_flight.update(zip(digests, (item.article.id for item in kept), strict=True))
-            queued[shard].append((writers[shard].add.remote(kept), digests))
+            in_flight.update((digest, ready.article.id) for ready, digest in kept)
+            queued[shard].append((writers[shard].add.remote([ready for ready, _ in kept]), [d for _, d in kept]))
         if progress:
             progress(report.done)
     for shard in list(queued):
@@ -120,19 +121,20 @@ def ingest(
 
 
 def _without_copies(
-    items: list[Prepared], folder: Path, shards: int, in_flight: dict[str, str], report: IngestReport
-) -> list[Prepared]:
-    """The items whose content no other id holds, in any shard or on its way to one: the same
-    content under another id is a duplicate across shards, as `add` finds it within one index."""
-    digests = [content_hash(item.article) for item in items]
+    items: list[tuple[int, Prepared]], folder: Path, shards: int, in_flight: dict[str, str], report: IngestReport
+) -> list[tuple[int, Prepared, str]]:
+    """(shard, item, content hash) of the items whose content no other id holds, in any shard or on
+    its way to one: the same content under another id is a duplicate across shards, as `add` finds
+    it within one index."""
+    digests = [content_hash(item.article) for _, item in items]
     held = dict(in_flight)
     for n in range(shards):
         held.update(ids_by_content(folder / shard_folder(n), set(digests) - held.keys()))
     kept = []
-    for item, digest in zip(items, digests, strict=True):
+    for (shard, item), digest in zip(items, digests, strict=True):
         holder = held.setdefault(digest, item.article.id)
         if holder == item.article.id:  # the same id again is the shard's writer's to judge
-            kept.append(item)
+            kept.append((shard, item, digest))
         else:
             report.duplicates.append(item.article.id)
     return kept

@@ -38,7 +38,8 @@ from qa.types import Answer, Article, Filters, Hit, Quote
 
 MANIFEST = "shards.json"  # in the archive's folder: {"shards": N}; shard i is the folder shard_folder(i)
 
-# What a shard answers: the reads qa.answer calls, and the shard-side ones the merge needs.
+# What a shard answers: the reads qa.answer calls, the shard-side ones the merge needs, and the
+# count Serve's health check reads.
 SHARD_METHODS = frozenset(
     {
         "article",
@@ -50,13 +51,11 @@ SHARD_METHODS = frozenset(
         "dense_scored",
         "families",
         "family_sources",
-        "has_article",
         "hits",
         "nearest_chunks",
         "quotes_dated",
         "sentence_before",
         "sentences_in",
-        "sources",
         "vectors_around",
     }
 )
@@ -208,19 +207,10 @@ class ShardedReader:
             self._articles[article_id] = self._one(shard_of(article_id, self.count), "article", article_id)
         return self._articles[article_id]
 
-    def has_article(self, article_id: str) -> bool:
-        return bool(self._one(shard_of(article_id, self.count), "has_article", article_id))
-
-    def article_count(self) -> int:
-        return sum(count for _, count in self._each("article_count"))
-
     def chunk_count(self) -> int:
         if self._chunks is None:  # asked by retrieval and by scoring: once a question
             self._chunks = sum(count for _, count in self._each("chunk_count"))
         return self._chunks
-
-    def sources(self) -> list[str]:
-        return sorted({source for _, found in self._each("sources") for source in found})
 
     # ---- chunks ----------------------------------------------------------------------------
 

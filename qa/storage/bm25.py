@@ -54,12 +54,15 @@ class Scorer:
         self.tokenizer.execute(
             "CREATE VIRTUAL TABLE IF NOT EXISTS temp.candidate_terms USING fts5vocab(main, candidates, instance)"
         )
+        # The counts `statistics` read, kept for the `scored` call that follows it for one question.
+        self._counted: dict[str, dict[int, int]] = {}
 
     def statistics(self, words: Sequence[str]) -> Statistics:
         """This index's rows and tokens, and for each word how many rows hold it."""
         row = self.db.execute("SELECT block FROM chunks_fts_data WHERE id = 1").fetchone()
         rows, tokens = (_varints(row[0]) + [0, 0])[:2] if row else (0, 0)
-        return Statistics(rows, tokens, {word: len(self._frequencies(word)) for word in dict.fromkeys(words)})
+        self._counted = {word: self._frequencies(word) for word in dict.fromkeys(words)}
+        return Statistics(rows, tokens, {word: len(found) for word, found in self._counted.items()})
 
     def scored(self, words: Sequence[str], totals: Statistics) -> list[tuple[int, float]]:
         """(chunk id, BM25 with the `totals`) of every chunk holding any of the words, best first
@@ -67,7 +70,11 @@ class Scorer:
         if not totals.rows:
             return []
         average = totals.tokens / totals.rows
-        per_word = [(self._frequencies(word), _idf(totals.rows, totals.hits.get(word, 0))) for word in words]
+        counted, self._counted = self._counted, {}
+        per_word = [
+            (counted[word] if word in counted else self._frequencies(word), _idf(totals.rows, totals.hits.get(word, 0)))
+            for word in words
+        ]
         matched = sorted({chunk for frequencies, _ in per_word for chunk in frequencies})
         lengths = self._lengths(matched)
         scores = []

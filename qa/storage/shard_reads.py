@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 
 from qa.storage.bm25 import Scorer, Statistics
-from qa.storage.reads import MAX_PARAMETERS, Reader, filter_sql
+from qa.storage.reads import MAX_PARAMETERS, Reader
 from qa.storage.schema import DATABASE
 from qa.storage.writer import content_hash
 from qa.types import Article, Filters, Quote
@@ -48,22 +48,13 @@ class ShardReader(Reader):
             kept: list[tuple[int, float]] = []
             for start in range(0, len(scored), MAX_PARAMETERS):
                 part = scored[start : start + MAX_PARAMETERS]
-                passing = self._passing([chunk_id for chunk_id, _ in part], filters)
+                passing = set(
+                    self._first_passing([chunk_id for chunk_id, _ in part], depth, filters, everything=True) or ()
+                )
                 kept += [pair for pair in part if pair[0] in passing]
                 if len(kept) >= depth:
                     break
             return kept[:depth]
-
-    def _passing(self, chunk_ids: Sequence[int], filters: Filters) -> set[int]:
-        where, params = filter_sql(filters)
-        return {
-            r[0]
-            for r in self.db.execute(
-                f"SELECT c.id FROM chunks c JOIN articles a ON a.rowid = c.article "
-                f"WHERE c.id IN ({','.join('?' * len(chunk_ids))}) AND {where}",
-                [*chunk_ids, *params],
-            )
-        }
 
     def quotes_dated(self, speaker_words: Sequence[str], filters: Filters) -> list[tuple[Quote, int, str | None]]:
         """`quotes`, each with its article's publication date (ISO), the key the merge sorts by."""

@@ -49,11 +49,8 @@ class Scorer:
 
     def __init__(self, db: sqlite3.Connection, candidates: Candidates) -> None:
         self.db = db
-        self.tokenizer = candidates.connection
+        self.tokenizer = candidates
         db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunk_terms USING fts5vocab(main, chunks_fts, instance)")
-        self.tokenizer.execute(
-            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.candidate_terms USING fts5vocab(main, candidates, instance)"
-        )
         # The counts `statistics` read, kept for the `scored` call that follows it for one question.
         self._counted: dict[str, dict[int, int]] = {}
 
@@ -89,7 +86,7 @@ class Scorer:
 
     def _frequencies(self, word: str) -> dict[int, int]:
         """Chunk id -> how often the word (a phrase when it splits into several tokens) occurs."""
-        tokens = self._tokens(word)
+        tokens = self.tokenizer.tokens(word)
         if len(tokens) < 2:  # a plain word: counted by SQLite, no offsets needed
             return dict(
                 self.db.execute("SELECT doc, count(*) FROM temp.chunk_terms WHERE term = ? GROUP BY doc", tokens)
@@ -114,13 +111,6 @@ class Scorer:
         for chunk, offset in self.db.execute("SELECT doc, offset FROM temp.chunk_terms WHERE term = ?", (token,)):
             places[chunk].add(offset)
         return places
-
-    def _tokens(self, word: str) -> list[str]:
-        with self.tokenizer:
-            self.tokenizer.execute("INSERT INTO candidates(rowid, text) VALUES (1, ?)", (word,))
-            tokens = [t for (t,) in self.tokenizer.execute("SELECT term FROM temp.candidate_terms ORDER BY offset")]
-            self.tokenizer.execute("DELETE FROM candidates")
-        return tokens
 
     def _lengths(self, chunks: Sequence[int]) -> dict[int, int]:
         lengths: dict[int, int] = {}

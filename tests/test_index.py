@@ -374,3 +374,23 @@ def test_bm25_leaves_out_words_most_chunks_hold(seeds, monkeypatch):
     assert retrieve.selective_terms(reader, ["the"]) == ["the"]
     answer = seeds.ask("Which city will Israel enter even without the backing of the United States?")
     assert answer.citations and "city of Rafah" in answer.citations[0].text
+
+
+def test_many_spans_read_in_one_go_equal_each_read_alone(seeds):
+    # More spans than one compound statement holds, so the reads are split across statements.
+    reader = seeds.reader
+    ids = reader.article_ids()
+    spans = [(ids[n % len(ids)], 40 * (n % 7), 40 * (n % 7) + 300) for n in range(450)]
+    together = reader.sentences_of(spans)
+    assert len(together) == len(spans) and sum(map(len, together)) > len(spans)
+    for span, sentences in zip(spans, together, strict=True):
+        alone = reader.sentences_in(*span)
+        assert [s[:3] for s in sentences] == [s[:3] for s in alone]
+        assert all(np.array_equal(a[3], b[3]) for a, b in zip(sentences, alone, strict=True))
+
+
+def test_articles_read_together_leave_out_unknown_ids(seeds):
+    ids = seeds.reader.article_ids()[:3]
+    found = seeds.reader.articles([*ids, "no-such-article", ids[0]])
+    assert sorted(found) == sorted(ids)
+    assert all(found[article_id] == seeds.get(article_id) for article_id in ids)

@@ -125,8 +125,9 @@ def answer(reader: Reader, query: Query, vector: np.ndarray, *, k: int, ranker: 
 def candidates_of(reader: Reader, hits: Sequence[Hit], vector: np.ndarray) -> list[Candidate]:
     """Every sentence that overlaps a retrieved chunk, scored by cosine to the question."""
     seen: dict[int, Candidate] = {}
-    for hit in hits:
-        for sentence_id, start, end, sentence_vector in reader.sentences_in(hit.article_id, hit.start, hit.end):
+    spans = reader.sentences_of([(hit.article_id, hit.start, hit.end) for hit in hits])
+    for hit, sentences in zip(hits, spans, strict=True):
+        for sentence_id, start, end, sentence_vector in sentences:
             if sentence_id not in seen:
                 seen[sentence_id] = Candidate(sentence_id, hit.article_id, start, end, float(sentence_vector @ vector))
     return list(seen.values())
@@ -163,11 +164,12 @@ def _term_weights(reader: Reader, words: Sequence[str]) -> dict[str, float]:
 
 def _score(reader: Reader, query: Query, candidates: list[Candidate]) -> None:
     """Combine meaning (cosine), question words found (idf-weighted), context and answer type."""
+    articles = reader.articles([c.article_id for c in candidates])
     if query.terms and candidates:
         weights = _term_weights(reader, query.terms)
         total = sum(weights.values()) or 1.0
         found: dict[int, float] = {}
-        texts = [(c.sentence_id, reader.article(c.article_id).text[c.start : c.end]) for c in candidates]
+        texts = [(c.sentence_id, articles[c.article_id].text[c.start : c.end]) for c in candidates]
         for word, sentence_ids in reader.sentences_with(list(weights), texts).items():
             for sentence_id in sentence_ids:
                 found[sentence_id] = found.get(sentence_id, 0.0) + weights[word] / total
@@ -179,7 +181,7 @@ def _score(reader: Reader, query: Query, candidates: list[Candidate]) -> None:
             previous = candidate
     for candidate in candidates:
         if query.answer_type:
-            text = reader.article(candidate.article_id).text[candidate.start : candidate.end]
+            text = articles[candidate.article_id].text[candidate.start : candidate.end]
             candidate.cue = 1.0 if ANSWER_TYPES[query.answer_type].search(text) else 0.0
         candidate.score = (
             candidate.dense

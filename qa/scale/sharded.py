@@ -42,8 +42,8 @@ MANIFEST = "shards.json"  # in the archive's folder: {"shards": N}; shard i is t
 # count Serve's health check reads.
 SHARD_METHODS = frozenset(
     {
-        "article",
         "article_count",
+        "articles",
         "bm25_scored",
         "bm25_statistics",
         "chunk_count",
@@ -55,7 +55,7 @@ SHARD_METHODS = frozenset(
         "nearest_chunks",
         "quotes_dated",
         "sentence_before",
-        "sentences_in",
+        "sentences_of",
         "vectors_around",
     }
 )
@@ -188,6 +188,28 @@ class ShardedReader:
             self.missing.add(shard)
             raise ShardFailed(shard) from error
 
+    def _several(self, asked: dict[int, tuple[Any, ...]], method: str) -> dict[int, Any]:
+        """`method` with each shard's own arguments, asked of all at once; as `_one`, a shard
+        that fails raises ShardFailed (only it holds what it was asked for)."""
+        pending = {}
+        for shard, args in asked.items():
+            target = self.shards[shard]
+            if target is None or shard in self.missing:
+                raise ShardFailed(shard)
+            try:
+                pending[shard] = target.submit(method, *args)
+            except Exception as error:
+                self.missing.add(shard)
+                raise ShardFailed(shard) from error
+        answered = {}
+        for shard, reply in pending.items():
+            try:
+                answered[shard] = reply.result()
+            except Exception as error:
+                self.missing.add(shard)
+                raise ShardFailed(shard) from error
+        return answered
+
     def _global(self, shard: int, local: int) -> int:
         return local * self.count + shard
 
@@ -203,9 +225,20 @@ class ShardedReader:
     # ---- articles ------------------------------------------------------------------------
 
     def article(self, article_id: str) -> Article:
-        if article_id not in self._articles:
-            self._articles[article_id] = self._one(shard_of(article_id, self.count), "article", article_id)
-        return self._articles[article_id]
+        found = self.articles([article_id])
+        if article_id not in found:
+            raise KeyError(f"no article with id {article_id!r}")
+        return found[article_id]
+
+    def articles(self, article_ids: Sequence[str]) -> dict[str, Article]:
+        by_shard: dict[int, list[str]] = defaultdict(list)
+        for article_id in dict.fromkeys(article_ids):
+            if article_id not in self._articles:
+                by_shard[shard_of(article_id, self.count)].append(article_id)
+        if by_shard:  # else every one was read earlier in this question
+            for found in self._several({shard: (ids,) for shard, ids in by_shard.items()}, "articles").values():
+                self._articles.update(found)
+        return {article_id: self._articles[article_id] for article_id in article_ids if article_id in self._articles}
 
     def chunk_count(self) -> int:
         if self._chunks is None:  # asked by retrieval and by scoring: once a question
@@ -244,8 +277,8 @@ class ShardedReader:
             by_shard[shard].append((local, score))
         found = {
             self._global(shard, hit.chunk_id): hit
-            for shard, pairs in by_shard.items()
-            for hit in self._one(shard, "hits", pairs)
+            for shard, hits in self._several({shard: (pairs,) for shard, pairs in by_shard.items()}, "hits").items()
+            for hit in hits
         }
         present = [chunk for chunk, _ in scored if chunk in found]
         return [replace(found[chunk], chunk_id=chunk, rank=rank) for rank, chunk in enumerate(present)]
@@ -253,9 +286,20 @@ class ShardedReader:
     # ---- sentences -------------------------------------------------------------------------
 
     def sentences_in(self, article_id: str, start: int, end: int) -> list[tuple[int, int, int, np.ndarray]]:
-        shard = shard_of(article_id, self.count)
-        found = self._one(shard, "sentences_in", article_id, start, end)
-        return [(self._global(shard, sentence), s, e, vector) for sentence, s, e, vector in found]
+        return self.sentences_of([(article_id, start, end)])[0]
+
+    def sentences_of(self, spans: Sequence[tuple[str, int, int]]) -> list[list[tuple[int, int, int, np.ndarray]]]:
+        by_shard: dict[int, list[int]] = defaultdict(list)  # shard -> positions in spans
+        for position, (article_id, _, _) in enumerate(spans):
+            by_shard[shard_of(article_id, self.count)].append(position)
+        asked = {shard: ([spans[p] for p in positions],) for shard, positions in by_shard.items()}
+        found: list[list[tuple[int, int, int, np.ndarray]]] = [[] for _ in spans]
+        for shard, replies in self._several(asked, "sentences_of").items():
+            for position, sentences in zip(by_shard[shard], replies, strict=True):
+                found[position] = [
+                    (self._global(shard, sentence), s, e, vector) for sentence, s, e, vector in sentences
+                ]
+        return found
 
     def sentence_before(self, article_id: str, start: int) -> tuple[int, int] | None:
         return self._one(shard_of(article_id, self.count), "sentence_before", article_id, start)
@@ -292,8 +336,8 @@ class ShardedReader:
             by_shard[shard_of(article_id, self.count)].append(article_id)
         return {
             article_id: self._global(shard, family)
-            for shard, ids in by_shard.items()
-            for article_id, family in self._one(shard, "families", ids).items()
+            for shard, found in self._several({shard: (ids,) for shard, ids in by_shard.items()}, "families").items()
+            for article_id, family in found.items()
         }
 
 

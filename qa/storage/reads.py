@@ -22,6 +22,7 @@ from qa.types import Article, Filters, Hit, Quote
 # with one story's copies, which a date filter keeps or drops together.
 POST_FILTER_WIDTHS = (4, 32)
 MAX_PARAMETERS = 10_000  # ids bound to one statement (SQLite allows 32,766 by default)
+SPANS_PER_STATEMENT = 200  # SQLite allows 500 SELECTs in one compound statement
 
 
 def filter_sql(filters: Filters) -> tuple[str, list]:
@@ -126,20 +127,31 @@ class Reader:
         Raises:
             KeyError: no such article.
         """
-        if self._articles is not None and article_id in self._articles:
-            return self._articles[article_id]
-        with self.lock:
-            row = self.db.execute(
-                "SELECT id, text, title, source, url, published, metadata FROM articles WHERE id = ?", (article_id,)
-            ).fetchone()
-        if row is None:
+        found = self.articles([article_id])
+        if article_id not in found:
             raise KeyError(f"no article with id {article_id!r}")
-        article = Article(
-            row[0], row[1], row[2], row[3], row[4], date.fromisoformat(row[5]) if row[5] else None, json.loads(row[6])
-        )
+        return found[article_id]
+
+    def articles(self, article_ids: Sequence[str]) -> dict[str, Article]:
+        """`article` for each id, read in one statement (a sharded archive: one call a shard); ids
+        not stored are left out."""
+        known = self._articles if self._articles is not None else {}
+        found = {article_id: known[article_id] for article_id in article_ids if article_id in known}
+        missing = [article_id for article_id in dict.fromkeys(article_ids) if article_id not in found]
+        for first in range(0, len(missing), MAX_PARAMETERS):
+            part = missing[first : first + MAX_PARAMETERS]
+            with self.lock:
+                rows = self.db.execute(
+                    "SELECT id, text, title, source, url, published, metadata FROM articles "
+                    f"WHERE id IN ({','.join('?' * len(part))})",
+                    part,
+                ).fetchall()
+            for row in rows:
+                published = date.fromisoformat(row[5]) if row[5] else None
+                found[row[0]] = Article(row[0], row[1], row[2], row[3], row[4], published, json.loads(row[6]))
         if self._articles is not None:
-            self._articles[article_id] = article
-        return article
+            self._articles.update(found)
+        return found
 
     def article_ids(self) -> list[str]:
         with self.lock:
@@ -295,13 +307,27 @@ class Reader:
 
     def sentences_in(self, article_id: str, start: int, end: int) -> list[tuple[int, int, int, np.ndarray]]:
         """(sentence id, start, end, vector) of the article's sentences that overlap start..end."""
-        rows = self.db.execute(
-            "SELECT s.id, s.start, s.end, s.vector FROM sentences s JOIN articles a ON a.rowid = s.article "
-            "WHERE a.id = ? AND s.start < ? AND s.end > ? ORDER BY s.start",
-            (article_id, end, start),
-        ).fetchall()
-        vectors = codec.decode_many([row[3] for row in rows], self.vectors.dimension)  # one numpy pass
-        return [(sentence_id, s, e, vectors[i]) for i, (sentence_id, s, e, _) in enumerate(rows)]
+        return self.sentences_of([(article_id, start, end)])[0]
+
+    def sentences_of(self, spans: Sequence[tuple[str, int, int]]) -> list[list[tuple[int, int, int, np.ndarray]]]:
+        """`sentences_in` for each (article id, start, end), in one statement: a sharded archive
+        answers it with one call per shard instead of one per span."""
+        rows = []
+        for first in range(0, len(spans), SPANS_PER_STATEMENT):
+            part = spans[first : first + SPANS_PER_STATEMENT]
+            branches = " UNION ALL ".join(
+                f"SELECT {first + n}, s.id, s.start, s.end, s.vector FROM sentences s "
+                "JOIN articles a ON a.rowid = s.article WHERE a.id = ? AND s.start < ? AND s.end > ?"
+                for n in range(len(part))
+            )
+            params = [value for article_id, start, end in part for value in (article_id, end, start)]
+            with self.lock:
+                rows += self.db.execute(f"{branches} ORDER BY 1, 3", params).fetchall()
+        vectors = codec.decode_many([row[4] for row in rows], self.vectors.dimension)  # one numpy pass
+        found: list[list[tuple[int, int, int, np.ndarray]]] = [[] for _ in spans]
+        for i, (n, sentence_id, s, e, _) in enumerate(rows):
+            found[n].append((sentence_id, s, e, vectors[i]))
+        return found
 
     def sentence_before(self, article_id: str, start: int) -> tuple[int, int] | None:
         """(start, end) of the article's last sentence that ends at or before `start`."""

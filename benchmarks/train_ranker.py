@@ -88,7 +88,7 @@ def dump_candidates(data: Path, out: Path) -> None:
     def before(article_id: str, start: int) -> str:
         if article_id not in sentences:
             text = reader.article(article_id).text
-            sentences[article_id] = [(s, e) for _, s, e, _ in reader.sentences_in(article_id, 0, len(text))]
+            sentences[article_id] = [(s, e) for _, s, e, _ in reader.sentences_of([(article_id, 0, len(text))])[0]]
         earlier = [(s, e) for s, e in sentences[article_id] if e <= start]
         return reader.article(article_id).text[earlier[-1][0] : earlier[-1][1]] if earlier else ""
 

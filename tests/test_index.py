@@ -384,7 +384,7 @@ def test_many_spans_read_in_one_go_equal_each_read_alone(seeds):
     together = reader.sentences_of(spans)
     assert len(together) == len(spans) and sum(map(len, together)) > len(spans)
     for span, sentences in zip(spans, together, strict=True):
-        alone = reader.sentences_in(*span)
+        (alone,) = reader.sentences_of([span])
         assert [s[:3] for s in sentences] == [s[:3] for s in alone]
         assert all(np.array_equal(a[3], b[3]) for a, b in zip(sentences, alone, strict=True))
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.answer.extract import MAX_SPANS, RELATED, candidates_of, cite
+from qa.answer.extract import MAX_SPANS, RELATED, candidates_of, cite_all
 from qa.answer.retrieve import retrieve
 from qa.storage.reads import Reader
 from qa.types import Answer, Article, Citation, Query
@@ -40,10 +40,12 @@ def answer(reader: Reader, query: Query, vector: np.ndarray) -> Answer | None:
     for candidate in candidates_of(reader, hits, vector):
         best[candidate.article_id] = max(best.get(candidate.article_id, -1.0), candidate.dense)
     families = reader.families(list(best))
+    articles = reader.articles(list(best))
+    sentences = reader.sentences_of([(article_id, 0, len(articles[article_id].text)) for article_id in best])
     stories: dict[int | str, Story] = {}
-    for article_id, cosine in best.items():
-        article = reader.article(article_id)
-        lede = _lede_span(reader, article)
+    for (article_id, cosine), spans in zip(best.items(), sentences, strict=True):
+        article = articles[article_id]
+        lede = _lede_span(article, [(start, end) for _, start, end, _ in spans])
         named = HEADLINE_WEIGHT * _share(query.terms, article.title)
         if lede:
             named += LEDE_WEIGHT * _share(query.terms, article.text[lede[0] : lede[1]])
@@ -61,8 +63,8 @@ def answer(reader: Reader, query: Query, vector: np.ndarray) -> Answer | None:
     rest = [s for s in ranked if s not in chosen][:RELATED]
     return Answer(
         query.question,
-        citations=tuple(c for c in (_lede(reader, s) for s in chosen) if c),
-        related=tuple(c for c in (_lede(reader, s) for s in rest) if c),
+        citations=_ledes(reader, chosen),
+        related=_ledes(reader, rest),
         confidence=chosen[0].relevance,
         searched=query.searched,
     )
@@ -91,9 +93,8 @@ def _stem(word: str) -> str:
     return word[:5] if len(word) > 5 else word.removesuffix("s")
 
 
-def _lede_span(reader: Reader, article: Article) -> tuple[int, int] | None:
+def _lede_span(article: Article, sentences: list[tuple[int, int]]) -> tuple[int, int] | None:
     """The story's first real sentence (and the next when it is short): (start, end)."""
-    sentences = [(s, e) for _, s, e, _ in reader.sentences_in(article.id, 0, len(article.text))]
     for i, (start, end) in enumerate(sentences):
         if len(WORD.findall(article.text[start:end])) < LEDE_MIN_WORDS:
             continue
@@ -103,7 +104,5 @@ def _lede_span(reader: Reader, article: Article) -> tuple[int, int] | None:
     return None
 
 
-def _lede(reader: Reader, story: Story) -> Citation | None:
-    if story.lede is None:
-        return None
-    return cite(reader, story.article, *story.lede, score=story.relevance)
+def _ledes(reader: Reader, stories: list[Story]) -> tuple[Citation, ...]:
+    return cite_all(reader, [(s.article.id, *s.lede, {"score": s.relevance}) for s in stories if s.lede is not None])

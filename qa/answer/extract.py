@@ -222,18 +222,22 @@ def distinct(reader: Reader, ranked: list[Item], span: Callable[[Item], Any] = l
     return kept
 
 
-def cite(reader: Reader, article: Article, start: int, end: int, **details: Any) -> Citation:
-    """The citation of article.text[start:end] with the index's knowledge about it: the other
-    outlets that carried the story, and the day a "said on Friday" speaks of."""
-    return Citation.of(
-        article,
-        start,
-        end,
-        also_reported_by=tuple(reader.family_sources(article.id)),
-        event_date=resolve_relative(article.text, start, article.published) if article.published else None,
-        **details,
+def cite_all(reader: Reader, spans: Sequence[tuple[str, int, int, dict[str, Any]]]) -> tuple[Citation, ...]:
+    """The citation of each (article id, start, end, details) with the index's knowledge about
+    it: the other outlets that carried the story, and the day a "said on Friday" speaks of. Read
+    for all of them at once (a sharded archive answers with one call a shard)."""
+    ids = list(dict.fromkeys(article_id for article_id, _, _, _ in spans))
+    articles, others = reader.articles(ids), reader.family_sources(ids)
+    return tuple(
+        _cited(articles[article_id], start, end, tuple(others.get(article_id, ())), details)
+        for article_id, start, end, details in spans
     )
 
 
+def _cited(article: Article, start: int, end: int, others: tuple[str, ...], details: dict[str, Any]) -> Citation:
+    when = resolve_relative(article.text, start, article.published) if article.published else None
+    return Citation.of(article, start, end, also_reported_by=others, event_date=when, **details)
+
+
 def citations(reader: Reader, chosen: Sequence[Candidate]) -> tuple[Citation, ...]:
-    return tuple(cite(reader, reader.article(c.article_id), c.start, c.end, score=c.score) for c in chosen)
+    return cite_all(reader, [(c.article_id, c.start, c.end, {"score": c.score}) for c in chosen])

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from qa.answer.extract import MAX_SPANS, RELATED, cite, distinct
+from qa.answer.extract import MAX_SPANS, RELATED, cite_all, distinct
 from qa.ingest.embed import Embedder
 from qa.storage.reads import Reader
 from qa.text.quotes import speaker_key, speaker_matches
@@ -87,7 +87,7 @@ def answer(reader: Reader, embedder: Embedder, query: Query) -> Answer | None:
 
 
 def _citations(reader: Reader, ranked: Sequence[tuple[Quote, float]]) -> tuple[Citation, ...]:
-    return tuple(
-        cite(reader, reader.article(quote.article_id), quote.start, quote.end, score=relevance, speaker=quote.speaker)
-        for quote, relevance in ranked
+    return cite_all(
+        reader,
+        [(q.article_id, q.start, q.end, {"score": relevance, "speaker": q.speaker}) for q, relevance in ranked],
     )

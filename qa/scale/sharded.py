@@ -285,9 +285,6 @@ class ShardedReader:
 
     # ---- sentences -------------------------------------------------------------------------
 
-    def sentences_in(self, article_id: str, start: int, end: int) -> list[tuple[int, int, int, np.ndarray]]:
-        return self.sentences_of([(article_id, start, end)])[0]
-
     def sentences_of(self, spans: Sequence[tuple[str, int, int]]) -> list[list[tuple[int, int, int, np.ndarray]]]:
         by_shard: dict[int, list[int]] = defaultdict(list)  # shard -> positions in spans
         for position, (article_id, _, _) in enumerate(spans):
@@ -327,8 +324,14 @@ class ShardedReader:
 
     # ---- near-duplicate families -----------------------------------------------------------
 
-    def family_sources(self, article_id: str) -> list[str]:
-        return self._one(shard_of(article_id, self.count), "family_sources", article_id)
+    def family_sources(self, article_ids: Sequence[str]) -> dict[str, list[str]]:
+        by_shard: dict[int, list[str]] = defaultdict(list)
+        for article_id in article_ids:
+            by_shard[shard_of(article_id, self.count)].append(article_id)
+        found: dict[str, list[str]] = {}
+        for sources in self._several({shard: (ids,) for shard, ids in by_shard.items()}, "family_sources").values():
+            found.update(sources)
+        return found
 
     def families(self, article_ids: Sequence[str]) -> dict[str, int]:
         by_shard: dict[int, list[str]] = defaultdict(list)

@@ -305,13 +305,10 @@ class Reader:
 
     # ---- sentences -------------------------------------------------------------------------
 
-    def sentences_in(self, article_id: str, start: int, end: int) -> list[tuple[int, int, int, np.ndarray]]:
-        """(sentence id, start, end, vector) of the article's sentences that overlap start..end."""
-        return self.sentences_of([(article_id, start, end)])[0]
-
     def sentences_of(self, spans: Sequence[tuple[str, int, int]]) -> list[list[tuple[int, int, int, np.ndarray]]]:
-        """`sentences_in` for each (article id, start, end), in one statement: a sharded archive
-        answers it with one call per shard instead of one per span."""
+        """For each (article id, start, end): (sentence id, start, end, vector) of the article's
+        sentences that overlap start..end. One statement for all: a sharded archive answers with
+        one call a shard instead of one a span."""
         rows = []
         for first in range(0, len(spans), SPANS_PER_STATEMENT):
             part = spans[first : first + SPANS_PER_STATEMENT]
@@ -392,19 +389,24 @@ class Reader:
 
     # ---- near-duplicate families -------------------------------------------------------------
 
-    def family_sources(self, article_id: str) -> list[str]:
-        """The other sources that carried a near-duplicate of this article, sorted."""
-        with self.lock:
-            return [
-                row[0]
-                for row in self.db.execute(
-                    "SELECT DISTINCT a.source FROM families f JOIN articles a ON a.rowid = f.article "
-                    "WHERE f.family = (SELECT f2.family FROM families f2 JOIN articles a2 ON a2.rowid = f2.article "
-                    "WHERE a2.id = ?1) AND a.id != ?1 AND a.source != '' "
-                    "AND a.source != (SELECT source FROM articles WHERE id = ?1) ORDER BY a.source",
-                    (article_id,),
-                )
-            ]
+    def family_sources(self, article_ids: Sequence[str]) -> dict[str, list[str]]:
+        """For each article, the other sources that carried a near-duplicate of it, sorted (the
+        articles with none are left out)."""
+        found: dict[str, list[str]] = {}
+        for first in range(0, len(article_ids), MAX_PARAMETERS):
+            part = article_ids[first : first + MAX_PARAMETERS]
+            with self.lock:
+                rows = self.db.execute(
+                    "SELECT DISTINCT mine.id, other.source FROM articles mine "
+                    "JOIN families f ON f.article = mine.rowid JOIN families kin ON kin.family = f.family "
+                    "JOIN articles other ON other.rowid = kin.article "
+                    f"WHERE mine.id IN ({','.join('?' * len(part))}) AND other.id != mine.id "
+                    "AND other.source != '' AND other.source != mine.source ORDER BY mine.id, other.source",
+                    list(part),
+                ).fetchall()
+            for article_id, source in rows:
+                found.setdefault(article_id, []).append(source)
+        return found
 
     def families(self, article_ids: Sequence[str]) -> dict[str, int]:
         """Each article's near-duplicate family id (articles indexed before grouping have none)."""

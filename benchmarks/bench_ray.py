@@ -140,8 +140,9 @@ def render(f: dict) -> str:
             "",
             "What it shows is the merge, not a speed-up: on one 2-core machine Ray's own processes (its control "
             "store, the raylet, Serve's controller and a replica per shard) share the cores with a single model "
-            "actor (the CPUs less one), and an answer makes about 17 rounds of calls one after another through "
-            "Serve's handles (27 before the reads of all hits, sentences and articles went to the shards at once), "
+            "actor (the CPUs less one), and an answer makes about 10 rounds of calls one after another through "
+            "Serve's handles (27 before an answer's reads of hits, sentences, articles and their other sources "
+            "went to the shards at once), "
             "~10 ms each here, where one index reads SQLite in-process. The gain is in what no single "
             "machine holds: shards on separate machines, each a one-machine index as measured above.",
             END,

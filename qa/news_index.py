@@ -18,7 +18,8 @@ from qa.ingest.embed import Embedder, MiniLMEmbedder
 from qa.ingest.load import Problem, load
 from qa.ingest.prepare import Prepared, prepare
 from qa.storage import schema
-from qa.storage.reads import Reader, chunk_vectors_of
+from qa.storage.chunk_vectors import chunk_vectors_of
+from qa.storage.reads import Reader
 from qa.storage.vectors import VectorIndex
 from qa.storage.writer import IngestReport, Writer
 from qa.text.question import parse

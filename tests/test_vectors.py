@@ -71,7 +71,7 @@ class Oracle:
         return [(int(self.ids[keep][i]), float(scores[i])) for i in order]
 
     def truth(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(those ids still held, their vectors), as `qa.storage.reads.chunk_vectors_of` reads them."""
+        """(those ids still held, their vectors), as `qa.storage.chunk_vectors.chunk_vectors_of` reads them."""
         rows = {chunk_id: row for row, chunk_id in enumerate(self.ids.tolist())}
         present = [int(i) for i in ids if int(i) in rows]
         return np.array(present, dtype=np.int64), self.vectors[[rows[i] for i in present]]

@@ -18,8 +18,8 @@ from qa.errors import IndexBusy
 from qa.ingest.load import Problem
 from qa.ingest.prepare import Prepared
 from qa.storage import codec, schema
+from qa.storage.chunk_vectors import chunk_vector_batches, chunk_vector_sample, chunk_vectors, stored_chunk_count
 from qa.storage.families import Families
-from qa.storage.reads import chunk_vector_batches, chunk_vector_sample, chunk_vectors, stored_chunk_count
 from qa.storage.vectors import REBUILD_BATCH, VectorIndex, training_size
 from qa.types import Article
 

@@ -179,10 +179,10 @@ def estimate(point: dict) -> list[str]:
         ),
         f"- Shards: {shards:,.0f} machines, each a Ray Serve deployment (`qa/scale/`). A question is embedded "
         "once; each read of the answer's stages goes to every shard at once (dense search, BM25 counts, "
-        "BM25 scores, word counts: about six such rounds) or to the one shard that holds an article "
-        "(hits, sentences, articles, families: 10-20 more, the same as one index makes). Each fan-out waits "
-        f"for the slowest shard, whose own work at this size is below its whole answer's p95 "
-        f"({_pct(sv['ask_ms'], 95):.0f} ms here at {sv['chunks']:,} chunks); with ~20 round trips of ~1 ms "
+        "BM25 scores, word counts: about six such rounds) or to the shards that hold the articles it needs, "
+        "all at once (hits, sentences, articles, families, other sources): about 10 rounds in all on the seeds. "
+        "Each fan-out waits for the slowest shard, whose own work at this size is below its whole answer's p95 "
+        f"({_pct(sv['ask_ms'], 95):.0f} ms here at {sv['chunks']:,} chunks); with ~10 round trips of ~1 ms "
         "inside one data centre, the fan-out adds tens of milliseconds, not a multiple of the shard count.",
         "- Measured: the merge over 4 local shards (the Ray section below); not measured: a network "
         "between machines, and many shards answering one question together.",

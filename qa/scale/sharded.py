@@ -225,6 +225,8 @@ class ShardedReader:
     # ---- articles ------------------------------------------------------------------------
 
     def article(self, article_id: str) -> Article:
+        if article_id in self._articles:  # asked for again and again
+            return self._articles[article_id]
         found = self.articles([article_id])
         if article_id not in found:
             raise KeyError(f"no article with id {article_id!r}")

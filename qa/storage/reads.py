@@ -85,6 +85,8 @@ class Reader:
         Raises:
             KeyError: no such article.
         """
+        if self._articles is not None and article_id in self._articles:  # asked for again and again
+            return self._articles[article_id]
         found = self.articles([article_id])
         if article_id not in found:
             raise KeyError(f"no article with id {article_id!r}")

@@ -224,13 +224,7 @@ class ShardedReader:
 
     # ---- articles ------------------------------------------------------------------------
 
-    def article(self, article_id: str) -> Article:
-        if article_id in self._articles:  # asked for again and again
-            return self._articles[article_id]
-        found = self.articles([article_id])
-        if article_id not in found:
-            raise KeyError(f"no article with id {article_id!r}")
-        return found[article_id]
+    article = Reader.article  # the cache, else `articles` below
 
     def articles(self, article_ids: Sequence[str]) -> dict[str, Article]:
         by_shard: dict[int, list[str]] = defaultdict(list)

@@ -47,7 +47,6 @@ SHARD_METHODS = frozenset(
         "bm25_scored",
         "bm25_statistics",
         "chunk_count",
-        "chunk_frequencies",
         "dense_scored",
         "families",
         "family_sources",
@@ -57,6 +56,7 @@ SHARD_METHODS = frozenset(
         "sentence_before",
         "sentences_of",
         "vectors_around",
+        "word_counts",
     }
 )
 
@@ -259,9 +259,13 @@ class ShardedReader:
         missing = [word for word in dict.fromkeys(words) if (word, cap) not in self._frequencies]
         if missing:
             totals: dict[str, int] = defaultdict(int)
-            for _, found in self._each("chunk_frequencies", missing, cap):
-                for word, count in found.items():
-                    totals[word] += count
+            chunks = 0
+            for _, (count, found) in self._each("word_counts", missing, cap):
+                chunks += count
+                for word, hits in found.items():
+                    totals[word] += hits
+            if self._chunks is None:  # the chunk count retrieval asks for next: one round fewer
+                self._chunks = chunks
             # Each shard counts to the cap: the sum reaches it exactly when the archive's count does.
             self._frequencies.update({(word, cap): min(totals[word], cap) for word in missing})
         return {word: self._frequencies[word, cap] for word in words}

@@ -56,6 +56,11 @@ class ShardReader(Reader):
                     break
             return kept[:depth]
 
+    def word_counts(self, words: Sequence[str], cap: int) -> tuple[int, dict[str, int]]:
+        """This shard's chunk count and `chunk_frequencies`: retrieval needs both, so one call."""
+        with self.lock:
+            return self.chunk_count(), self.chunk_frequencies(words, cap)
+
     def quotes_dated(self, speaker_words: Sequence[str], filters: Filters) -> list[tuple[Quote, int, str | None]]:
         """`quotes`, each with its article's publication date (ISO), the key the merge sorts by."""
         found = self.quotes(speaker_words, filters)

@@ -19,7 +19,7 @@ import json
 import threading
 import zlib
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -179,18 +179,11 @@ class ShardedReader:
         return answered
 
     def _one(self, shard: int, method: str, *args: Any) -> Any:
-        target = self.shards[shard]
-        if target is None or shard in self.missing:
-            raise ShardFailed(shard)
-        try:
-            return target.submit(method, *args).result()
-        except Exception as error:  # whatever the transport raised: the question goes on without it
-            self.missing.add(shard)
-            raise ShardFailed(shard) from error
+        return self._several({shard: args}, method)[shard]
 
     def _several(self, asked: dict[int, tuple[Any, ...]], method: str) -> dict[int, Any]:
-        """`method` with each shard's own arguments, asked of all at once; as `_one`, a shard
-        that fails raises ShardFailed (only it holds what it was asked for)."""
+        """`method` with each shard's own arguments, asked of all at once. A shard that fails
+        raises ShardFailed: only it holds what it was asked for."""
         pending = {}
         for shard, args in asked.items():
             target = self.shards[shard]
@@ -198,7 +191,7 @@ class ShardedReader:
                 raise ShardFailed(shard)
             try:
                 pending[shard] = target.submit(method, *args)
-            except Exception as error:
+            except Exception as error:  # whatever the transport raised: the question goes on without it
                 self.missing.add(shard)
                 raise ShardFailed(shard) from error
         answered = {}
@@ -209,6 +202,13 @@ class ShardedReader:
                 self.missing.add(shard)
                 raise ShardFailed(shard) from error
         return answered
+
+    def _by_shard(self, article_ids: Iterable[str]) -> dict[int, tuple[list[str]]]:
+        """The ids grouped by the shard that holds them, as `_several`'s arguments."""
+        grouped: dict[int, list[str]] = defaultdict(list)
+        for article_id in article_ids:
+            grouped[shard_of(article_id, self.count)].append(article_id)
+        return {shard: (ids,) for shard, ids in grouped.items()}
 
     def _global(self, shard: int, local: int) -> int:
         return local * self.count + shard
@@ -227,12 +227,9 @@ class ShardedReader:
     article = Reader.article  # the cache, else `articles` below
 
     def articles(self, article_ids: Sequence[str]) -> dict[str, Article]:
-        by_shard: dict[int, list[str]] = defaultdict(list)
-        for article_id in dict.fromkeys(article_ids):
-            if article_id not in self._articles:
-                by_shard[shard_of(article_id, self.count)].append(article_id)
-        if by_shard:  # else every one was read earlier in this question
-            for found in self._several({shard: (ids,) for shard, ids in by_shard.items()}, "articles").values():
+        unread = self._by_shard(a for a in dict.fromkeys(article_ids) if a not in self._articles)
+        if unread:  # else every one was read earlier in this question
+            for found in self._several(unread, "articles").values():
                 self._articles.update(found)
         return {article_id: self._articles[article_id] for article_id in article_ids if article_id in self._articles}
 
@@ -325,21 +322,15 @@ class ShardedReader:
     # ---- near-duplicate families -----------------------------------------------------------
 
     def family_sources(self, article_ids: Sequence[str]) -> dict[str, list[str]]:
-        by_shard: dict[int, list[str]] = defaultdict(list)
-        for article_id in article_ids:
-            by_shard[shard_of(article_id, self.count)].append(article_id)
         found: dict[str, list[str]] = {}
-        for sources in self._several({shard: (ids,) for shard, ids in by_shard.items()}, "family_sources").values():
+        for sources in self._several(self._by_shard(article_ids), "family_sources").values():
             found.update(sources)
         return found
 
     def families(self, article_ids: Sequence[str]) -> dict[str, int]:
-        by_shard: dict[int, list[str]] = defaultdict(list)
-        for article_id in article_ids:
-            by_shard[shard_of(article_id, self.count)].append(article_id)
         return {
             article_id: self._global(shard, family)
-            for shard, found in self._several({shard: (ids,) for shard, ids in by_shard.items()}, "families").items()
+            for shard, found in self._several(self._by_shard(article_ids), "families").items()
             for article_id, family in found.items()
         }
 

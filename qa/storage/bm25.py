@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from qa.storage.candidates import Candidates
+from qa.storage.schema import slices
 
 K1, B = 1.2, 0.75  # FTS5's bm25() constants
 IDF_FLOOR = 1e-6  # FTS5 gives a word in over half the rows this weight instead of a negative one
@@ -114,8 +115,7 @@ class Scorer:
 
     def _lengths(self, chunks: Sequence[int]) -> dict[int, int]:
         lengths: dict[int, int] = {}
-        for start in range(0, len(chunks), 10_000):  # ids bound to one statement
-            part = chunks[start : start + 10_000]
+        for part in slices(chunks):
             lengths.update(
                 (chunk, _varints(size)[0])
                 for chunk, size in self.db.execute(

@@ -8,8 +8,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from qa.storage import codec
-
-MAX_PARAMETERS = 10_000  # ids bound to one statement (SQLite allows 32,766 by default)
+from qa.storage.schema import slices
 
 
 def chunk_vectors(db: sqlite3.Connection, dimension: int, *, after: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -23,8 +22,7 @@ def chunk_vectors_of(db: sqlite3.Connection, dimension: int, ids: np.ndarray) ->
     """(ids, one row per vector) of those chunks that are stored, in the order given."""
     wanted = [int(i) for i in ids]
     rows: dict[int, bytes] = {}
-    for start in range(0, len(wanted), MAX_PARAMETERS):  # a narrow filter's brute force may ask for 50k
-        part = wanted[start : start + MAX_PARAMETERS]
+    for part in slices(wanted):  # a narrow filter's brute force may ask for 50k
         rows.update(db.execute(f"SELECT id, vector FROM chunks WHERE id IN ({','.join('?' * len(part))})", part))
     present = [i for i in wanted if i in rows]
     return np.array(present, dtype=np.int64), codec.decode_many([rows[i] for i in present], dimension)

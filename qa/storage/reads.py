@@ -14,7 +14,8 @@ import numpy as np
 
 from qa.storage import codec
 from qa.storage.candidates import Candidates, fts_query
-from qa.storage.chunk_vectors import MAX_PARAMETERS, chunk_vectors
+from qa.storage.chunk_vectors import chunk_vectors
+from qa.storage.schema import slices
 from qa.storage.vectors import VectorIndex
 from qa.types import Article, Filters, Hit, Quote
 
@@ -98,8 +99,7 @@ class Reader:
         known = self._articles if self._articles is not None else {}
         found = {article_id: known[article_id] for article_id in article_ids if article_id in known}
         missing = [article_id for article_id in dict.fromkeys(article_ids) if article_id not in found]
-        for first in range(0, len(missing), MAX_PARAMETERS):
-            part = missing[first : first + MAX_PARAMETERS]
+        for part in slices(missing):
             with self.lock:
                 rows = self.db.execute(
                     "SELECT id, text, title, source, url, published, metadata FROM articles "
@@ -353,8 +353,7 @@ class Reader:
         """For each article, the other sources that carried a near-duplicate of it, sorted (the
         articles with none are left out)."""
         found: dict[str, list[str]] = {}
-        for first in range(0, len(article_ids), MAX_PARAMETERS):
-            part = article_ids[first : first + MAX_PARAMETERS]
+        for part in slices(article_ids):
             with self.lock:
                 rows = self.db.execute(
                     # SQLite would look each member up in the articles table, a page of text each

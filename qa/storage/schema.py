@@ -5,14 +5,18 @@ from __future__ import annotations
 import contextlib
 import errno
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from qa.errors import IndexBusy, IndexCorrupt, IndexMismatch, IndexNotFound, QAError
 
 FORMAT_VERSION = 2  # 2: int8 vectors (storage/codec.py), FTS5 over the article text
 DATABASE = "news.sqlite"
 LOCK_WAIT_SECONDS = 30.0
+MAX_PARAMETERS = 10_000  # values bound to one statement (SQLite allows 32,766 by default)
+
+Value = TypeVar("Value")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS manifest(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -29,7 +33,7 @@ CREATE INDEX IF NOT EXISTS articles_source ON articles(source);
 CREATE INDEX IF NOT EXISTS articles_published ON articles(published);
 -- An article's source by its row, read without the row and its text: a citation names the other
 -- outlets of its near-duplicate family, which a wire story carried by hundreds of outlets makes
--- hundreds of rows (Reader.family_sources; ~20 bytes an article).
+-- hundreds of rows (Reader.family_sources; ~40 bytes an article, 27 a chunk).
 CREATE INDEX IF NOT EXISTS articles_source_by_row ON articles(rowid, source);
 CREATE TABLE IF NOT EXISTS chunks(
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -76,6 +80,12 @@ CREATE TRIGGER IF NOT EXISTS article_leaving BEFORE DELETE ON articles BEGIN
         SELECT 'delete', id, substr(old.text, start + 1, end - start) FROM chunks WHERE article = old.rowid;
 END;
 """
+
+
+def slices(values: Sequence[Value]) -> Iterator[Sequence[Value]]:
+    """`values` in parts of at most MAX_PARAMETERS, each small enough to bind to one statement."""
+    for start in range(0, len(values), MAX_PARAMETERS):
+        yield values[start : start + MAX_PARAMETERS]
 
 
 def connect(

@@ -14,8 +14,8 @@ from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 
 from qa.storage.bm25 import Scorer, Statistics
-from qa.storage.reads import MAX_PARAMETERS, Reader
-from qa.storage.schema import DATABASE
+from qa.storage.reads import Reader
+from qa.storage.schema import DATABASE, slices
 from qa.storage.writer import content_hash
 from qa.types import Article, Filters, Quote
 
@@ -46,8 +46,7 @@ class ShardReader(Reader):
             if not filters.any:
                 return scored[:depth]
             kept: list[tuple[int, float]] = []
-            for start in range(0, len(scored), MAX_PARAMETERS):
-                part = scored[start : start + MAX_PARAMETERS]
+            for part in slices(scored):
                 passing = set(
                     self._first_passing([chunk_id for chunk_id, _ in part], depth, filters, everything=True) or ()
                 )
@@ -67,8 +66,7 @@ class ShardReader(Reader):
         ids = sorted({quote.article_id for quote, _ in found})
         published: dict[str, str | None] = {}
         with self.lock:
-            for start in range(0, len(ids), MAX_PARAMETERS):
-                part = ids[start : start + MAX_PARAMETERS]
+            for part in slices(ids):
                 published.update(
                     self.db.execute(
                         f"SELECT id, published FROM articles WHERE id IN ({','.join('?' * len(part))})", part
@@ -83,9 +81,9 @@ def stored(folder: Path, articles: Sequence[Article]) -> set[str]:
     digests = {article.id: content_hash(article) for article in articles}
     held: set[str] = set()
     with _read_only(folder) as db:
-        for part in _slices(list(digests)):
-            if db is None:
-                break
+        if db is None:  # no index yet
+            return held
+        for part in slices(list(digests)):
             rows = db.execute(f"SELECT id, content_hash FROM articles WHERE id IN ({','.join('?' * len(part))})", part)
             held.update(article_id for article_id, digest in rows if digests[article_id] == digest)
     return held
@@ -96,9 +94,9 @@ def ids_by_content(folder: Path, digests: Collection[str]) -> dict[str, str]:
     ingest into several shards finds a copy that another shard holds. Read-only."""
     found: dict[str, str] = {}
     with _read_only(folder) as db:
-        for part in _slices(list(digests)):
-            if db is None:
-                break
+        if db is None:
+            return found
+        for part in slices(list(digests)):
             query = f"SELECT content_hash, id FROM articles WHERE content_hash IN ({','.join('?' * len(part))})"
             found.update(db.execute(query, part))
     return found
@@ -112,8 +110,3 @@ def _read_only(folder: Path) -> Iterator[sqlite3.Connection | None]:
         return
     with contextlib.closing(sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)) as db:
         yield db
-
-
-def _slices(values: list[str]) -> Iterator[list[str]]:
-    for start in range(0, len(values), MAX_PARAMETERS):
-        yield values[start : start + MAX_PARAMETERS]

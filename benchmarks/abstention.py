@@ -48,9 +48,10 @@ def main() -> int:
     parser.add_argument("--unanswerable", type=Path, nargs="*", default=[], help="questions it cannot answer")
     parser.add_argument("--sample", type=int, default=0, help="at most this many questions of each file")
     parser.add_argument("--thresholds", default="0.7,0.75,0.8,0.85")
+    parser.add_argument("--no-check", dest="check", action="store_false", help="without the ranker's check")
     args = parser.parse_args()
     thresholds = [float(t) for t in args.thresholds.split(",")]
-    index = NewsIndex.open(args.index, create=bool(args.documents))
+    index = NewsIndex.open(args.index, create=bool(args.documents), check=args.check)
     if args.documents and not len(index):
         index.add(args.documents)
     rows = ["| answer when confidence >= | " + " | ".join(str(t) for t in thresholds) + " |"]

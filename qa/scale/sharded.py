@@ -29,7 +29,7 @@ import numpy as np
 
 from qa.errors import IndexNotFound
 from qa.ingest.embed import Embedder, MiniLMEmbedder
-from qa.news_index import NO_WORDS, NewsIndex, checked_query, respond
+from qa.news_index import CHECKED, NO_WORDS, NewsIndex, Ranking, checked_query, respond
 from qa.storage.bm25 import Statistics
 from qa.storage.candidates import Candidates
 from qa.storage.reads import Reader
@@ -340,11 +340,11 @@ class ShardedIndex:
     answer (`Answer.unsearched`) instead of an error."""
 
     def __init__(
-        self, shards: Sequence[Shard], embedder: Embedder | None = None, *, ranker_file: Path | None = None
+        self, shards: Sequence[Shard], embedder: Embedder | None = None, *, ranking: Ranking = CHECKED
     ) -> None:
         self.shards = list(shards)
         self.embedder = embedder or MiniLMEmbedder()
-        self.ranker_file = ranker_file
+        self.ranking = ranking  # as NewsIndex's default: the ranker checks uncertain answers
 
     @classmethod
     def open(cls, folder: str | Path, embedder: Embedder | None = None) -> ShardedIndex:
@@ -373,7 +373,7 @@ class ShardedIndex:
                 with reader.snapshot():
                     # A ShardedReader has every read the answering stages make of a Reader.
                     as_reader = cast(Reader, reader)
-                    answer = respond(as_reader, self.embedder, query, k=k, ranker_file=self.ranker_file, asked=asked)
+                    answer = respond(as_reader, self.embedder, query, k=k, ranking=self.ranking, asked=asked)
             except ShardFailed as failed:
                 # Answered again without it, so no citation points into what it holds.
                 left_out |= reader.missing | {failed.shard}

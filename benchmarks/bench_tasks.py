@@ -159,6 +159,7 @@ def _task_serve(folder: str, questions: str, repeats: int, recall: bool = False)
     import faiss  # noqa: F401  (libraries load before the baseline: only the index counts per chunk)
 
     from qa import NewsIndex
+    from qa.answer.rank import RANKER_FILE, load_ranker
     from qa.answer.retrieve import retrieve
     from qa.ingest.embed import MiniLMEmbedder
     from qa.text.question import parse
@@ -166,6 +167,10 @@ def _task_serve(folder: str, questions: str, repeats: int, recall: bool = False)
     asked = json.loads(Path(questions).read_text())
     embedder = MiniLMEmbedder(threads=THREADS)
     embedder.embed([asked[0]])
+    # The ranker that checks uncertain answers is a model too: loaded before the baseline, so
+    # that RAM per chunk counts only the index, and serving RSS counts it whether or not these
+    # questions happen to need it.
+    load_ranker(RANKER_FILE)
     baseline = _rss()
     index = NewsIndex.open(folder, embedder=embedder)
     for question in asked[:3]:

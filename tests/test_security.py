@@ -110,6 +110,7 @@ ALLOWED_WRITES = {
     ("qa/ingest/runtimes.py", "_weights_hash"),  # the model cache's hash memo
     ("qa/ingest/runtimes.py", "_session"),  # drops the cached ONNX graph when it cannot be loaded
     ("qa/ingest/runtimes.py", "_compile"),  # the OpenVINO runner drops that same cached graph likewise
+    ("qa/ingest/runtimes.py", "openvino_graph"),  # its OpenVINO form beside it, named after it
     # (OpenVINO itself writes its compiled blobs, named by their hash, under the model cache)
     ("qa/storage/schema.py", "connect"),  # the index folder and news.sqlite, from the --index path given
     ("qa/storage/writer.py", "exclusive"),  # write.lock in the index folder

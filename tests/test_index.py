@@ -290,6 +290,19 @@ def test_what_did_x_say_answers_with_the_speakers_quotes(seeds):
     assert off_topic.related[0].speaker == "Antony Blinken"
 
 
+def test_what_did_x_say_never_offers_someone_elses_words(seeds):
+    nowhere = seeds.ask("what did Zelensky say about Rafah")  # no seed article names him
+    assert nowhere.abstained and nowhere.reason == "no article mentions Zelensky"
+    # Obama is named in the seeds but never quoted: the Rafah sentences are not his words.
+    with NewsIndex.open(seeds.path, check=False) as unchecked:
+        for index in (seeds, unchecked):
+            named = index.ask("what did Obama say about Rafah")
+            assert all("Obama" in index.get(c.article_id).text for c in named.citations), named.to_dict()
+    assert seeds.ask("what did Obama say about Rafah").abstained
+    # A role or initials name no one to look for: the passages that answer still do.
+    assert not seeds.ask("what did the UN say about aid").abstained
+
+
 def test_quotes_by_speaker_and_topic(seeds):
     assert {q.speaker for q in seeds.quotes(speaker="netanyahu")} == {"Benjamin Netanyahu"}
     about = seeds.quotes(speaker="Benjamin Netanyahu", about="entering Rafah without US backing")

@@ -14,6 +14,7 @@ import numpy as np
 from qa.answer.rank import CrossEncoder, load_ranker, passage
 from qa.answer.retrieve import DF_CAP, retrieve
 from qa.storage.reads import Reader
+from qa.text.quotes import name_words, speaker_key
 from qa.text.when import resolve_relative
 from qa.types import Answer, Article, Citation, Hit, Query
 
@@ -113,24 +114,29 @@ def answer(
         scoring = LEARNED
     if query.latest:
         _prefer_recent(reader, candidates)
-    ranked = distinct(reader, sorted(candidates, key=lambda c: -c.score))
+    found = distinct(reader, sorted(candidates, key=lambda c: -c.score))
+    # "What did X say" reaches here when none of X's words were found at ingest (qa.answer.quoted):
+    # only passages that name X may answer; the rest are shown as related.
+    ranked = _naming(reader, query.speaker, found) if query.speaker else found
     confidence = ranked[0].score if ranked else 0.0
     if confidence < scoring.threshold or (
         ranker is None and check_with and confidence < SURE and _refuted(reader, check_with, query, ranked[0])
     ):
         return Answer(
             query.question,
-            related=citations(reader, ranked[:RELATED]),
+            related=citations(reader, found[:RELATED]),
             confidence=confidence,
             searched=query.searched,
-            reason="the articles do not answer this question",
+            reason="the articles do not answer this question"
+            if ranked or not found
+            else f"the passages found do not name {query.speaker}",
         )
     chosen = [ranked[0]]
     for candidate in ranked[1:]:
         if len(chosen) == MAX_SPANS or candidate.score < ranked[0].score - scoring.margin:
             break
         chosen.append(candidate)
-    rest = [c for c in ranked if c not in chosen][:RELATED]
+    rest = [c for c in found if c not in chosen][:RELATED]
     return Answer(
         query.question,
         citations=citations(reader, chosen),
@@ -138,6 +144,17 @@ def answer(
         confidence=confidence,
         searched=query.searched,
     )
+
+
+def _naming(reader: Reader, speaker: str, candidates: list[Candidate]) -> list[Candidate]:
+    """The candidates from articles that name the speaker: asked what X said, a sentence from an
+    article that never names X is someone else's words."""
+    words = name_words(speaker)
+    if not words:
+        return candidates
+    articles = reader.articles([c.article_id for c in candidates])
+    naming = {article_id for article_id, article in articles.items() if words & set(speaker_key(article.text).split())}
+    return [c for c in candidates if c.article_id in naming]
 
 
 def candidates_of(reader: Reader, hits: Sequence[Hit], vector: np.ndarray) -> list[Candidate]:

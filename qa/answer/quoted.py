@@ -9,7 +9,7 @@ import numpy as np
 from qa.answer.extract import MAX_SPANS, RELATED, cite_all, distinct
 from qa.ingest.embed import Embedder
 from qa.storage.reads import Reader
-from qa.text.quotes import speaker_key, speaker_matches
+from qa.text.quotes import name_words, speaker_key, speaker_matches
 from qa.types import Answer, Citation, Filters, Query, Quote
 
 QUOTE_TOPIC_MIN = 0.3  # a quote whose sentence or chunk is less similar to the topic is not "about" it
@@ -48,7 +48,8 @@ def _relevance(reader: Reader, article_rowid: int, quote: Quote, topic: np.ndarr
 
 
 def answer(reader: Reader, embedder: Embedder, query: Query) -> Answer | None:
-    """Answer "what did X say (about Y)" from X's quotes; None when X is never quoted."""
+    """Answer "what did X say (about Y)" from X's quotes; None when X is never quoted but named
+    (the sentences that name X may still answer), an abstention when no article names X."""
     assert query.speaker
     topic = query.topic
     ranked = distinct(
@@ -57,6 +58,9 @@ def answer(reader: Reader, embedder: Embedder, query: Query) -> Answer | None:
         span=lambda item: item[0],
     )
     if not ranked:
+        if _named_nowhere(reader, query.speaker):
+            # Extraction would cite what others said about the topic, as if the speaker had said it.
+            return Answer(query.question, searched=query.searched, reason=f"no article mentions {query.speaker}")
         return None
 
     def priority(item: tuple[Quote, float]) -> float:
@@ -84,6 +88,12 @@ def answer(reader: Reader, embedder: Embedder, query: Query) -> Answer | None:
         searched=query.searched,
         confidence=chosen[0][1] if topic else 1.0,
     )
+
+
+def _named_nowhere(reader: Reader, speaker: str) -> bool:
+    """Whether no chunk uses any word of the speaker's name (False when it has none to look for)."""
+    words = sorted(name_words(speaker))
+    return bool(words) and not any(reader.chunk_frequencies(words, 1).values())
 
 
 def _citations(reader: Reader, ranked: Sequence[tuple[Quote, float]]) -> tuple[Citation, ...]:

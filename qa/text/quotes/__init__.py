@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from qa.text.quotes.find import find_quotes
-from qa.text.quotes.names import speaker_key, speaker_matches
+from qa.text.quotes.names import name_words, speaker_key, speaker_matches
 
-__all__ = ["find_quotes", "speaker_key", "speaker_matches"]
+__all__ = ["find_quotes", "name_words", "speaker_key", "speaker_matches"]

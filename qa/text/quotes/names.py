@@ -11,6 +11,7 @@ from qa.text.quotes.lexicon import APOSTROPHE_S_END, LEADING, NAME_TITLES, ORG_W
 KEY_WORD = re.compile(r"[\w'-]+")
 STRAIGHT_APOSTROPHE_S = re.compile(r"'s\b")
 DESCRIBING_COMPOUND = re.compile(r"-(?:nominated|winning|based|born|led|run|owned|backed|funded|bound)$")
+PRONOUNS = {"he", "she", "they", "him", "her", "them", "his", "its"}
 POSSESSIVE_END = re.compile(r"['’]s$|s['’]$")  # "the BBC's", "Matt Williams'"
 
 
@@ -28,6 +29,14 @@ def speaker_key(name: str) -> str:
     plain = "".join(c for c in plain if not unicodedata.combining(c)).casefold()
     words = [w.strip("'-") for w in KEY_WORD.findall(STRAIGHT_APOSTROPHE_S.sub("", plain.replace("’", "'")))]
     return " ".join(w for w in words if w and w not in TITLES and w != "the")  # "Ahmed 'Mido' Hossam"
+
+
+def name_words(speaker: str) -> set[str]:
+    """The words of a speaker's proper name that a text naming them must use: capitalised, of 3
+    letters or more, keyed as speaker_key does. Empty for a role or a pronoun ("the minister",
+    "he"), and for initials ("UN", which an article may write "U.N."): nothing to look for."""
+    words = {speaker_key(word) for word in speaker.split() if word[:1].isupper()}
+    return {word for word in words if len(word) >= 3 and word not in PRONOUNS}
 
 
 def speaker_matches(query_name: str, speaker: str) -> bool:

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from helpers import SEEDS
+from helpers import RAFAH, SEEDS, WIKINEWS
 from qa import NewsIndex
 from qa.answer.retrieve import selective_terms
 from qa.cli import main
@@ -174,6 +174,42 @@ def test_cli_asks_a_sharded_archive(archive: Path, capsys: pytest.CaptureFixture
 
 
 # ---- on Ray ----------------------------------------------------------------------------------
+
+
+def test_copies_of_a_story_in_different_shards_are_one_story(tmp_path: Path, embedder) -> None:
+    """Wire copy carried by three outlets whose articles went to three shards: cited once, with
+    the other outlets named, as one index over the same articles cites it."""
+    from dataclasses import replace
+
+    (rafah,) = load([RAFAH])
+    others = [a for a in load([WIKINEWS]) if not isinstance(a, Problem)][:6]
+    edits = {
+        "AP": rafah.text.replace("on Friday (Mar 22)", "on Friday").replace("(With inputs from agencies)", ""),
+        "Reuters": "JERUSALEM (Reuters) - " + rafah.text.split("\nDisclaimer:")[0],
+    }
+    shards_used = {shard_of(rafah.id, SHARDS)}
+    copies = []
+    for source, text in edits.items():  # ids that place each copy in a shard of its own
+        copy_id = next(f"{source}-{n}" for n in range(100) if shard_of(f"{source}-{n}", SHARDS) not in shards_used)
+        shards_used.add(shard_of(copy_id, SHARDS))
+        copies.append(replace(rafah, id=copy_id, source=source, text=text))
+    articles = [rafah, *copies, *others]
+    folder = tmp_path / "archive"
+    for n in range(SHARDS):
+        with NewsIndex.open(folder / shard_folder(n), create=True, embedder=embedder) as shard:
+            shard.add([a for a in articles if shard_of(a.id, SHARDS) == n])
+    (folder / MANIFEST).write_text(json.dumps({"shards": SHARDS}))
+    with NewsIndex.open(tmp_path / "one", create=True, embedder=embedder) as one:
+        one.add(articles)
+        sharded = ShardedIndex.open(folder, embedder)
+        for question in ["what did Blinken say", "how many Palestinians are seeking refuge in Rafah"]:
+            expected, answer = one.ask(question), sharded.ask(question)
+            texts = [c.text for c in (*answer.citations, *answer.related)]
+            assert texts == [c.text for c in (*expected.citations, *expected.related)]
+            assert len(texts) == len(set(texts)), texts  # not once per shard
+            lead = answer.citations[0]
+            assert set(lead.also_reported_by) | {lead.source} == {"WION", "AP", "Reuters"}, lead.to_dict()
+            assert list(lead.also_reported_by) == sorted(lead.also_reported_by)
 
 
 @pytest.fixture(scope="module")

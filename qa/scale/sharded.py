@@ -30,6 +30,7 @@ import numpy as np
 from qa.errors import IndexNotFound
 from qa.ingest.embed import Embedder, MiniLMEmbedder
 from qa.news_index import CHECKED, NO_WORDS, NewsIndex, Ranking, checked_query, respond
+from qa.scale.families import JoinedFamilies, Signed
 from qa.storage.bm25 import Statistics
 from qa.storage.candidates import Candidates
 from qa.storage.reads import Reader
@@ -48,13 +49,14 @@ SHARD_METHODS = frozenset(
         "bm25_statistics",
         "chunk_count",
         "dense_scored",
-        "families",
+        "families_signed",
         "family_sources",
         "hits",
         "nearest_chunks",
         "quotes_dated",
         "sentence_before",
         "sentences_of",
+        "sources_of_families",
         "vectors_around",
         "word_counts",
     }
@@ -153,10 +155,12 @@ class ShardedReader:
         self._articles: dict[str, Article] = {}
         self._frequencies: dict[tuple[str, int], int] = {}
         self._chunks: int | None = None
+        self._joined = JoinedFamilies()
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[None]:
         self._articles, self._frequencies, self._chunks = {}, {}, None
+        self._joined = JoinedFamilies()
         yield
 
     # ---- calls ---------------------------------------------------------------------------
@@ -325,14 +329,29 @@ class ShardedReader:
         found: dict[str, list[str]] = {}
         for sources in self._several(self._by_shard(article_ids), "family_sources").values():
             found.update(sources)
+        # Families joined across shards (`families`): their outlets too, asked only when there are some.
+        kin = self._joined.kin(article_ids)
+        asked: dict[int, set[int]] = defaultdict(set)
+        for families in kin.values():
+            for family in families:
+                asked[self._local(family)[0]].add(self._local(family)[1])
+        if asked:
+            replies = self._several({shard: (sorted(local),) for shard, local in asked.items()}, "sources_of_families")
+            own = self.articles(list(kin))
+            for article_id, families in kin.items():
+                outlets = set(found.get(article_id, ()))
+                for family in families:
+                    outlets.update(replies[self._local(family)[0]].get(self._local(family)[1], ()))
+                found[article_id] = sorted(outlets - {own[article_id].source})
         return found
 
     def families(self, article_ids: Sequence[str]) -> dict[str, int]:
-        return {
-            article_id: self._global(shard, family)
-            for shard, found in self._several(self._by_shard(article_ids), "families").items()
-            for article_id, family in found.items()
-        }
+        signed = [
+            Signed(article_id, shard, self._global(shard, family), np.frombuffer(blob, dtype=np.uint32))
+            for shard, found in self._several(self._by_shard(article_ids), "families_signed").items()
+            for article_id, (family, blob) in found.items()
+        ]
+        return self._joined.families(signed)
 
 
 class ShardedIndex:

@@ -60,6 +60,36 @@ class ShardReader(Reader):
         with self.lock:
             return self.chunk_count(), self.chunk_frequencies(words, cap)
 
+    def families_signed(self, article_ids: Sequence[str]) -> dict[str, tuple[int, bytes]]:
+        """Each article's family and MinHash signature: copies of one story in other shards are
+        in no family of this one, and the archive joins them by their signatures."""
+        found: dict[str, tuple[int, bytes]] = {}
+        for part in slices(article_ids):
+            with self.lock:
+                rows = self.db.execute(
+                    "SELECT a.id, f.family, f.minhash FROM articles a JOIN families f ON f.article = a.rowid "
+                    f"WHERE a.id IN ({','.join('?' * len(part))})",
+                    list(part),
+                )
+                found.update((article_id, (family, bytes(blob))) for article_id, family, blob in rows)
+        return found
+
+    def sources_of_families(self, families: Sequence[int]) -> dict[int, list[str]]:
+        """The sources that carried a member of each family (for copies of a story joined across
+        shards: their other outlets)."""
+        found: dict[int, list[str]] = {}
+        for part in slices(families):
+            with self.lock:
+                rows = self.db.execute(
+                    "SELECT DISTINCT f.family, a.source FROM families f "
+                    "JOIN articles a INDEXED BY articles_source_by_row ON a.rowid = f.article "
+                    f"WHERE f.family IN ({','.join('?' * len(part))}) AND a.source != '' ORDER BY f.family, a.source",
+                    list(part),
+                ).fetchall()
+            for family, source in rows:
+                found.setdefault(family, []).append(source)
+        return found
+
     def quotes_dated(self, speaker_words: Sequence[str], filters: Filters) -> list[tuple[Quote, int, str | None]]:
         """`quotes`, each with its article's publication date (ISO), the key the merge sorts by."""
         found = self.quotes(speaker_words, filters)

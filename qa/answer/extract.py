@@ -79,7 +79,7 @@ RERANKED = 4  # the hand-tuned score's best 4 go to the ranker: 8 gained 0.005 f
 # Without reranking, the ranker still checks an answer of middling hand-tuned confidence (below
 # SURE): when it gives the best sentence a logit under NOT_AN_ANSWER (a probability under 2%)
 # the answer abstains. Chosen on held-out SQuAD and SQuAD questions asked of BBC 2004-2005 alone:
-# wrong answers to those 0.170 -> 0.073 for citation@1 0.708 -> 0.704 (docs/QUALITY.md).
+# wrong answers to those 0.167 -> 0.077 for citation@1 0.707 -> 0.703 (docs/QUALITY.md).
 SURE = 0.85
 NOT_AN_ANSWER = -4.0
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from helpers import ROOT, wikinews_records
-from qa.ingest import chunk
+from qa.ingest import chunk, runtimes
 from qa.ingest.embed import MiniLMEmbedder
 from qa.ingest.runtimes import MAX_TOKENS, model_path, onnx_path
 
@@ -192,3 +192,21 @@ def test_openvino_caches_its_compiled_graph_and_the_cached_one_embeds_the_same(t
     )
     assert np.allclose(np.array(json.loads(child.stdout)), here, atol=1e-6)
     assert set((onnx_path().parent / "openvino").glob("*.blob")) == set(blobs)  # loaded, not compiled anew
+
+
+@pytest.mark.slow
+def test_a_cache_it_cannot_write_to_still_embeds_from_the_onnx_graph(tmp_path, monkeypatch, texts):
+    """OpenVINO's own format is converted into the cache; where that cannot be written, the ONNX
+    graph already there is compiled instead, and embeds the same."""
+    pytest.importorskip("openvino")
+    expected = MiniLMEmbedder(runtime="openvino").embed(texts[:2])
+    (tmp_path / onnx_path().name).symlink_to(onnx_path())
+    monkeypatch.setenv("NEWS_QA_CACHE", str(tmp_path))
+
+    def unwritable(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(tmp_path))
+
+    monkeypatch.setattr(runtimes.tempfile, "mkdtemp", unwritable)
+    vectors = MiniLMEmbedder(runtime="openvino").embed(texts[:2])
+    assert not list(tmp_path.glob("*.xml"))
+    assert np.allclose(vectors, expected, atol=1e-3)

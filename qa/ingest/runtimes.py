@@ -286,7 +286,10 @@ def openvino_graph(graph: Path) -> Path:
     description, weights = _openvino_files(graph)
     if not description.exists():
         openvino = _import_openvino()
-        folder = Path(tempfile.mkdtemp(dir=graph.parent, suffix=".tmp"))
+        try:
+            folder = Path(tempfile.mkdtemp(dir=graph.parent, suffix=".tmp"))
+        except OSError:  # a cache this process cannot write to: the ONNX graph, at 63 MB more
+            return graph
         try:
             openvino.save_model(
                 openvino.Core().read_model(str(graph)), str(folder / "model.xml"), compress_to_fp16=True

@@ -199,7 +199,7 @@ def _task_serve(folder: str, questions: str, repeats: int, recall: bool = False)
     if recall:
         result["recall_at_10"], result["recall_at_10_near"] = _recall(index, embedder.embed(asked))
     # The other scoring too: the hand-tuned score and the learned ranker each have a target.
-    ranked = index.rerank
+    ranked = index.ranking.rerank
     index.close()
     with NewsIndex.open(folder, embedder=embedder, ranker=not ranked) as other:
         for question in asked[:3]:

@@ -50,8 +50,8 @@ class NewsIndex:
     ) -> None:
         self.path = path
         self.embedder = embedder
-        self.rerank = bool(ranker)
-        self.ranker_file = Path(ranker) if isinstance(ranker, (str, Path)) else RANKER_FILE if ranker or check else None
+        ranker_file = Path(ranker) if isinstance(ranker, (str, Path)) else RANKER_FILE if ranker or check else None
+        self.ranking = Ranking(ranker_file, rerank=bool(ranker))
         self.attribution = attribution
         self.db = schema.connect(
             path,
@@ -205,8 +205,7 @@ class NewsIndex:
             with self.reader.snapshot():
                 self.writer.sync_vectors()
                 asked = Filters(tuple(sources), since, until)
-                ranking = Ranking(self.ranker_file, self.rerank)
-                return respond(self.reader, self.embedder, query, k=k, ranking=ranking, asked=asked)
+                return respond(self.reader, self.embedder, query, k=k, ranking=self.ranking, asked=asked)
 
     # ---- writing -------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ import numpy as np
 from qa.answer.rank import CrossEncoder, load_ranker, passage
 from qa.answer.retrieve import DF_CAP, retrieve
 from qa.storage.reads import Reader
-from qa.text.quotes import name_words, speaker_key
+from qa.text.quotes import name_words
 from qa.text.when import resolve_relative
 from qa.types import Answer, Article, Citation, Hit, Query
 
@@ -149,11 +149,14 @@ def answer(
 def _naming(reader: Reader, speaker: str, candidates: list[Candidate]) -> list[Candidate]:
     """The candidates from articles that name the speaker: asked what X said, a sentence from an
     article that never names X is someone else's words."""
-    words = name_words(speaker)
+    words = sorted(name_words(speaker))
     if not words:
         return candidates
-    articles = reader.articles([c.article_id for c in candidates])
-    naming = {article_id for article_id, article in articles.items() if words & set(speaker_key(article.text).split())}
+    ids = list(dict.fromkeys(c.article_id for c in candidates))
+    articles = reader.articles(ids)
+    # Matched as the index's tokenizer matches (accents and case aside), as quoted.py counts them.
+    found = reader.sentences_with(words, [(n, articles[article_id].text) for n, article_id in enumerate(ids)])
+    naming = {ids[n] for rows in found.values() for n in rows}
     return [c for c in candidates if c.article_id in naming]
 
 

@@ -330,18 +330,21 @@ class ShardedReader:
         for sources in self._several(self._by_shard(article_ids), "family_sources").values():
             found.update(sources)
         # Families joined across shards (`families`): their outlets too, asked only when there are some.
-        kin = self._joined.kin(article_ids)
+        kin = {
+            article_id: [self._local(f) for f in families]
+            for article_id, families in self._joined.kin(article_ids).items()
+        }
         asked: dict[int, set[int]] = defaultdict(set)
         for families in kin.values():
-            for family in families:
-                asked[self._local(family)[0]].add(self._local(family)[1])
+            for shard, local in families:
+                asked[shard].add(local)
         if asked:
             replies = self._several({shard: (sorted(local),) for shard, local in asked.items()}, "sources_of_families")
             own = self.articles(list(kin))
             for article_id, families in kin.items():
                 outlets = set(found.get(article_id, ()))
-                for family in families:
-                    outlets.update(replies[self._local(family)[0]].get(self._local(family)[1], ()))
+                for shard, local in families:
+                    outlets.update(replies[shard].get(local, ()))
                 found[article_id] = sorted(outlets - {own[article_id].source})
         return found
 

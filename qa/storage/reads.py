@@ -352,21 +352,26 @@ class Reader:
     def family_sources(self, article_ids: Sequence[str]) -> dict[str, list[str]]:
         """For each article, the other sources that carried a near-duplicate of it, sorted (the
         articles with none are left out)."""
-        found: dict[str, list[str]] = {}
-        for part in slices(article_ids):
+        # SQLite would look each member up in the articles table, a page of text each (101
+        # members: 7.6 ms warm, 0.6 ms from the index).
+        return self._grouped(
+            "SELECT DISTINCT mine.id, other.source FROM articles mine "
+            "JOIN families f ON f.article = mine.rowid JOIN families kin ON kin.family = f.family "
+            "JOIN articles other INDEXED BY articles_source_by_row ON other.rowid = kin.article "
+            "WHERE mine.id IN ({}) AND other.rowid != mine.rowid "
+            "AND other.source != '' AND other.source != mine.source ORDER BY mine.id, other.source",
+            article_ids,
+        )
+
+    def _grouped(self, statement: str, keys: Sequence[Any]) -> dict[Any, list[Any]]:
+        """The (key, value) rows of `statement` for `keys` (bound where it says `IN ({})`, in
+        slices SQLite accepts), as key -> values in row order."""
+        found: dict[Any, list[Any]] = {}
+        for part in slices(keys):
             with self.lock:
-                rows = self.db.execute(
-                    # SQLite would look each member up in the articles table, a page of text each
-                    # (101 members: 7.6 ms warm, 0.6 ms from the index).
-                    "SELECT DISTINCT mine.id, other.source FROM articles mine "
-                    "JOIN families f ON f.article = mine.rowid JOIN families kin ON kin.family = f.family "
-                    "JOIN articles other INDEXED BY articles_source_by_row ON other.rowid = kin.article "
-                    f"WHERE mine.id IN ({','.join('?' * len(part))}) AND other.rowid != mine.rowid "
-                    "AND other.source != '' AND other.source != mine.source ORDER BY mine.id, other.source",
-                    list(part),
-                ).fetchall()
-            for article_id, source in rows:
-                found.setdefault(article_id, []).append(source)
+                rows = self.db.execute(statement.format(",".join("?" * len(part))), list(part)).fetchall()
+            for key, value in rows:
+                found.setdefault(key, []).append(value)
         return found
 
     def families(self, article_ids: Sequence[str]) -> dict[str, int]:

@@ -77,18 +77,12 @@ class ShardReader(Reader):
     def sources_of_families(self, families: Sequence[int]) -> dict[int, list[str]]:
         """The sources that carried a member of each family (for copies of a story joined across
         shards: their other outlets)."""
-        found: dict[int, list[str]] = {}
-        for part in slices(families):
-            with self.lock:
-                rows = self.db.execute(
-                    "SELECT DISTINCT f.family, a.source FROM families f "
-                    "JOIN articles a INDEXED BY articles_source_by_row ON a.rowid = f.article "
-                    f"WHERE f.family IN ({','.join('?' * len(part))}) AND a.source != '' ORDER BY f.family, a.source",
-                    list(part),
-                ).fetchall()
-            for family, source in rows:
-                found.setdefault(family, []).append(source)
-        return found
+        return self._grouped(
+            "SELECT DISTINCT f.family, a.source FROM families f "
+            "JOIN articles a INDEXED BY articles_source_by_row ON a.rowid = f.article "
+            "WHERE f.family IN ({}) AND a.source != '' ORDER BY f.family, a.source",
+            families,
+        )
 
     def quotes_dated(self, speaker_words: Sequence[str], filters: Filters) -> list[tuple[Quote, int, str | None]]:
         """`quotes`, each with its article's publication date (ISO), the key the merge sorts by."""

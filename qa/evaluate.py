@@ -125,6 +125,7 @@ def baseline_answer(index, question: str) -> tuple[Answer, list[tuple[str, int, 
 def evaluate(index, golds: Iterable[Gold], *, baseline: bool = False) -> list[dict]:
     """Answer every question; one row of measurements per question."""
     from qa.answer.retrieve import retrieve
+    from qa.ingest.embed import embed_soon
     from qa.text.question import clean_question, terms
     from qa.types import Query
 
@@ -140,7 +141,7 @@ def evaluate(index, golds: Iterable[Gold], *, baseline: bool = False) -> list[di
             # Retrieval recall is measured on the whole question, without the filters its dates give.
             cleaned = clean_question(gold.question)
             query = Query(gold.question, cleaned, tuple(terms(cleaned)))
-            hits = retrieve(index.reader, query, index.embedder.embed([query.searched])[0], k=max(RECALL_AT))
+            hits = retrieve(index.reader, query, embed_soon(index.embedder, query.searched), k=max(RECALL_AT))
             retrieved = [(h.article_id, h.start, h.end) for h in hits]
         cited = [(c.article_id, c.start, c.end) for c in answer.citations]
         gold_text = index.reader.article(gold.article_id).text if gold.spans else ""

@@ -15,7 +15,7 @@ from qa.answer.rank import RANKER_FILE, load_ranker
 from qa.errors import BadInput
 from qa.ingest import chunk
 from qa.ingest.attribution import load_tagger
-from qa.ingest.embed import Embedder, MiniLMEmbedder
+from qa.ingest.embed import Embedder, MiniLMEmbedder, embed_soon
 from qa.ingest.load import Problem, load
 from qa.ingest.prepare import Prepared, prepare
 from qa.storage import schema
@@ -338,16 +338,17 @@ def respond(
     ranker = load_ranker(ranking.file) if ranking.file and ranking.rerank else None
     check_with = None if ranking.rerank else ranking.file
     if query.broad:
-        stories = broad.answer(reader, query, embedder.embed([query.searched])[0])
+        stories = broad.answer(reader, query, embed_soon(embedder, query.searched))
         if stories:
             return stories
         # No story is about it: what mentions it is shown, not offered as the answer.
         plain = parse(query.question, sources=asked.sources, since=asked.since, until=asked.until, stories=False)
         mentions = extract.answer(
-            reader, plain, embedder.embed([plain.searched])[0], k=k, ranker=ranker, check_with=check_with
+            reader, plain, embed_soon(embedder, plain.searched), k=k, ranker=ranker, check_with=check_with
         )
         return broad.no_story(query, mentions)
-    return extract.answer(reader, query, embedder.embed([query.searched])[0], k=k, ranker=ranker, check_with=check_with)
+    vector = embed_soon(embedder, query.searched)
+    return extract.answer(reader, query, vector, k=k, ranker=ranker, check_with=check_with)
 
 
 def _articles(items: Iterable[str | Path | Article] | str | Path | Article) -> Iterator[Article | Problem]:

@@ -37,7 +37,7 @@ class HashEmbedder:
     name = "test/hashed-words"
     dimension = 64
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
+    def embed(self, texts: Sequence[str], *, threads: int | None = None) -> np.ndarray:
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for row, text in enumerate(texts):
             for word in WORD.findall(text.lower()):

@@ -13,7 +13,7 @@ import pytest
 
 from helpers import ROOT, wikinews_records
 from qa.ingest import chunk, runtimes
-from qa.ingest.embed import MiniLMEmbedder
+from qa.ingest.embed import MiniLMEmbedder, embed_soon
 from qa.ingest.runtimes import MAX_TOKENS, model_path, onnx_path
 
 WIKINEWS = wikinews_records()
@@ -71,6 +71,19 @@ def test_batching_and_order_do_not_change_a_vector(fast, texts):
     together = fast.embed(texts)
     alone = np.stack([fast.embed([text])[0] for text in texts[::5]])
     assert (together[::5] * alone).sum(axis=1).min() >= 0.9999
+
+
+def test_a_question_embedded_in_the_background_is_the_same_vector(fast):
+    """embed_soon runs the model on one thread beside the caller's word search; in a forked
+    child too, whose parent's threads are gone."""
+    for question in QUESTIONS:
+        assert float(embed_soon(fast, question).result() @ fast.embed([question])[0]) >= 0.9999
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child reports through its exit status)
+        vector = embed_soon(fast, QUESTIONS[0]).result(timeout=60)
+        os._exit(0 if vector.shape == (384,) else 1)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
 
 
 def test_span_vectors_pool_the_tokens_inside_the_span(fast, transformer, texts):

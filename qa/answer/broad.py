@@ -6,10 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import numpy as np
-
 from qa.answer.extract import MAX_SPANS, RELATED, candidates_of, cite_all
-from qa.answer.retrieve import retrieve
+from qa.answer.retrieve import Vector, resolved, retrieve
 from qa.storage.reads import Reader
 from qa.types import Answer, Article, Citation, Query
 
@@ -32,12 +30,12 @@ class Story:
     lede: tuple[int, int] | None
 
 
-def answer(reader: Reader, query: Query, vector: np.ndarray) -> Answer | None:
+def answer(reader: Reader, query: Query, vector: Vector) -> Answer | None:
     """Cite the ledes of the stories that match the query's topic, or None when no story does
     (see `no_story`)."""
     hits = retrieve(reader, query, vector, k=DEPTH)
     best: dict[str, float] = {}
-    for candidate in candidates_of(reader, hits, vector):
+    for candidate in candidates_of(reader, hits, resolved(vector)):
         best[candidate.article_id] = max(best.get(candidate.article_id, -1.0), candidate.dense)
     families = reader.families(list(best))
     articles = reader.articles(list(best))

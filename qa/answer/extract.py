@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from qa.answer.rank import CrossEncoder, load_ranker, passage
-from qa.answer.retrieve import DF_CAP, retrieve
+from qa.answer.retrieve import DF_CAP, Vector, resolved, retrieve
 from qa.storage.reads import Reader
 from qa.text.quotes import name_words
 from qa.text.when import resolve_relative
@@ -87,7 +87,7 @@ NOT_AN_ANSWER = -4.0
 def answer(
     reader: Reader,
     query: Query,
-    vector: np.ndarray,
+    vector: Vector,
     *,
     k: int,
     ranker: CrossEncoder | None = None,
@@ -106,7 +106,7 @@ def answer(
             if query.filters.any
             else "the index has no articles; add some with: python -m qa ingest PATH",
         )
-    candidates = candidates_of(reader, hits, vector)
+    candidates = candidates_of(reader, hits, resolved(vector))
     _score(reader, query, candidates)
     scoring = HAND_TUNED
     if ranker is not None:

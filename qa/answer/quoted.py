@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from qa.answer.extract import MAX_SPANS, RELATED, cite_all, distinct
-from qa.ingest.embed import Embedder
+from qa.ingest.embed import Embedder, embed_soon
 from qa.storage.reads import Reader
 from qa.text.quotes import name_words, speaker_key, speaker_matches
 from qa.types import Answer, Citation, Filters, Query, Quote
@@ -25,16 +25,17 @@ def ranked_quotes(
     # Every word of a matching speaker key is in the name asked about, or the reverse;
     # the SQL prefilter on one word keeps this cheap, speaker_matches decides.
     words = (speaker_key(speaker).split() or [""]) if speaker else []
+    topic = embed_soon(embedder, about) if about else None  # embedded while the quotes are read
     with reader.lock:
         found = [
             (quote, rowid)
             for quote, rowid in reader.quotes(words, filters)
             if not speaker or speaker_matches(speaker, quote.speaker)
         ]
-        if not about:
+        if topic is None:
             return [(quote, 0.0) for quote, _ in found[:limit]]
-        topic = embedder.embed([about])[0]
-        ranked = [(quote, _relevance(reader, rowid, quote, topic)) for quote, rowid in found]
+        vector = topic.result()
+        ranked = [(quote, _relevance(reader, rowid, quote, vector)) for quote, rowid in found]
     return sorted(ranked, key=lambda item: -item[1])[:limit]
 
 

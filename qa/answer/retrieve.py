@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Future
 
 import numpy as np
 
@@ -18,16 +19,25 @@ DF_CAP = 5_000  # chunk frequencies are counted up to here: past it a word is co
 COMMON_SHARE = 0.1
 COMMON_FLOOR = 1_000
 
+# A question's vector, or its embedding under way (qa.ingest.embed.embed_soon).
+Vector = np.ndarray | Future[np.ndarray]
 
-def retrieve(reader: Reader, query: Query, question_vector: np.ndarray, *, k: int) -> list[Hit]:
+
+def resolved(vector: Vector) -> np.ndarray:
+    """The vector, once its embedding has finished."""
+    return vector.result() if isinstance(vector, Future) else vector
+
+
+def retrieve(reader: Reader, query: Query, question_vector: Vector, *, k: int) -> list[Hit]:
     """The k best chunks for the query, among articles that pass its filters.
 
     Filters restrict both retrievers before ranking, so a filter never empties a result that a
-    fixed top-k would have cut off.
+    fixed top-k would have cut off. The words are searched first: a question still being embedded
+    finishes meanwhile.
     """
     depth = max(DEPTH, k)
-    dense = reader.dense_chunks(question_vector, depth, query.filters)
     lexical = reader.lexical_chunks(selective_terms(reader, query.terms), depth, query.filters)
+    dense = reader.dense_chunks(resolved(question_vector), depth, query.filters)
     return reader.hits(reciprocal_rank_fusion([dense, lexical], limit=k))
 
 

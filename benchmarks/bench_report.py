@@ -104,13 +104,23 @@ def targets(results: dict) -> list[tuple[str, str, bool | None]]:
             value = _pct(point["serve"]["hand_ask_ms"], 50 if label == "p50" else 95)
             rows.append(
                 (
-                    f"ask {label} <= {TARGETS[key]:g} ms at {size // 1000}k chunks, hand-tuned score",
+                    f"ask {label} <= {TARGETS[key]:g} ms at {size // 1000}k chunks, hand-tuned score alone",
                     f"{value:.1f} ms",
                     value <= TARGETS[key],
                 )
             )
     point = _point_at(results, 10_000)
     if point:
+        # The default since the ranker checks uncertain answers: issue 15's target predates it.
+        value = _pct(point["serve"]["ask_ms"], 50)
+        limit = TARGETS["p50_10k_ms"]
+        rows.append(
+            (
+                f"ask p50 <= {limit:g} ms at 10k chunks, default (uncertain answers checked)",
+                f"{value:.1f} ms",
+                value <= limit,
+            )
+        )
         value = _pct(point["serve"]["ranker_ask_ms"], 50)
         limit = TARGETS["p50_10k_ranker_ms"]
         rows.append((f"ask p50 <= {limit:g} ms at 10k chunks with the ranker", f"{value:.1f} ms", value <= limit))
@@ -250,8 +260,9 @@ def render(results: dict, plot: str | None) -> str:
         "",
         "## Latency against corpus size",
         "",
-        "| chunks | articles | text | FAISS index | recall@10 vs exact | ask p50 | ask p95 | ask p50, hand-tuned | "
-        "ask p50, ranker | retrieve p50 | cold start | FAISS build | RAM/chunk serving | disk/chunk |",
+        "| chunks | articles | text | FAISS index | recall@10 vs exact | ask p50 | ask p95 | "
+        "ask p50, hand-tuned alone | ask p50, ranker | retrieve p50 | cold start | FAISS build | "
+        "RAM/chunk serving | disk/chunk |",
         "|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for p in results["points"]:

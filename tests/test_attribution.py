@@ -109,3 +109,22 @@ def test_names_that_only_describe_the_source_are_not_the_speaker():
         assert text[quote.start : quote.end] == quote.text
         assert quote.speaker in ("Agip Petroli Spa", "Michael Owen"), quote
     assert "Agip Petroli Spa" in {q.speaker for q in tagged}  # "the firm" resolves to the firm's name
+
+
+def test_an_anonymous_source_is_not_the_person_named_before():
+    """ "a senior administration official" brings in someone new: its words are not the president's,
+    as the rules also leave them unattributed. "a spokesman" is the voice of whoever spoke last."""
+    text = "\n\n".join(
+        [
+            "President Joe Biden spoke on Monday. The application will be available by early October, "
+            "a senior administration official told CNN.",
+            "The Vestey Group said it had owned the land since 1920. But a spokesman added that the "
+            "company would co-operate fully with the authorities.",
+        ]
+    )
+    tagger = load_tagger()
+    assert tagger is not None
+    tagged = model_quotes("news", text, tagger)
+    assert "Joe Biden" not in {q.speaker for q in tagged}
+    assert not any(q.speaker and "Biden" in q.speaker for q in find_quotes("news", text))
+    assert [q.speaker for q in tagged if "co-operate" in q.text] == ["Vestey Group"]

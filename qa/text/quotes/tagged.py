@@ -80,6 +80,11 @@ def source_speaker(masked: str, start: int, end: int) -> Speaker | None:
         if named:
             return named
     end = head_end
+    if words[0] in ("a", "an") and not words[-1].startswith("spokes"):
+        # An indefinite phrase brings in someone new ("a senior administration official"), never
+        # a person named before; the rules leave such statements out too. A spokesman is the
+        # voice of whoever spoke last ("The Vestey Group said ... But a spokesman added").
+        return None
     if words[-1] in GROUPS:
         return Speaker("group", start, end, phrase)
     if words[-1] in ROLES or words[-1] in ORG_ROLES or words[0] in ("the", "his", "her", "their"):

@@ -375,7 +375,8 @@ def test_question_words_are_found_in_candidate_sentences_as_fts5_stems_them(seed
 def test_bm25_leaves_out_words_most_chunks_hold(seeds, monkeypatch):
     """FTS5 scores every chunk a word is in: a word in more than COMMON_SHARE of the chunks is left
     out of the BM25 search (when at least COMMON_FLOOR chunks hold it; lowered here for the seed
-    index), the rarest word always stays, and the answer still cites the right article."""
+    index), the rarest word stays unless DF_CAP chunks hold it, and the answer still cites the
+    right article."""
     from qa.answer import retrieve
 
     reader = seeds.reader
@@ -385,6 +386,9 @@ def test_bm25_leaves_out_words_most_chunks_hold(seeds, monkeypatch):
     monkeypatch.setattr(retrieve, "COMMON_FLOOR", 0)
     assert retrieve.selective_terms(reader, ["the", "rafah", "netanyahu"]) == ["rafah", "netanyahu"]
     assert retrieve.selective_terms(reader, ["the"]) == ["the"]
+    # A word in DF_CAP chunks or more is not searched even when it is the rarest (lowered here).
+    monkeypatch.setattr(retrieve, "DF_CAP", counts["rafah"])
+    assert retrieve.selective_terms(reader, ["the", "rafah"]) == []
     answer = seeds.ask("Which city will Israel enter even without the backing of the United States?")
     assert answer.citations and "city of Rafah" in answer.citations[0].text
 

@@ -192,6 +192,24 @@ def test_incremental_add_duplicate_replace_and_delete(tmp_path):
     assert all(c.article_id != WIKINEWS[0]["id"] for c in reopened.ask(WIKINEWS[0]["title"]).citations)
 
 
+def test_an_index_made_before_the_filter_indexes_gets_them_at_open(tmp_path):
+    """Filters check a chunk's article from two indexes (`INDEXED BY`, which fails without them):
+    an index written before they existed gains them when opened, and loses the one they replace."""
+    index = NewsIndex.open(tmp_path / "index", create=True)
+    index.add([article(0), article(1, published=date(2001, 1, 1))])
+    index.close()
+    with sqlite3.connect(tmp_path / "index" / "news.sqlite") as db:
+        db.executescript(
+            "DROP INDEX articles_by_row; DROP INDEX chunks_by_id; "
+            "CREATE INDEX articles_source_by_row ON articles(rowid, source);"
+        )
+    reopened = NewsIndex.open(tmp_path / "index")
+    names = {row[0] for row in reopened.db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"articles_by_row", "chunks_by_id"} <= names and "articles_source_by_row" not in names
+    answer = reopened.ask(WIKINEWS[1]["title"], until=date(2002, 1, 1))
+    assert answer.citations and {c.article_id for c in answer.citations} == {WIKINEWS[1]["id"]}
+
+
 def test_replace_and_delete_at_ivf_size_and_back_to_exact_below_it(tmp_path, monkeypatch):
     """Past IVF_FROM chunks the index is an inverted file of compact codes, built from SQLite's
     vectors when opened, whose finds are rescored with those vectors: a replaced or deleted

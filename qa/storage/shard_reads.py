@@ -79,7 +79,7 @@ class ShardReader(Reader):
         shards: their other outlets)."""
         return self._grouped(
             "SELECT DISTINCT f.family, a.source FROM families f "
-            "JOIN articles a INDEXED BY articles_source_by_row ON a.rowid = f.article "
+            "JOIN articles a INDEXED BY articles_by_row ON a.rowid = f.article "
             "WHERE f.family IN ({}) AND a.source != '' ORDER BY f.family, a.source",
             families,
         )

@@ -157,7 +157,7 @@ def _ingest(index, args: argparse.Namespace) -> int:
 
         if not bar.disable:
             threading.Thread(target=size_the_bar, daemon=True).start()
-        report = index.add(args.paths, progress=progress)
+        report = index.add(args.paths, progress=progress, listed=False)  # counts: a huge input, flat memory
     return _report(report, args)
 
 
@@ -168,7 +168,7 @@ def _report(report, args: argparse.Namespace) -> int:
         print(report.summary())
         for problem in report.skipped:
             print(f"  skipped {problem}")
-    return 0 if report.added or report.replaced or report.duplicates or not report.skipped else EXIT_USER_ERROR
+    return 0 if report.done or not report.skipped else EXIT_USER_ERROR
 
 
 def _ray_module(name: str):
@@ -197,6 +197,7 @@ def _ingest_on_ray(args: argparse.Namespace) -> int:
             workers=args.workers,
             attribution=args.attribution,
             progress=lambda done: bar.update(done - bar.n),
+            listed=False,
         )
     return _report(report, args)
 

@@ -214,6 +214,7 @@ class NewsIndex:
         items: Iterable[str | Path | Article] | str | Path | Article,
         *,
         progress: Callable[[int, int | None], None] | None = None,
+        listed: bool = True,
     ) -> IngestReport:
         """Add articles and files; never re-embeds articles already in the index.
 
@@ -224,11 +225,13 @@ class NewsIndex:
         Args:
             items: Article objects, files or folders (walked recursively).
             progress: called with (articles done, total if known) after each batch.
+            listed: list each article's id in the report; False counts them only, so that memory
+                stays flat whatever the input's size (the command line's choice).
 
         Returns:
-            An IngestReport listing added, replaced, duplicate and skipped items.
+            An IngestReport of added, replaced, duplicate and skipped items.
         """
-        report = IngestReport()
+        report = IngestReport(listed=listed)
         batch: list[Article] = []
         with self.writer.exclusive(), schema.explained(self.path):
             self.writer.start()

@@ -215,8 +215,8 @@ def report_html(report: IngestReport, titles: Mapping[str, str] | None = None) -
     """
     titles = titles or {}
     counts = (
-        f"Added {len(report.added)}, replaced {len(report.replaced)}, "
-        f"duplicates {len(report.duplicates)}, skipped {len(report.skipped)}."
+        f"Added {report.counts['added']}, replaced {report.counts['replaced']}, "
+        f"duplicates {report.counts['duplicates']}, skipped {len(report.skipped)}."
     )
     parts = [f'<div class="qa-report"><p class="qa-counts">{counts}</p>']
     for label, ids in (

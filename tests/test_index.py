@@ -171,15 +171,19 @@ def test_incremental_add_duplicate_replace_and_delete(tmp_path):
     same_text_new_id = index.add([article(0, id="copy-of-0")])
     assert same_text_new_id.duplicates == ["copy-of-0"] and "copy-of-0" not in index
 
+    counted = index.add([article(0, id="copy-2"), article(3)], listed=False)  # the command line's flat memory
+    assert counted.to_dict()["duplicates"] == 1 and counted.to_dict()["added"] == 1 and counted.done == 2
+    assert counted.duplicates == [] and counted.added == [] and WIKINEWS[3]["id"] in index
+
     new_text = "Correction: " + WIKINEWS[1]["text"]
     replaced = index.add([article(1, text=new_text)])
-    assert replaced.replaced == [WIKINEWS[1]["id"]] and len(index) == 3
+    assert replaced.replaced == [WIKINEWS[1]["id"]] and len(index) == 4
     assert index.get(WIKINEWS[1]["id"]).text == new_text
     answer = index.ask("Correction")
     assert_cited_exactly(index, answer)
 
     assert index.delete([WIKINEWS[0]["id"], "never-added"]) == 1
-    assert len(index) == 2 and WIKINEWS[0]["id"] not in index
+    assert len(index) == 3 and WIKINEWS[0]["id"] not in index
     counts = index.db.execute("SELECT (SELECT count(*) FROM chunks)").fetchone()
     orphans = "SELECT count(*) FROM family_bands WHERE article NOT IN (SELECT rowid FROM articles)"
     assert index.db.execute(orphans).fetchone()[0] == 0  # the replaced and deleted articles' band keys went too
@@ -188,7 +192,7 @@ def test_incremental_add_duplicate_replace_and_delete(tmp_path):
     index.close()
 
     reopened = NewsIndex.open(tmp_path / "index")  # FAISS comes back from its file, same generation
-    assert len(reopened) == 2 and len(reopened.vectors) == counts[0]
+    assert len(reopened) == 3 and len(reopened.vectors) == counts[0]
     assert all(c.article_id != WIKINEWS[0]["id"] for c in reopened.ask(WIKINEWS[0]["title"]).citations)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import date
 from html.parser import HTMLParser
-from types import SimpleNamespace
 
 import pytest
 from hypothesis import given
@@ -13,6 +12,7 @@ from hypothesis import strategies as st
 
 from qa import render
 from qa.ingest.load import Problem
+from qa.storage.writer import IngestReport
 from qa.types import Answer, Article, Citation
 
 INJECTION = (
@@ -330,15 +330,14 @@ def test_reference_label_is_short_plain_text():
 
 
 def test_report_names_files_not_server_paths_and_escapes_reasons():
-    report = SimpleNamespace(
-        added=["id1"],
-        replaced=[],
-        duplicates=["id2"],
+    report = IngestReport(
         skipped=[
             Problem("/tmp/gradio/abc123/<img src=x onerror=alert(1)>.txt", None, "empty file"),
             Problem("/tmp/gradio/def/feed.jsonl", 3, "no text field; <b>add one</b>"),
         ],
     )
+    report.record("added", "id1")
+    report.record("duplicates", "id2")
     html = render.report_html(report, titles={"id1": "New <i>article</i>", "id2": "Seen"})
     assert_inert(html)
     shown = Page(html).shown

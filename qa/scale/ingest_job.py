@@ -51,9 +51,11 @@ def ingest(
     workers: int | None = None,
     attribution: bool = True,
     progress: Callable[[int], None] | None = None,
+    listed: bool = True,
 ) -> IngestReport:
     """Ingest files into the sharded archive at `folder` (made if new) on the Ray cluster at
-    `address` (a local one when None). Returns what was added, replaced, duplicate or skipped."""
+    `address` (a local one when None). Returns what was added, replaced, duplicate or skipped
+    (the articles' ids too when `listed`)."""
     folder.mkdir(parents=True, exist_ok=True)
     _check_manifest(folder, shards)
     ray.init(
@@ -67,7 +69,7 @@ def ingest(
     # Input order kept, so the first of two copies under different ids is the one kept, as in `add`.
     context.execution_options.preserve_order = True
     workers = workers or max(1, int(ray.cluster_resources().get("CPU", 1)) - 1)
-    report = IngestReport()
+    report = IngestReport(listed=listed)
     files = []
     for item in iter_files(paths):
         (report.skipped.append(item) if isinstance(item, Problem) else files.append({"path": str(item)}))
@@ -90,7 +92,7 @@ def ingest(
 
     def written(shard: int) -> None:
         ref, digests = queued[shard].pop(0)
-        _merge(report, ray.get(ref))
+        report.merge(ray.get(ref))
         for digest in digests:
             in_flight.pop(digest, None)
 
@@ -100,7 +102,7 @@ def ingest(
             if shard == PROBLEM:
                 report.skipped.append(item)
             elif shard == HELD:
-                report.duplicates.append(item.id)
+                report.record("duplicates", item.id)
             else:
                 fresh.append((int(shard), item))
         by_shard: dict[int, list[tuple[Prepared, str]]] = defaultdict(list)
@@ -136,7 +138,7 @@ def _without_copies(
         if holder == item.article.id:  # the same id again is the shard's writer's to judge
             kept.append((shard, item, digest))
         else:
-            report.duplicates.append(item.article.id)
+            report.record("duplicates", item.article.id)
     return kept
 
 
@@ -220,11 +222,3 @@ class ShardWriter:
 
     def finish(self) -> None:
         self.index.save_vectors()
-
-
-def _merge(report: IngestReport, part: IngestReport) -> None:
-    report.added += part.added
-    report.replaced += part.replaced
-    report.duplicates += part.duplicates
-    report.skipped += part.skipped
-    report.chunks += part.chunks

@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: run test test-fast lint install bench bench-quick bench-scale bench-ray
+.PHONY: run test test-fast lint install bench bench-quick bench-scale bench-ray bench-stream
 
 # torch is pinned in pyproject.toml (the CPU build; see the comment there), so one install does it.
 $(VENV)/installed: pyproject.toml
@@ -47,6 +47,11 @@ bench-scale: install
 bench-ray: install
 	$(PY) -m pip install -q -e '.[bench,scale]'
 	$(PY) benchmarks/bench_ray.py
+
+# A 5 GB JSONL (the shared corpora, then exact copies) ingested, killed and resumed, its memory
+# sampled: ~25 minutes and ~5 GB of scratch disk; writes its section of docs/SCALE.md.
+bench-stream: install
+	$(PY) benchmarks/bench_stream.py
 
 # The speed and size guard (< 3 min): ingest ratio to the fp32 limit, ask p50/p95, cold start, bytes
 # per chunk on 400 BBC articles from ../shared/data; prints, never fails on timing.

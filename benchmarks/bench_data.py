@@ -112,6 +112,19 @@ def write_articles(documents: Path, n: int, out: Path) -> None:
             lines.write(json.dumps(record) + "\n")
 
 
+def write_section(path: Path, section: str) -> None:
+    """Put a section that one benchmark owns (its first and last lines are its markers, e.g.
+    `<!-- ray: ... -->` and `<!-- /ray -->`) in place of its last version, or at the end."""
+    start, end = section.splitlines()[0], section.splitlines()[-1]
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        text = before + section + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
 def _chunk_count(path: Path, at_least: int) -> int:
     """Chunks in the file, counted until `at_least` is reached."""
     from qa.ingest import chunk

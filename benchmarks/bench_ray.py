@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from bench import _env
-from bench_data import DEFAULT_DOCUMENTS, ROOT, _questions, machine, write_articles
+from bench_data import DEFAULT_DOCUMENTS, ROOT, _questions, machine, write_articles, write_section
 from bench_report import _pct
 
 ARTICLES = 400
@@ -148,17 +148,6 @@ def render(f: dict) -> str:
             END,
         ]
     )
-
-
-def write_section(path: Path, section: str) -> None:
-    """Put the section in place of the last one, or at the end."""
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        text = before + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -147,3 +147,17 @@ def test_synthetic_copies_keep_offsets_text_and_unit_vectors(corpus, tmp_path):
             assert 0.3 < float(codec.decode(blob) @ originals[key]) < 0.999
     assert db.execute("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH 'bridge'").fetchone()[0] == 4
     assert_fts_matches(db)
+
+
+def test_a_benchmark_section_replaces_its_own_version_and_keeps_the_rest(tmp_path):
+    doc = tmp_path / "SCALE.md"
+    doc.write_text("# Scale\n\nthe curve\n", encoding="utf-8")
+    ray = "<!-- ray: benchmarks/bench_ray.py -->\nray run 1\n<!-- /ray -->"
+    stream = "<!-- stream: benchmarks/bench_stream.py -->\nstream run 1\n<!-- /stream -->"
+    bench_data.write_section(doc, ray)
+    bench_data.write_section(doc, stream)
+    bench_data.write_section(doc, ray.replace("run 1", "run 2"))
+    text = doc.read_text(encoding="utf-8")
+    assert text.startswith("# Scale\n\nthe curve\n")
+    assert "ray run 1" not in text and text.count("<!-- /ray -->") == 1
+    assert text.index("ray run 2") < text.index("stream run 1")  # replaced where it stood

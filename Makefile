@@ -49,7 +49,7 @@ bench-ray: install
 	$(PY) benchmarks/bench_ray.py
 
 # A 5 GB JSONL (the shared corpora, then exact copies) ingested, killed and resumed, its memory
-# sampled: ~25 minutes and ~5 GB of scratch disk; writes its section of docs/SCALE.md.
+# sampled: ~15 minutes and ~5 GB of scratch disk; writes its section of docs/SCALE.md.
 bench-stream: install
 	$(PY) benchmarks/bench_stream.py
 

@@ -106,10 +106,15 @@ def write_articles(documents: Path, n: int, out: Path) -> None:
     """The first n articles of `documents` as JSONL that `python -m qa ingest` reads."""
     with out.open("w", encoding="utf-8") as lines:
         for article in read_articles(documents, n):
-            record = {"id": article.id, "title": article.title, "text": article.text, "source": article.source}
-            if article.published:
-                record["published"] = article.published.isoformat()
-            lines.write(json.dumps(record) + "\n")
+            lines.write(json.dumps(record_of(article)) + "\n")
+
+
+def record_of(article) -> dict:
+    """The article as a JSONL record that `python -m qa ingest` reads."""
+    record = {"id": article.id, "title": article.title, "text": article.text, "source": article.source}
+    if article.published:
+        record["published"] = article.published.isoformat()
+    return record
 
 
 def write_section(path: Path, section: str) -> None:

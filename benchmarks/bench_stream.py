@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from bench import _env, _say
-from bench_data import DATA, DEFAULT_DOCUMENTS, DEFAULT_SCALE, ROOT, machine, read_articles, write_section
+from bench_data import DATA, DEFAULT_DOCUMENTS, DEFAULT_SCALE, ROOT, machine, read_articles, record_of, write_section
 
 GIGABYTES = 5.0
 KILL_AFTER_S = 60.0
@@ -90,10 +90,8 @@ def _write(articles: list, size: int, path: Path) -> tuple[int, int]:
     bytes: (bytes of the first pass, lines written)."""
     bodies = []  # each record's JSON after its id, serialised once
     for article in articles:
-        record = {"title": article.title, "text": article.text, "source": article.source}
-        if article.published:
-            record["published"] = article.published.isoformat()
-        bodies.append((article.id, json.dumps(record)[1:]))
+        record = record_of(article)
+        bodies.append((record.pop("id"), json.dumps(record)[1:]))
     written = lines = unique_bytes = 0
     with path.open("w", encoding="utf-8") as out:
         copy = 0
@@ -115,8 +113,10 @@ def _run(command: list[str], read: Path, *, kill_after: float | None = None) -> 
     """Run `python -m qa` with `command`, sampling its memory and how far it has read `read`;
     SIGKILL it after `kill_after` seconds when given."""
     started = time.monotonic()
+    # Its messages go to a file: a pipe read only at the end would stop the process once full.
+    errors = tempfile.TemporaryFile()
     process = subprocess.Popen(
-        [sys.executable, "-m", "qa", *command], env=_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        [sys.executable, "-m", "qa", *command], env=_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=errors
     )
     samples: list[tuple[float, int, int]] = []  # (seconds, bytes read, RSS bytes)
     peak = 0
@@ -132,10 +132,13 @@ def _run(command: list[str], read: Path, *, kill_after: float | None = None) -> 
             samples.append((elapsed, max(position, samples[-1][1] if samples else 0), rss))
             peak = max(peak, high)
         time.sleep(SAMPLE_S)
-    stdout, stderr = process.communicate()
+    stdout, _ = process.communicate()
     seconds = time.monotonic() - started
+    errors.seek(0)
+    failure = errors.read().decode()[-2000:]
+    errors.close()
     if kill_after is None and process.returncode != 0:
-        raise RuntimeError(f"python -m qa {' '.join(command)} failed:\n{stderr.decode()[-2000:]}")
+        raise RuntimeError(f"python -m qa {' '.join(command)} failed:\n{failure}")
     report = json.loads(stdout) if kill_after is None else None
     return {"seconds": seconds, "samples": samples, "peak_rss": peak, "report": report}
 

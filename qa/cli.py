@@ -72,7 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--since", type=_date)
     ask.add_argument("--until", type=_date)
     ask.add_argument("--as-of", type=_date, dest="as_of", help="answer from articles published up to this date")
-    ask.add_argument("--ranker", action="store_true", help="rank sentences with the learned ranker as well")
+    ask.add_argument("--reader", action="store_true", help="rank sentences with the learned passage reader as well")
+    ask.add_argument("--ranker", action="store_true", help="rank sentences with the learned sentence ranker as well")
     ask.add_argument(
         "--no-check", dest="check", action="store_false", help="answer without the ranker's check of uncertain answers"
     )
@@ -125,7 +126,11 @@ def _run(args: argparse.Namespace, embedder: Embedder | None) -> int:
     if getattr(args, "ray", None) is not None or (args.index / "shards.json").exists():
         return _ask_archive(args, embedder)
     index = NewsIndex.open(
-        args.index, embedder=embedder, ranker=getattr(args, "ranker", False), check=getattr(args, "check", True)
+        args.index,
+        embedder=embedder,
+        ranker=getattr(args, "ranker", False),
+        check=getattr(args, "check", True),
+        reader=getattr(args, "reader", False),
     )
     if args.command == "ask":
         return _ask(index, args)

@@ -193,6 +193,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-check", dest="check", action="store_false", help="answer without the ranker's check of uncertain answers"
     )
+    parser.add_argument(
+        "--reader",
+        nargs="?",
+        const=True,
+        default=False,
+        type=Path,
+        help="rank sentences with the learned passage reader as well (or the one in this ONNX file)",
+    )
     parser.add_argument("--out", type=Path, help="write the report as JSON here")
     args = parser.parse_args(argv)
 
@@ -203,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         if not path.exists():
             raise BadInput(f"no such file: {path}")
     index_path = args.index or _default_index(args.documents)
-    index = NewsIndex.open(index_path, create=True, ranker=args.ranker, check=args.check)
+    index = NewsIndex.open(index_path, create=True, ranker=args.ranker, check=args.check, reader=args.reader)
     report = index.add(args.documents)
     print(f"index {index_path}: {report.summary()}")
 
@@ -222,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.baseline
         else "news-qa + ranker"
         if args.ranker
+        else "news-qa + reader"
+        if args.reader
         else "news-qa"
         if args.check
         else "news-qa, unchecked",

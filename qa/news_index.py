@@ -11,6 +11,7 @@ from functools import partial
 from pathlib import Path
 
 from qa.answer import broad, extract, quoted
+from qa.answer.passages import READER_FILE, load_reader
 from qa.answer.rank import RANKER_FILE, load_ranker
 from qa.errors import BadInput
 from qa.ingest import chunk
@@ -47,11 +48,16 @@ class NewsIndex:
         ranker: bool | str | Path = False,
         check: bool = True,
         attribution: bool = True,
+        reader: bool | str | Path = False,
     ) -> None:
         self.path = path
         self.embedder = embedder
         ranker_file = Path(ranker) if isinstance(ranker, (str, Path)) else RANKER_FILE if ranker or check else None
-        self.ranking = Ranking(ranker_file, rerank=bool(ranker))
+        # The sentence ranker, asked for, ranks instead of the reader.
+        reader_file = (
+            None if ranker else Path(reader) if isinstance(reader, (str, Path)) else READER_FILE if reader else None
+        )
+        self.ranking = Ranking(ranker_file, rerank=bool(ranker), reader=reader_file)
         self.attribution = attribution
         self.db = schema.connect(
             path,
@@ -78,6 +84,7 @@ class NewsIndex:
         ranker: bool | str | Path = False,
         check: bool = True,
         attribution: bool = True,
+        reader: bool | str | Path = False,
     ) -> NewsIndex:
         """Open the index at `path`.
 
@@ -85,13 +92,19 @@ class NewsIndex:
             path: the index folder.
             create: make an empty index when none exists.
             embedder: the embedding model; the bundled MiniLM by default.
-            ranker: True ranks answer sentences with the learned ranker as well (when its file
-                loads), a path with the one in that ONNX file; off by default until it beats the
-                hand-tuned score on news as well as on SQuAD (docs/MODEL_CARD.md).
-            check: without `ranker`, the learned ranker still reads the best sentence of an
-                answer of middling confidence and abstains when it finds it does not answer
-                (wrong answers to questions from another corpus 17% -> 7%, docs/QUALITY.md);
-                False answers from the hand-tuned score alone.
+            reader: True reads the question with the best 3 chunks with the learned passage
+                reader (qa/answer/passages.py), adds its score of each sentence to the hand-tuned
+                one and abstains on its "no answer here"; a path reads with the one in that ONNX
+                file. Off by default: it cites better on SQuAD and the news set and turns away
+                more near misses, but answers more questions an archive cannot answer
+                (docs/MODEL_CARD.md).
+            ranker: True ranks answer sentences with the learned sentence ranker as well (when
+                its file loads; instead of the reader), a path with the one in that ONNX file;
+                off by default until it beats the hand-tuned score on news as well as on SQuAD.
+            check: without `reader` or `ranker`, the sentence ranker still reads the best
+                sentence of an answer of middling confidence and abstains when it finds it does
+                not answer (wrong answers to questions from another corpus 17% -> 7%,
+                docs/QUALITY.md); False answers from the hand-tuned score alone.
             attribution: find quotes at ingest with the learned attribution tagger as well as the
                 rules: it adds statements the rules have no pattern for (PolNeAR dev recall 0.58
                 -> 0.82, docs/MODEL_CARD.md) for ~12% more ingest time; False for the rules alone.
@@ -100,7 +113,9 @@ class NewsIndex:
             IndexNotFound, IndexCorrupt, IndexMismatch: with the command that fixes it.
         """
         embedder = embedder or MiniLMEmbedder()
-        return cls(Path(path), embedder, create=create, ranker=ranker, check=check, attribution=attribution)
+        return cls(
+            Path(path), embedder, create=create, ranker=ranker, check=check, attribution=attribution, reader=reader
+        )
 
     # ---- reading -------------------------------------------------------------------------
 
@@ -316,6 +331,7 @@ class Ranking:
 
     file: Path | None
     rerank: bool = False
+    reader: Path | None = None
 
 
 CHECKED = Ranking(RANKER_FILE)  # the default: the hand-tuned score, its uncertain answers checked
@@ -340,6 +356,7 @@ def respond(
     # The ranker loads here to rerank; to check, only when an answer needs it (most do not).
     ranker = load_ranker(ranking.file) if ranking.file and ranking.rerank else None
     check_with = None if ranking.rerank else ranking.file
+    passage_reader = load_reader(ranking.reader) if ranking.reader else None
     if query.broad:
         stories = broad.answer(reader, query, embed_soon(embedder, query.searched))
         if stories:
@@ -347,11 +364,19 @@ def respond(
         # No story is about it: what mentions it is shown, not offered as the answer.
         plain = parse(query.question, sources=asked.sources, since=asked.since, until=asked.until, stories=False)
         mentions = extract.answer(
-            reader, plain, embed_soon(embedder, plain.searched), k=k, ranker=ranker, check_with=check_with
+            reader,
+            plain,
+            embed_soon(embedder, plain.searched),
+            k=k,
+            ranker=ranker,
+            check_with=check_with,
+            passage_reader=passage_reader,
         )
         return broad.no_story(query, mentions)
     vector = embed_soon(embedder, query.searched)
-    return extract.answer(reader, query, vector, k=k, ranker=ranker, check_with=check_with)
+    return extract.answer(
+        reader, query, vector, k=k, ranker=ranker, check_with=check_with, passage_reader=passage_reader
+    )
 
 
 def _articles(items: Iterable[str | Path | Article] | str | Path | Article) -> Iterator[Article | Problem]:

@@ -1,0 +1,88 @@
+"""The learned passage reader: it loads offline without torch, scores a sentence in its chunk,
+answers with exact spans, and a missing or damaged file leaves the hand-tuned score in charge,
+said once in the log."""
+
+from __future__ import annotations
+
+import logging
+import math
+import subprocess
+import sys
+
+import pytest
+
+from helpers import ROOT, assert_cited, child_env
+from qa import NewsIndex
+from qa.answer.passages import MAX_TOKENS, READER_FILE, PassageReader, load_reader
+
+
+def test_the_shipped_reader_is_small():
+    assert READER_FILE.stat().st_size <= 15_000_000
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for line in text.split("\n"):
+        if len(line.split()) > 6:
+            spans.append((start, start + len(line)))
+        start += len(line) + 1
+    return spans
+
+
+def test_the_reader_scores_the_answering_sentence_above_the_rest_of_its_story(seeds):
+    article = next(a for a in seeds.articles() if a.title == "Yushchenko claims victory in re-run")
+    spans = _sentences(article.text)
+    text = article.text[spans[0][0] : spans[-1][1]]
+    relative = [(start - spans[0][0], end - spans[0][0]) for start, end in spans]
+    (scores,) = PassageReader().read("By how many votes did Yushchenko lead Yanukovich?", [(text, relative)])
+    read = [i for i, score in enumerate(scores) if not math.isnan(score)]
+    best = max(read, key=lambda i: scores[i])
+    assert "2.2 million votes" in text[slice(*relative[best])], (relative[best], scores)
+
+
+def test_a_sentence_cut_off_by_truncation_is_not_scored():
+    sentence = "The council met on Monday to discuss the new budget for the city's schools."
+    text = " ".join([sentence] * 40)  # ~600 word pieces, past MAX_TOKENS
+    spans = [(i * (len(sentence) + 1), i * (len(sentence) + 1) + len(sentence)) for i in range(40)]
+    (scores,) = PassageReader().read("When did the council meet?", [(text, spans)])
+    assert not math.isnan(scores[0]) and math.isnan(scores[-1])
+    assert MAX_TOKENS < 600
+
+
+def test_answers_read_with_the_reader_cite_exact_spans(seeds):
+    assert seeds.ranking.reader is None  # off by default (docs/MODEL_CARD.md says why)
+    with NewsIndex.open(seeds.path, reader=True) as read:
+        assert read.ranking.reader == READER_FILE
+        for question in ("who won the Ukrainian election re-run", "how many people died in the tsunami"):
+            answer = read.ask(question)
+            assert answer.citations
+            assert_cited(read, [*answer.citations, *answer.related])
+
+
+def test_a_damaged_reader_file_falls_back_to_the_hand_tuned_score_and_says_so_once(seeds, tmp_path, caplog):
+    damaged = tmp_path / "reader.onnx"
+    damaged.write_bytes(b"not an onnx graph")
+    question = "who won the Ukrainian election re-run"
+    with caplog.at_level(logging.WARNING, logger="qa"):
+        with NewsIndex.open(seeds.path, reader=damaged) as index:
+            first = index.ask(question)
+            second = index.ask(question)
+    warnings = [r for r in caplog.records if "passage reader" in r.getMessage()]
+    assert len(warnings) == 1 and "hand-tuned score" in warnings[0].getMessage()
+    with NewsIndex.open(seeds.path, reader=False) as plain:
+        expected = plain.ask(question)
+    assert first.to_dict() == second.to_dict() == expected.to_dict()
+    assert load_reader(tmp_path / "missing.onnx") is None
+
+
+@pytest.mark.slow
+def test_answering_with_the_reader_never_imports_torch(seeds):
+    code = (
+        "import sys; from qa import NewsIndex; "
+        f"index = NewsIndex.open({str(seeds.path)!r}, reader=True); "
+        "answer = index.ask('who won the Ukrainian election re-run'); "
+        "assert answer.citations; "
+        "assert 'torch' not in sys.modules, 'torch was imported'"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=child_env(), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -124,6 +124,28 @@ def assert_stored_spans(index: Any, article_ids: Sequence[str] | None = None) ->
     return counts[0], counts[1]
 
 
+def assert_damaged_model_falls_back(
+    index_path: Path, damaged: Path, option: str, plain: Mapping[str, Any], caplog: Any, says: str
+) -> None:
+    """A learned model's file that does not load: answers come from the hand-tuned score (as
+    NewsIndex.open(**plain) gives them), and the log says so once, naming the model (`says`)."""
+    import logging
+
+    from qa import NewsIndex
+
+    damaged.write_bytes(b"not an onnx graph")
+    question = "who won the Ukrainian election re-run"
+    with caplog.at_level(logging.WARNING, logger="qa"):
+        with NewsIndex.open(index_path, **{option: damaged}) as index:
+            first = index.ask(question)
+            second = index.ask(question)
+    warnings = [r for r in caplog.records if says in r.getMessage()]
+    assert len(warnings) == 1 and "hand-tuned score" in warnings[0].getMessage()
+    with NewsIndex.open(index_path, **plain) as unlearned:
+        expected = unlearned.ask(question)
+    assert first.to_dict() == second.to_dict() == expected.to_dict()
+
+
 def readme_python(after_heading: str) -> str:
     """The first ```python block of README.md after the line `after_heading`, as a user would copy it."""
     text = (ROOT / "README.md").read_text(encoding="utf-8").split(f"\n{after_heading}\n", 1)[1]

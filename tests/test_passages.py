@@ -1,17 +1,12 @@
-"""The learned passage reader: it loads offline without torch, scores a sentence in its chunk,
+"""The learned passage reader: it loads offline (test_rank.py: without torch), scores a sentence in its chunk,
 answers with exact spans, and a missing or damaged file leaves the hand-tuned score in charge,
 said once in the log."""
 
 from __future__ import annotations
 
-import logging
 import math
-import subprocess
-import sys
 
-import pytest
-
-from helpers import ROOT, assert_cited, child_env
+from helpers import assert_cited, assert_damaged_model_falls_back
 from qa import NewsIndex
 from qa.answer.passages import MAX_TOKENS, READER_FILE, PassageReader, load_reader
 
@@ -61,28 +56,5 @@ def test_answers_read_with_the_reader_cite_exact_spans(seeds):
 
 def test_a_damaged_reader_file_falls_back_to_the_hand_tuned_score_and_says_so_once(seeds, tmp_path, caplog):
     damaged = tmp_path / "reader.onnx"
-    damaged.write_bytes(b"not an onnx graph")
-    question = "who won the Ukrainian election re-run"
-    with caplog.at_level(logging.WARNING, logger="qa"):
-        with NewsIndex.open(seeds.path, reader=damaged) as index:
-            first = index.ask(question)
-            second = index.ask(question)
-    warnings = [r for r in caplog.records if "passage reader" in r.getMessage()]
-    assert len(warnings) == 1 and "hand-tuned score" in warnings[0].getMessage()
-    with NewsIndex.open(seeds.path, reader=False) as plain:
-        expected = plain.ask(question)
-    assert first.to_dict() == second.to_dict() == expected.to_dict()
+    assert_damaged_model_falls_back(seeds.path, damaged, "reader", {"reader": False}, caplog, "passage reader")
     assert load_reader(tmp_path / "missing.onnx") is None
-
-
-@pytest.mark.slow
-def test_answering_with_the_reader_never_imports_torch(seeds):
-    code = (
-        "import sys; from qa import NewsIndex; "
-        f"index = NewsIndex.open({str(seeds.path)!r}, reader=True); "
-        "answer = index.ask('who won the Ukrainian election re-run'); "
-        "assert answer.citations; "
-        "assert 'torch' not in sys.modules, 'torch was imported'"
-    )
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=child_env(), capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr[-2000:]

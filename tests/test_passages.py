@@ -54,6 +54,16 @@ def test_answers_read_with_the_reader_cite_exact_spans(seeds):
             assert_cited(read, [*answer.citations, *answer.related])
 
 
+def test_the_reader_answers_only_what_the_checked_score_would_and_may_still_turn_it_away(seeds):
+    """Neither article set says who leads Apple or which NFL star retired. The reader alone gave
+    the second a wrong answer (a space shuttle "retired") when measured; by default the first
+    gets one (a Sears CEO's words)."""
+    with NewsIndex.open(seeds.path, reader=True) as read:
+        for question in ("What NFL star announced his retirement?", "Who is the CEO of Apple?"):
+            assert read.ask(question).abstained, question
+        assert seeds.ask("What NFL star announced his retirement?").abstained
+
+
 def test_a_damaged_reader_file_falls_back_to_the_hand_tuned_score_and_says_so_once(seeds, tmp_path, caplog):
     damaged = tmp_path / "reader.onnx"
     assert_damaged_model_falls_back(seeds.path, damaged, "reader", {"reader": False}, caplog, "passage reader")

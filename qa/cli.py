@@ -14,6 +14,7 @@ from qa.errors import BadInput, QAError
 
 if TYPE_CHECKING:
     from qa.ingest.embed import Embedder
+    from qa.types import Article
 
 EXIT_USER_ERROR = 1
 FORMATS = ("plain", "json", "markdown")
@@ -86,8 +87,9 @@ def _parser() -> argparse.ArgumentParser:
     info.add_argument("--json", action="store_true")
 
     quotes = with_index(commands.add_parser("quotes", help="list who said what"))
-    quotes.add_argument("--speaker")
-    quotes.add_argument("--about")
+    quotes.add_argument("name", nargs="?", help="whose words (as --speaker); every speaker's when left out")
+    quotes.add_argument("--speaker", help="a speaker's name, or part of it")
+    quotes.add_argument("--about", help="only quotes about this")
     quotes.add_argument("--json", action="store_true")
 
     # eval parses its own options (see main); listed here for --help.
@@ -280,10 +282,23 @@ def _plain(answer) -> str:
 
 
 def _quotes(index, args: argparse.Namespace) -> int:
-    quotes = index.quotes(speaker=args.speaker, about=args.about)
+    speaker = args.speaker or args.name
+    quotes = index.quotes(speaker=speaker, about=args.about)
     if args.json:
         print(json.dumps([q.to_dict() for q in quotes], ensure_ascii=False, indent=2))
         return 0
+    if not quotes:
+        asked = " ".join(
+            filter(None, [f"by {speaker}" if speaker else "", f"about {args.about}" if args.about else ""])
+        )
+        print(f"No quotes {asked} in {index.path}." if asked else f"No quotes in {index.path}.")
+        return 0
+    articles: dict[str, Article] = {}
     for quote in quotes:
-        print(f"{quote.speaker} ({quote.cue}): “{quote.text}” — {quote.article_id} {quote.start}-{quote.end}")
+        article = articles.setdefault(quote.article_id, index.get(quote.article_id))
+        when = article.published.isoformat() if article.published else "undated"
+        print(
+            f"{quote.speaker} ({quote.cue}): “{quote.text}”\n    — {article.title} "
+            f"({article.source or 'unknown source'}, {when}) {quote.article_id} chars {quote.start}-{quote.end}"
+        )
     return 0

@@ -62,6 +62,16 @@ def test_ingest_ask_questions_info_and_delete(tmp_path):
     ]
     assert [line["id"] for line in lines] == ["q1", "q2"] and lines[1]["abstained"]
 
+    # Who said what, each quote with where it is; a name no one in the index has gets a sentence.
+    listed = qa("quotes", "--index", index, "Netanyahu").stdout
+    found = re.findall(
+        r"^Benjamin Netanyahu \(\w+\): “(.+)”\n    — .+ \(WION, 2024-03-22\) \S+ chars (\d+)-(\d+)$", listed, re.M
+    )
+    assert found and all(text[int(start) : int(end)] == words for words, start, end in found)
+    assert (
+        qa("quotes", "--index", index, "--speaker", "Nobody Known").stdout == f"No quotes by Nobody Known in {index}.\n"
+    )
+
     info = json.loads(qa("info", "--index", index, "--json").stdout)
     assert info["articles"] == 68 and info["model"].endswith("all-MiniLM-L6-v2") and info["bytes_on_disk"] > 0
     rafah_id = rafah[0]["article_id"]

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+# The file that makes a folder a news-qa index (qa/storage/schema.py); ingest never reads one as articles.
+INDEX_DATABASE = "news.sqlite"
+
 
 @dataclass(frozen=True, slots=True)
 class Article:

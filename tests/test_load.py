@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -172,6 +173,15 @@ def test_bad_files_are_reported_with_reasons_and_good_ones_still_load(tmp_path):
 def test_missing_path_is_a_problem_not_a_crash(tmp_path):
     articles, problems = loaded(tmp_path / "nope.txt")
     assert not articles and problems[0].reason == "no such file or folder"
+
+
+def test_an_index_kept_beside_the_articles_is_not_read_as_articles(tmp_path, seed_index_path):
+    (tmp_path / "story.txt").write_text("Title: Bridge opens\n\nThe new bridge opened on Friday.", encoding="utf-8")
+    shutil.copytree(seed_index_path, tmp_path / "index")
+    articles, problems = loaded(tmp_path)
+    assert [a.title for a in articles] == ["Bridge opens"] and not problems
+    articles, problems = loaded(tmp_path / "index")
+    assert not articles and "a news-qa index, not articles" in problems[0].reason
 
 
 def test_the_estimate_that_sizes_the_progress_bar_counts_what_load_gives(tmp_path):

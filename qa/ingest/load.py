@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from qa.ingest.records import FIELD_NAMES, MAX_ARTICLE_CHARS, article_from_record
-from qa.types import Article
+from qa.types import INDEX_DATABASE, Article
 
 if TYPE_CHECKING:
     from trafilatura.settings import Document
@@ -90,12 +90,15 @@ def text_encoding(data: bytes, *, whole: bool = True) -> str:
 
 
 def iter_files(paths: Iterable[str | Path]) -> Iterator[Path | Problem]:
-    """Files under the given paths, folders walked recursively in name order, loops avoided."""
+    """Files under the given paths, folders walked recursively in name order, loops avoided; an
+    index folder inside them (kept beside the articles) is passed over."""
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
+        if _is_index(path):
+            yield Problem(str(path), None, "a news-qa index, not articles; give the folder that holds the articles")
+        elif path.is_dir():
             for folder, dirs, files in os.walk(path, onerror=None):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not _is_index(Path(folder, d)))
                 for name in sorted(files):
                     if name.startswith(".") or NOT_ARTICLES.match(name):
                         continue
@@ -104,6 +107,10 @@ def iter_files(paths: Iterable[str | Path]) -> Iterator[Path | Problem]:
             yield path
         else:
             yield Problem(str(path), None, "no such file or folder")
+
+
+def _is_index(folder: Path) -> bool:
+    return (folder / INDEX_DATABASE).is_file()
 
 
 def load(paths: Iterable[str | Path]) -> Iterator[Article | Problem]:

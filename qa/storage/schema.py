@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import TypeVar
 
 from qa.errors import IndexBusy, IndexCorrupt, IndexMismatch, IndexNotFound, QAError
+from qa.types import INDEX_DATABASE
 
 FORMAT_VERSION = 2  # 2: int8 vectors (storage/codec.py), FTS5 over the article text
-DATABASE = "news.sqlite"
+DATABASE = INDEX_DATABASE
 LOCK_WAIT_SECONDS = 30.0
 MAX_PARAMETERS = 10_000  # values bound to one statement (SQLite allows 32,766 by default)
 

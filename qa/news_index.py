@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -28,6 +28,7 @@ from qa.text.question import parse
 from qa.types import Answer, Article, Filters, Query, Quote
 
 DEFAULT_INDEX = Path("index")
+SOURCES_LISTED = 12  # a source name that matches nothing is answered with the first of those there are
 BATCH_ARTICLES = 32  # articles committed per transaction: a kill loses at most one batch
 
 __all__ = ["DEFAULT_INDEX", "IngestReport", "NewsIndex"]
@@ -219,8 +220,29 @@ class NewsIndex:
             # What another process commits meanwhile cannot change this answer's articles.
             with self.reader.snapshot():
                 self.writer.sync_vectors()
+                if sources:
+                    named = self.reader.sources_named(sources)
+                    if unknown := [name for name in sources if not named[name]]:
+                        return Answer(question, searched=query.searched, reason=self._no_such_source(unknown))
+                    sources = list(dict.fromkeys(source for name in sources for source in named[name]))
+                    query = checked_query(question, k, sources, since, until)
                 asked = Filters(tuple(sources), since, until)
-                return respond(self.reader, self.embedder, query, k=k, ranking=self.ranking, asked=asked)
+                answer = respond(self.reader, self.embedder, query, k=k, ranking=self.ranking, asked=asked)
+                if answer.reason == extract.NO_MATCH and (since or until):
+                    counts = self.reader.counts()
+                    dates = f"{counts['published_from']} to {counts['published_to']}"
+                    return replace(answer, reason=f"{answer.reason}; the articles here were published {dates}")
+                return answer
+
+    def _no_such_source(self, unknown: Sequence[str]) -> str:
+        """What to say when no stored source matches a name asked for: the names there are."""
+        names = ", ".join(repr(name) for name in unknown)
+        known = self.reader.sources()
+        if not known:
+            return f"no source matches {names}; no article here names its source"
+        more = len(known) - SOURCES_LISTED
+        listed = ", ".join(known[:SOURCES_LISTED]) + (f" and {more} more" if more > 0 else "")
+        return f"no source matches {names}; the sources here are {listed}"
 
     # ---- writing -------------------------------------------------------------------------
 

@@ -90,8 +90,23 @@ def test_filters_apply_before_ranking(seeds):
     assert in_2024.citations and all(c.published >= date(2024, 1, 1) for c in in_2024.citations)
     old = seeds.ask("Arafat funeral", until=date(2004, 12, 31))
     assert all(c.published <= date(2004, 12, 31) for c in (*old.citations, *old.related))
-    nothing = seeds.ask("Rafah", sources=["No Such Source"])
-    assert nothing.abstained and nothing.reason == "no articles match the filters"
+    nothing = seeds.ask("Rafah", until=date(2004, 1, 1))
+    assert nothing.abstained and nothing.reason == (
+        "no articles match the filters; the articles here were published 2004-11-13 to 2024-03-22"
+    )
+
+
+def test_a_source_is_named_as_a_user_types_it_and_an_unknown_one_is_answered_with_those_there_are(seeds):
+    lower_case = seeds.ask("what did Netanyahu say about Rafah", sources=["wion"])
+    assert lower_case.citations and {c.source for c in (*lower_case.citations, *lower_case.related)} == {"WION"}
+    part = seeds.ask("tsunami relief", sources=["wikinews"])  # "Wikinews" and "Wikinews (interview)"
+    assert part.citations and all(c.source.startswith("Wikinews") for c in (*part.citations, *part.related))
+    nothing = seeds.ask("Rafah", sources=["WION", "No Such Source"])
+    assert nothing.abstained and not nothing.related
+    assert (
+        nothing.reason
+        == "no source matches 'No Such Source'; the sources here are WION, Wikinews, Wikinews (interview)"
+    )
 
 
 @pytest.mark.parametrize(

@@ -43,6 +43,7 @@ SPAN_MARGIN = 0.3  # a second or third span must score within this of the best (
 # 0.15 -> 1.8 spans, citation@3 0.81; 0.3 -> 2.4 spans, 0.84; wider adds spans, not hits)
 ANSWER_THRESHOLD = 0.7  # calibrated: see docs/QUALITY.md (in-domain vs unrelated questions)
 RELATED = 3
+NO_MATCH = "no articles match the filters"
 LATEST_WEIGHT = 0.15  # how much "latest" lifts the newest article's sentences over the oldest's
 
 Item = TypeVar("Item")
@@ -116,7 +117,7 @@ def answer(
         return Answer(
             query.question,
             searched=query.searched,
-            reason="no articles match the filters"
+            reason=NO_MATCH
             if query.filters.any
             else "the index has no articles; add some with: python -m qa ingest PATH",
         )

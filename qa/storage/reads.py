@@ -134,6 +134,26 @@ class Reader:
                 for row in self.db.execute("SELECT DISTINCT source FROM articles WHERE source != '' ORDER BY source")
             ]
 
+    def sources_named(self, names: Sequence[str]) -> dict[str, list[str]]:
+        """The stored sources each name means: itself when stored, else those that contain it,
+        case aside ("wion" -> WION, "cnn" -> www.cnn.com); [] for none. Only a name not stored
+        as given reads every article's source."""
+        named: dict[str, list[str]] = {}
+        with self.lock:
+            for name in names:
+                if self.db.execute("SELECT 1 FROM articles WHERE source = ? LIMIT 1", (name,)).fetchone():
+                    named[name] = [name]
+                    continue
+                pattern = "%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+                named[name] = [
+                    row[0]
+                    for row in self.db.execute(
+                        "SELECT DISTINCT source FROM articles WHERE source LIKE ? ESCAPE '\\' ORDER BY source",
+                        (pattern,),
+                    )
+                ]
+        return named
+
     def manifest(self) -> dict[str, str]:
         with self.lock:
             return dict(self.db.execute("SELECT key, value FROM manifest"))

@@ -229,8 +229,7 @@ class NewsIndex:
                 asked = Filters(tuple(sources), since, until)
                 answer = respond(self.reader, self.embedder, query, k=k, ranking=self.ranking, asked=asked)
                 if answer.reason == extract.NO_MATCH and (since or until):
-                    counts = self.reader.counts()
-                    dates = f"{counts['published_from']} to {counts['published_to']}"
+                    dates = " to ".join(day or "?" for day in self.reader.published_range())
                     return replace(answer, reason=f"{answer.reason}; the articles here were published {dates}")
                 return answer
 

@@ -158,11 +158,19 @@ class Reader:
         with self.lock:
             return dict(self.db.execute("SELECT key, value FROM manifest"))
 
+    def published_range(self) -> tuple[str | None, str | None]:
+        """The first and last publication dates (ISO), from their index: no row is read."""
+        with self.lock:
+            # Two subqueries: with both aggregates in one, SQLite scans the whole index.
+            return self.db.execute(
+                "SELECT (SELECT min(published) FROM articles), (SELECT max(published) FROM articles)"
+            ).fetchone()
+
     def counts(self) -> dict[str, Any]:
         """Articles, chunks and sentences stored, and the range of publication dates."""
         with self.lock:
             count = lambda table: self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: E731
-            first, last = self.db.execute("SELECT min(published), max(published) FROM articles").fetchone()
+            first, last = self.published_range()
             return {
                 "articles": count("articles"),
                 "chunks": count("chunks"),

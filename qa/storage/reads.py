@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -136,22 +137,16 @@ class Reader:
 
     def sources_named(self, names: Sequence[str]) -> dict[str, list[str]]:
         """The stored sources each name means: itself when stored, else those that contain it,
-        case aside ("wion" -> WION, "cnn" -> www.cnn.com); [] for none. Only a name not stored
-        as given reads every article's source."""
+        case aside ("wion" -> WION, "cnn" -> www.cnn.com); [] for none."""
         named: dict[str, list[str]] = {}
         with self.lock:
             for name in names:
                 if self.db.execute("SELECT 1 FROM articles WHERE source = ? LIMIT 1", (name,)).fetchone():
                     named[name] = [name]
                     continue
-                pattern = "%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-                named[name] = [
-                    row[0]
-                    for row in self.db.execute(
-                        "SELECT DISTINCT source FROM articles WHERE source LIKE ? ESCAPE '\\' ORDER BY source",
-                        (pattern,),
-                    )
-                ]
+                pattern = "%" + re.sub(r"([\\%_])", r"\\\1", name) + "%"  # LIKE ignores case; % and _ are the name's
+                like = "SELECT DISTINCT source FROM articles WHERE source LIKE ? ESCAPE '\\' ORDER BY source"
+                named[name] = [row[0] for row in self.db.execute(like, (pattern,))]
         return named
 
     def manifest(self) -> dict[str, str]:
@@ -159,25 +154,18 @@ class Reader:
             return dict(self.db.execute("SELECT key, value FROM manifest"))
 
     def published_range(self) -> tuple[str | None, str | None]:
-        """The first and last publication dates (ISO), from their index: no row is read."""
+        """The first and last publication dates (ISO), by two lookups of their index (with both
+        aggregates in one statement, SQLite scans it)."""
         with self.lock:
-            # Two subqueries: with both aggregates in one, SQLite scans the whole index.
-            return self.db.execute(
-                "SELECT (SELECT min(published) FROM articles), (SELECT max(published) FROM articles)"
-            ).fetchone()
+            both = "SELECT (SELECT min(published) FROM articles), (SELECT max(published) FROM articles)"
+            return self.db.execute(both).fetchone()
 
     def counts(self) -> dict[str, Any]:
         """Articles, chunks and sentences stored, and the range of publication dates."""
         with self.lock:
             count = lambda table: self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: E731
-            first, last = self.published_range()
-            return {
-                "articles": count("articles"),
-                "chunks": count("chunks"),
-                "sentences": count("sentences"),
-                "published_from": first,
-                "published_to": last,
-            }
+            counted = {table: count(table) for table in ("articles", "chunks", "sentences")}
+            return {**counted, **dict(zip(("published_from", "published_to"), self.published_range(), strict=True))}
 
     # ---- chunk search ----------------------------------------------------------------------
 

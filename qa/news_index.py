@@ -93,19 +93,18 @@ class NewsIndex:
             path: the index folder.
             create: make an empty index when none exists.
             embedder: the embedding model; the bundled MiniLM by default.
-            reader: True reads the question with the best 3 chunks with the learned passage
-                reader (qa/answer/passages.py), adds its score of each sentence to the hand-tuned
-                one and abstains on its "no answer here"; a path reads with the one in that ONNX
-                file. Off by default: it cites better on the news set and turns away more near
-                misses, but answers fewer SQuAD questions and more that an archive cannot
-                answer at its threshold (docs/MODEL_CARD.md).
+            reader: True reads an answer the (checked) hand-tuned score gives with the learned
+                passage reader (qa/answer/passages.py): it reads the best 3 chunks, adds its score
+                of each sentence to the hand-tuned one and may still abstain; a path reads with
+                the one in that ONNX file. Off by default: it cites a little better and turns away
+                more near misses for ~40 ms and ~80 MB more (docs/MODEL_CARD.md).
             ranker: True ranks answer sentences with the learned sentence ranker as well (when
                 its file loads; instead of the reader), a path with the one in that ONNX file;
                 off by default until it beats the hand-tuned score on news as well as on SQuAD.
-            check: without `reader` or `ranker`, the sentence ranker still reads the best
-                sentence of an answer of middling confidence and abstains when it finds it does
-                not answer (wrong answers to questions from another corpus 17% -> 7%,
-                docs/QUALITY.md); False answers from the hand-tuned score alone.
+            check: without `ranker`, the sentence ranker still reads the best sentence of an
+                answer of middling confidence and abstains when it finds it does not answer
+                (wrong answers to questions from another corpus 17% -> 7%, docs/QUALITY.md);
+                False answers from the hand-tuned score alone.
             attribution: find quotes at ingest with the learned attribution tagger as well as the
                 rules: it adds statements the rules have no pattern for (PolNeAR dev recall 0.58
                 -> 0.82, docs/MODEL_CARD.md) for ~12% more ingest time; False for the rules alone.
@@ -224,8 +223,8 @@ class NewsIndex:
                     named = self.reader.sources_named(sources)
                     if unknown := [name for name in sources if not named[name]]:
                         return Answer(question, searched=query.searched, reason=self._no_such_source(unknown))
-                    sources = list(dict.fromkeys(source for name in sources for source in named[name]))
-                    query = checked_query(question, k, sources, since, until)
+                    sources = tuple(dict.fromkeys(source for name in sources for source in named[name]))
+                    query = replace(query, filters=replace(query.filters, sources=sources))
                 asked = Filters(tuple(sources), since, until)
                 answer = respond(self.reader, self.embedder, query, k=k, ranking=self.ranking, asked=asked)
                 if answer.reason == extract.NO_MATCH and (since or until):

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
 from pathlib import Path
 
-from qa.answer import broad, extract, quoted
-from qa.answer.passages import READER_FILE, load_reader
-from qa.answer.rank import RANKER_FILE, load_ranker
+from qa.answer import quoted
+from qa.answer.passages import READER_FILE
+from qa.answer.rank import RANKER_FILE
+from qa.answer.respond import NO_WORDS, Ranking, answer_filtered, checked_query
 from qa.errors import BadInput
 from qa.ingest import chunk
 from qa.ingest.attribution import load_tagger
-from qa.ingest.embed import Embedder, MiniLMEmbedder, embed_soon
+from qa.ingest.embed import Embedder, MiniLMEmbedder
 from qa.ingest.load import Problem, load
 from qa.ingest.prepare import Prepared, prepare
 from qa.storage import schema
@@ -24,11 +24,9 @@ from qa.storage.chunk_vectors import chunk_vectors_of
 from qa.storage.reads import Reader
 from qa.storage.vectors import VectorIndex
 from qa.storage.writer import IngestReport, Writer
-from qa.text.question import parse
-from qa.types import Answer, Article, Filters, Query, Quote
+from qa.types import Answer, Article, Filters, Quote
 
 DEFAULT_INDEX = Path("index")
-SOURCES_LISTED = 12  # a source name that matches nothing is answered with the first of those there are
 BATCH_ARTICLES = 32  # articles committed per transaction: a kill loses at most one batch
 
 __all__ = ["DEFAULT_INDEX", "IngestReport", "NewsIndex"]
@@ -219,28 +217,8 @@ class NewsIndex:
             # What another process commits meanwhile cannot change this answer's articles.
             with self.reader.snapshot():
                 self.writer.sync_vectors()
-                if sources:
-                    named = self.reader.sources_named(sources)
-                    if unknown := [name for name in sources if not named[name]]:
-                        return Answer(question, searched=query.searched, reason=self._no_such_source(unknown))
-                    sources = tuple(dict.fromkeys(source for name in sources for source in named[name]))
-                    query = replace(query, filters=replace(query.filters, sources=sources))
                 asked = Filters(tuple(sources), since, until)
-                answer = respond(self.reader, self.embedder, query, k=k, ranking=self.ranking, asked=asked)
-                if answer.reason == extract.NO_MATCH and (since or until):
-                    dates = " to ".join(day or "?" for day in self.reader.published_range())
-                    return replace(answer, reason=f"{answer.reason}; the articles here were published {dates}")
-                return answer
-
-    def _no_such_source(self, unknown: Sequence[str]) -> str:
-        """What to say when no stored source matches a name asked for: the names there are."""
-        names = ", ".join(repr(name) for name in unknown)
-        known = self.reader.sources()
-        if not known:
-            return f"no source matches {names}; no article here names its source"
-        more = len(known) - SOURCES_LISTED
-        listed = ", ".join(known[:SOURCES_LISTED]) + (f" and {more} more" if more > 0 else "")
-        return f"no source matches {names}; the sources here are {listed}"
+                return answer_filtered(self.reader, self.embedder, query, k=k, ranking=self.ranking, asked=asked)
 
     # ---- writing -------------------------------------------------------------------------
 
@@ -330,73 +308,6 @@ class NewsIndex:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-NO_WORDS = "the question has no words; type a question, for example 'what did Netanyahu say about Rafah?'"
-
-
-def checked_query(question: object, k: int, sources: Sequence[str], since: date | None, until: date | None) -> Query:
-    """The parsed question, or BadInput for a question that is not text or a k below 1."""
-    if not isinstance(question, str):
-        raise BadInput("the question must be text")
-    if k < 1:
-        raise BadInput(f"k must be at least 1, got {k}")
-    return parse(question, sources=sources, since=since, until=until)
-
-
-@dataclass(frozen=True, slots=True)
-class Ranking:
-    """The learned ranker's file (None: the hand-tuned score alone), and whether it reranks the
-    best sentences (`rerank`) or only checks an uncertain answer's best one."""
-
-    file: Path | None
-    rerank: bool = False
-    reader: Path | None = None
-
-
-CHECKED = Ranking(RANKER_FILE)  # the default: the hand-tuned score, its uncertain answers checked
-
-
-def respond(
-    reader: Reader,
-    embedder: Embedder,
-    query: Query,
-    *,
-    k: int,
-    ranking: Ranking,
-    asked: Filters,
-) -> Answer:
-    """The answer's stages over any reader, one index's or a sharded archive's (qa.scale): the
-    speaker's quoted words, else the stories a broad question is about, else extracted sentences.
-    `asked` holds the filters given beside the question's own words."""
-    if query.speaker:
-        answer = quoted.answer(reader, embedder, query)
-        if answer:
-            return answer
-    # The ranker loads here to rerank; to check, only when an answer needs it (most do not).
-    ranker = load_ranker(ranking.file) if ranking.file and ranking.rerank else None
-    check_with = None if ranking.rerank else ranking.file
-    passage_reader = load_reader(ranking.reader) if ranking.reader else None
-    if query.broad:
-        stories = broad.answer(reader, query, embed_soon(embedder, query.searched))
-        if stories:
-            return stories
-        # No story is about it: what mentions it is shown, not offered as the answer.
-        plain = parse(query.question, sources=asked.sources, since=asked.since, until=asked.until, stories=False)
-        mentions = extract.answer(
-            reader,
-            plain,
-            embed_soon(embedder, plain.searched),
-            k=k,
-            ranker=ranker,
-            check_with=check_with,
-            passage_reader=passage_reader,
-        )
-        return broad.no_story(query, mentions)
-    vector = embed_soon(embedder, query.searched)
-    return extract.answer(
-        reader, query, vector, k=k, ranker=ranker, check_with=check_with, passage_reader=passage_reader
-    )
 
 
 def _articles(items: Iterable[str | Path | Article] | str | Path | Article) -> Iterator[Article | Problem]:

@@ -24,7 +24,8 @@ from qa import NewsIndex
 from qa.answer.retrieve import selective_terms
 from qa.cli import main
 from qa.ingest.load import Problem, iter_files, load
-from qa.scale.sharded import MANIFEST, ShardedIndex, ShardedReader, shard_folder, shard_of
+from qa.scale.sharded import ShardedIndex, ShardedReader
+from qa.scale.shards import MANIFEST, shard_folder, shard_of
 from qa.storage.bm25 import Scorer
 from qa.storage.candidates import Candidates, fts_query
 from qa.text.question import parse
@@ -48,6 +49,9 @@ QUESTIONS = [
 FILTERS: list[dict[str, Any]] = [
     {"since": date(2004, 12, 1), "until": date(2004, 12, 31)},
     {"sources": ["Wikinews"]},
+    {"sources": ["wikinews"]},  # as typed: the stored sources that contain it
+    {"sources": ["No Such Outlet"]},  # answered with the sources there are
+    {"since": date(1990, 1, 1), "until": date(1990, 12, 31)},  # answered with when the articles are from
 ]
 
 
@@ -100,10 +104,12 @@ def test_sharded_answers_equal_one_index(question: str, one: NewsIndex, sharded:
         assert one.get(citation.article_id).text[citation.start : citation.end] == citation.text
 
 
-@pytest.mark.parametrize("filters", FILTERS, ids=["dates", "source"])
+@pytest.mark.parametrize("filters", FILTERS, ids=["dates", "source", "source-as-typed", "no-source", "no-dates"])
 def test_sharded_filtered_answers_equal_one_index(filters: dict, one: NewsIndex, sharded: ShardedIndex) -> None:
     for question in QUESTIONS[:6]:
-        assert cited(sharded.ask(question, **filters)) == cited(one.ask(question, **filters)), question
+        expected, got = one.ask(question, **filters), sharded.ask(question, **filters)
+        assert cited(got) == cited(expected), question
+        assert got.reason == expected.reason, question
 
 
 def test_merged_retrieval_lists_are_one_index_lists(one: NewsIndex, sharded: ShardedIndex, embedder) -> None:

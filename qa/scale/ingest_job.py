@@ -31,7 +31,7 @@ from qa.ingest.embed import MiniLMEmbedder
 from qa.ingest.load import Problem, iter_files, load_file
 from qa.ingest.prepare import Prepared, prepare
 from qa.news_index import BATCH_ARTICLES, NewsIndex
-from qa.scale.sharded import MANIFEST, shard_folder, shard_of
+from qa.scale.shards import MANIFEST, shard_folder, shard_of
 from qa.storage.shard_reads import ids_by_content, stored
 from qa.storage.writer import IngestReport, content_hash
 from qa.types import Article

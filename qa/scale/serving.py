@@ -14,7 +14,8 @@ from ray import serve
 from ray.serve.api import RunTarget
 
 from qa.ingest.embed import Embedder
-from qa.scale.sharded import Pending, Served, ShardedIndex, shard_count, shard_folder
+from qa.scale.sharded import ShardedIndex
+from qa.scale.shards import Pending, Served, shard_count, shard_folder
 
 REPLY_SECONDS = 30.0  # a shard slower than this is counted as not answering
 

@@ -1,7 +1,7 @@
 """A sharded archive: several indexes, each an ordinary one, answered from as one index would be.
 
 Articles go to shard `shard_of(id)`. A question runs the same stages as one index's
-(qa.news_index.respond) over a ShardedReader, whose reads fan out to the shards and merge:
+(qa.answer.respond) over a ShardedReader, whose reads fan out to the shards and merge:
 cosines and BM25 scores compare across shards (BM25 is weighed by the whole archive's counts,
 qa.storage.shard_reads), so the merged lists are the ones a single index over the same articles
 gives, and so are the citations (tests/test_scale.py). The merge is the only distributed logic
@@ -15,130 +15,24 @@ shard is kept and cited on its own), and a question reads each shard at its own 
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
-import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 import numpy as np
 
-from qa.errors import IndexNotFound
+from qa.answer.respond import CHECKED, NO_WORDS, Ranking, answer_filtered, checked_query
 from qa.ingest.embed import Embedder, MiniLMEmbedder
-from qa.news_index import CHECKED, NO_WORDS, NewsIndex, Ranking, checked_query, respond
 from qa.scale.families import JoinedFamilies, Signed
+from qa.scale.shards import LocalShard, Shard, ShardFailed, shard_count, shard_folder, shard_of
 from qa.storage.bm25 import Statistics
 from qa.storage.candidates import Candidates
 from qa.storage.reads import Reader
-from qa.storage.shard_reads import ShardReader
 from qa.types import Answer, Article, Filters, Hit, Quote
-
-MANIFEST = "shards.json"  # in the archive's folder: {"shards": N}; shard i is the folder shard_folder(i)
-
-# What a shard answers: the reads qa.answer calls, the shard-side ones the merge needs, and the
-# count Serve's health check reads.
-SHARD_METHODS = frozenset(
-    {
-        "article_count",
-        "articles",
-        "bm25_scored",
-        "bm25_statistics",
-        "chunk_count",
-        "dense_scored",
-        "families_signed",
-        "family_sources",
-        "hits",
-        "nearest_chunks",
-        "quotes_dated",
-        "sentence_before",
-        "sentences_of",
-        "sources_of_families",
-        "vectors_around",
-        "word_counts",
-    }
-)
-
-
-def shard_folder(number: int) -> str:
-    return f"shard-{number:03d}"
-
-
-def shard_of(article_id: str, shards: int) -> int:
-    """The shard an article lives in: a stable hash of its id, so any process finds it."""
-    return zlib.crc32(article_id.encode("utf-8")) % shards
-
-
-def shard_count(folder: Path) -> int:
-    manifest = folder / MANIFEST
-    if not manifest.exists():
-        raise IndexNotFound(
-            f"no sharded archive at {folder}/ (no {MANIFEST}); build one with: "
-            f"python -m qa ingest --ray --shards N --index {folder} FILES"
-        )
-    return int(json.loads(manifest.read_text())["shards"])
-
-
-class ShardFailed(Exception):
-    """A shard did not answer a read that only it can (an article it holds)."""
-
-    def __init__(self, shard: int) -> None:
-        super().__init__(f"shard {shard} did not answer")
-        self.shard = shard
-
-
-class Pending(Protocol):
-    def result(self) -> Any: ...
-
-
-class Shard(Protocol):
-    """One part of the archive, however it is reached."""
-
-    name: str
-
-    def submit(self, method: str, *args: Any) -> Pending: ...
-
-
-class Served:
-    """One shard's index, opened for reading: what a Shard calls, here or in a Ray replica."""
-
-    def __init__(self, folder: Path) -> None:
-        self.index = NewsIndex.open(folder)  # its embedder loads only when used, and a shard never uses it
-        self.reader = ShardReader(self.index.db, self.index.reader.lock, self.index.vectors)
-
-    def call(self, method: str, *args: Any) -> Any:
-        if method not in SHARD_METHODS:
-            raise ValueError(f"a shard has no read {method!r}")
-        with self.reader.lock:
-            self.index.writer.sync_vectors()  # what an ingest committed since
-            return getattr(self.reader, method)(*args)
-
-
-class _Done:
-    def __init__(self, value: Any = None, error: BaseException | None = None) -> None:
-        self.value, self.error = value, error
-
-    def result(self) -> Any:
-        if self.error:
-            raise self.error
-        return self.value
-
-
-class LocalShard:
-    """A shard read in this process."""
-
-    def __init__(self, folder: Path) -> None:
-        self.name = folder.name
-        self.served = Served(folder)
-
-    def submit(self, method: str, *args: Any) -> Pending:
-        try:
-            return _Done(self.served.call(method, *args))
-        except Exception as error:  # handed to the caller, as a remote shard's would be
-            return _Done(error=error)
 
 
 class ShardedReader:
@@ -236,6 +130,24 @@ class ShardedReader:
             for found in self._several(unread, "articles").values():
                 self._articles.update(found)
         return {article_id: self._articles[article_id] for article_id in article_ids if article_id in self._articles}
+
+    def sources(self) -> list[str]:
+        return sorted({source for _, found in self._each("sources") for source in found})
+
+    def sources_named(self, names: Sequence[str]) -> dict[str, list[str]]:
+        """As Reader.sources_named over the archive: a name stored as it is in any shard means
+        itself alone, as in one index."""
+        found: dict[str, set[str]] = defaultdict(set)
+        for _, named in self._each("sources_named", names):
+            for name, sources in named.items():
+                found[name].update(sources)
+        return {name: [name] if name in found[name] else sorted(found[name]) for name in names}
+
+    def published_range(self) -> tuple[str | None, str | None]:
+        ranges = [found for _, found in self._each("published_range")]
+        firsts = [first for first, _ in ranges if first]
+        lasts = [last for _, last in ranges if last]
+        return min(firsts, default=None), max(lasts, default=None)
 
     def chunk_count(self) -> int:
         if self._chunks is None:  # asked by retrieval and by scoring: once a question
@@ -395,7 +307,7 @@ class ShardedIndex:
                 with reader.snapshot():
                     # A ShardedReader has every read the answering stages make of a Reader.
                     as_reader = cast(Reader, reader)
-                    answer = respond(as_reader, self.embedder, query, k=k, ranking=self.ranking, asked=asked)
+                    answer = answer_filtered(as_reader, self.embedder, query, k=k, ranking=self.ranking, asked=asked)
             except ShardFailed as failed:
                 # Answered again without it, so no citation points into what it holds.
                 left_out |= reader.missing | {failed.shard}

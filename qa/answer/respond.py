@@ -1,0 +1,119 @@
+"""The answer's stages in order, over any reader (one index's, or a sharded archive's in
+qa.scale): the question checked, the filters given beside it resolved to what is stored, then
+the speaker's quoted words, else the stories a broad question is about, else extracted sentences."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+
+from qa.answer import broad, extract, quoted
+from qa.answer.passages import load_reader
+from qa.answer.rank import RANKER_FILE, load_ranker
+from qa.errors import BadInput
+from qa.ingest.embed import Embedder, embed_soon
+from qa.storage.reads import Reader
+from qa.text.question import parse
+from qa.types import Answer, Filters, Query
+
+SOURCES_LISTED = 12  # a source name that matches nothing is answered with the first of those there are
+
+NO_WORDS = "the question has no words; type a question, for example 'what did Netanyahu say about Rafah?'"
+
+
+def checked_query(question: object, k: int, sources: Sequence[str], since: date | None, until: date | None) -> Query:
+    """The parsed question, or BadInput for a question that is not text or a k below 1."""
+    if not isinstance(question, str):
+        raise BadInput("the question must be text")
+    if k < 1:
+        raise BadInput(f"k must be at least 1, got {k}")
+    return parse(question, sources=sources, since=since, until=until)
+
+
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    """The learned ranker's file (None: the hand-tuned score alone), and whether it reranks the
+    best sentences (`rerank`) or only checks an uncertain answer's best one."""
+
+    file: Path | None
+    rerank: bool = False
+    reader: Path | None = None
+
+
+CHECKED = Ranking(RANKER_FILE)  # the default: the hand-tuned score, its uncertain answers checked
+
+
+def respond(
+    reader: Reader,
+    embedder: Embedder,
+    query: Query,
+    *,
+    k: int,
+    ranking: Ranking,
+    asked: Filters,
+) -> Answer:
+    """The answer's stages over any reader, one index's or a sharded archive's (qa.scale): the
+    speaker's quoted words, else the stories a broad question is about, else extracted sentences.
+    `asked` holds the filters given beside the question's own words."""
+    if query.speaker:
+        answer = quoted.answer(reader, embedder, query)
+        if answer:
+            return answer
+    # The ranker loads here to rerank; to check, only when an answer needs it (most do not).
+    ranker = load_ranker(ranking.file) if ranking.file and ranking.rerank else None
+    check_with = None if ranking.rerank else ranking.file
+    passage_reader = load_reader(ranking.reader) if ranking.reader else None
+    if query.broad:
+        stories = broad.answer(reader, query, embed_soon(embedder, query.searched))
+        if stories:
+            return stories
+        # No story is about it: what mentions it is shown, not offered as the answer.
+        plain = parse(query.question, sources=asked.sources, since=asked.since, until=asked.until, stories=False)
+        mentions = extract.answer(
+            reader,
+            plain,
+            embed_soon(embedder, plain.searched),
+            k=k,
+            ranker=ranker,
+            check_with=check_with,
+            passage_reader=passage_reader,
+        )
+        return broad.no_story(query, mentions)
+    vector = embed_soon(embedder, query.searched)
+    return extract.answer(
+        reader, query, vector, k=k, ranker=ranker, check_with=check_with, passage_reader=passage_reader
+    )
+
+
+def answer_filtered(
+    reader: Reader, embedder: Embedder, query: Query, *, k: int, ranking: Ranking, asked: Filters
+) -> Answer:
+    """`respond`, once the sources asked for are the stored names they mean: a name as typed
+    ("wion", "cnn") stands for the stored sources that contain it, and one that matches none is
+    answered with the sources there are. A date range that leaves no article says when the
+    articles here were published."""
+    if asked.sources:
+        named = reader.sources_named(asked.sources)
+        if unknown := [name for name in asked.sources if not named[name]]:
+            return Answer(query.question, searched=query.searched, reason=_no_such_source(reader, unknown))
+        stored = tuple(dict.fromkeys(source for name in asked.sources for source in named[name]))
+        query = replace(query, filters=replace(query.filters, sources=stored))
+        asked = replace(asked, sources=stored)
+    answer = respond(reader, embedder, query, k=k, ranking=ranking, asked=asked)
+    if answer.reason == extract.NO_MATCH and (asked.since or asked.until):
+        dates = " to ".join(day or "?" for day in reader.published_range())
+        return replace(answer, reason=f"{answer.reason}; the articles here were published {dates}")
+    return answer
+
+
+def _no_such_source(reader: Reader, unknown: Sequence[str]) -> str:
+    """What to say when no stored source matches a name asked for: the names there are."""
+    names = ", ".join(repr(name) for name in unknown)
+    known = reader.sources()
+    if not known:
+        return f"no source matches {names}; no article here names its source"
+    more = len(known) - SOURCES_LISTED
+    listed = ", ".join(known[:SOURCES_LISTED]) + (f" and {more} more" if more > 0 else "")
+    return f"no source matches {names}; the sources here are {listed}"

@@ -59,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--workers", type=int, help="with --ray: model actors (default: the cluster's CPUs less one)")
 
     ask = with_index(commands.add_parser("ask", help="answer a question with cited spans"))
-    ask.add_argument("question", nargs="?")
+    ask.add_argument("question", nargs="?", help="none: a conversation, a question a line on stdin (follow-ups work)")
     ask.add_argument("--questions", type=Path, help='JSONL file of {"id", "question"} to answer in one run')
     ask.add_argument(
         "--format",
@@ -226,14 +226,16 @@ def _ask_archive(args: argparse.Namespace, embedder: Embedder | None) -> int:
 
 
 def _ask(index, args: argparse.Namespace) -> int:
-    if (args.question is None) == (args.questions is None):
-        raise BadInput("give a QUESTION or --questions FILE.jsonl (one of the two)")
+    if args.question is not None and args.questions is not None:
+        raise BadInput("give a QUESTION or --questions FILE.jsonl, not both")
     until = min(filter(None, [args.until, args.as_of]), default=None)
     options = dict(k=args.k, sources=args.source, since=args.since, until=until)
     if args.question is not None:
         answer = index.ask(args.question, **options)
         print(_formatted(answer, args.format), end="")
         return 0
+    if args.questions is None:
+        return _conversation(index, options, args.format)
     if not args.questions.exists():
         raise BadInput(f"no such file: {args.questions}")
     with args.questions.open(encoding="utf-8") as lines:
@@ -249,6 +251,34 @@ def _ask(index, args: argparse.Namespace) -> int:
             result = {"id": item.get("id"), **index.ask(question, **options).to_dict()}
             print(json.dumps(result, ensure_ascii=False), flush=True)
     return 0
+
+
+def _conversation(index, options: dict, form: str) -> int:
+    """No question given: a conversation, a question a line on stdin until it ends (Ctrl-D).
+    Follow-ups borrow the previous question's subject as in the app ("when was that?", "what
+    else did he say?"); the question searched is shown when it differs from the one typed."""
+    from qa.text.conversation import resolve_followup
+
+    typed = sys.stdin.isatty()
+    if typed:
+        print("Ask a question; follow-ups refer to the one before. Ctrl-D ends.", file=sys.stderr)
+    searched: list[str] = []
+    while True:
+        try:
+            message = input("? " if typed else "").strip()
+        except EOFError:
+            return 0
+        if not message:
+            continue
+        question = resolve_followup(message, searched)
+        searched.append(question)
+        answer = index.ask(question, **options)
+        if form == "json":  # one object a line, as --questions gives (`question` is the one searched)
+            print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
+            continue
+        if question != message:
+            print(f"(searched: {question})")
+        print(_formatted(answer, form), flush=True)
 
 
 def _formatted(answer, form: str) -> str:

@@ -15,9 +15,15 @@ import pytest
 from helpers import RAFAH, ROOT, SEEDS, assert_fts_matches, assert_slices, child_env
 
 
-def qa(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+def qa(*args: str, check: bool = True, given: str | None = None) -> subprocess.CompletedProcess:
     result = subprocess.run(
-        [sys.executable, "-m", "qa", *args], capture_output=True, text=True, env=child_env(), cwd=ROOT, timeout=600
+        [sys.executable, "-m", "qa", *args],
+        input=given,
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        cwd=ROOT,
+        timeout=600,
     )
     if check and result.returncode != 0:
         raise AssertionError(result.stderr)
@@ -77,6 +83,23 @@ def test_ingest_ask_questions_info_and_delete(tmp_path):
     rafah_id = rafah[0]["article_id"]
     assert "deleted 1 of 1" in qa("delete", "--index", index, rafah_id).stdout
     assert json.loads(qa("info", "--index", index, "--json").stdout)["articles"] == 67
+
+
+def test_ask_without_a_question_holds_a_conversation_on_stdin(seed_index_path):
+    """A question a line; a follow-up is searched with the question before it, and says so."""
+    given = "what did Netanyahu say about Rafah?\n\nwhen was that?\n"
+    shown = qa("ask", "--index", str(seed_index_path), given=given).stdout
+    first, second = shown.split("\n\n(searched: ", 1)
+    assert first.startswith("[1] Benjamin Netanyahu: ")
+    assert second.startswith("what did Netanyahu say about Rafah? When was that?)\n[1] ")
+    # The follow-up cites the sentence that dates his words (said on Friday, Mar 22).
+    assert "Friday (Mar 22)" in second.split("\n[2]", 1)[0]
+    both = qa("ask", "--index", str(seed_index_path), "--json", given=given).stdout
+    answers = [json.loads(line) for line in both.splitlines()]
+    assert [a["question"] for a in answers] == [
+        "what did Netanyahu say about Rafah?",
+        "what did Netanyahu say about Rafah? When was that?",
+    ]
 
 
 def test_user_errors_print_one_line_and_exit_1(tmp_path):

@@ -128,3 +128,30 @@ def test_an_anonymous_source_is_not_the_person_named_before():
     assert "Joe Biden" not in {q.speaker for q in tagged}
     assert not any(q.speaker and "Biden" in q.speaker for q in find_quotes("news", text))
     assert [q.speaker for q in tagged if "co-operate" in q.text] == ["Vestey Group"]
+
+
+def test_a_noun_phrase_object_is_not_what_was_said_but_a_clause_is():
+    """ "denied multiple charges", "announced his plan to ...": the object names what was said, and
+    quoting it ("Ebbers: multiple charges of conspiracy") would misquote; "say" and a clause stay."""
+    text = "\n\n".join(
+        [
+            "Mr Ebbers has denied multiple charges of conspiracy and fraud in the accounting scandal.",
+            "President Joe Biden on Wednesday announced his plan to address student loan debt, which "
+            "includes debt forgiveness for certain borrowers.",
+            "The health ministry reported the number of people with fever symptoms across the country.",
+            "Mayor Ellen Park announced the plant will close by the end of the year.",
+            "Senator Tom Reyes said the talks had failed because neither side would move.",
+        ]
+    )
+    tagger = load_tagger()
+    assert tagger is not None
+    for quotes in (model_quotes("news", text, tagger), attributed_quotes("news", text, tagger=tagger)):
+        assert all(text[q.start : q.end] == q.text for q in quotes)
+        said = {q.speaker: q.text for q in quotes}
+        assert not {"Bernie Ebbers", "Ebbers", "Joe Biden"} & said.keys()
+        assert not any(q.text.startswith("the number of people") for q in quotes)
+        assert said.get("Tom Reyes", "").startswith("the talks had failed")
+    assert any(
+        q.speaker == "Ellen Park" and q.text.startswith("the plant will close")
+        for q in model_quotes("news", text, tagger)
+    )

@@ -299,6 +299,63 @@ def test_who_a_pronoun_or_a_surname_stands_for(text, words, speaker):
     assert quote_starting(quotes, words).speaker == speaker
 
 
+@pytest.mark.parametrize(
+    "text, speakers",
+    [
+        pytest.param(
+            '"It mattered to me that my staff stay," Reid said on Thursday ahead of signing his new deal.',
+            {"It mattered to me that my staff stay": "Reid"},
+            id="what-follows-a-quotation-s-cue-says-when",
+        ),
+        pytest.param(
+            "Her son, Kyle Mendes, shared the news. “She was a light to us all,” Mendes said in a "
+            "statement shared to her official site on Sunday. “Hers was a life well lived.”\n\n"
+            "Lopes died from natural causes, he said.",
+            {
+                "She was a light": "Kyle Mendes",
+                "Hers was a life": "Kyle Mendes",
+                "Lopes died from natural causes": "Kyle Mendes",
+            },
+            id="a-statement-after-a-long-attribution-and-he-is-not-whom-the-clause-names",
+        ),
+        pytest.param(
+            '"We are in talks about the refinery," said Petrobras chairman Joao Silva.',
+            {"We are in talks": "Joao Silva"},
+            id="said-organisation-role-name",
+        ),
+        pytest.param(
+            "Siam Motors holds the licence. Officials of Siam Motors said Ford currently buys the "
+            "same models from Japan. They said Ford will import the cars from Thailand next year.",
+            {"Ford currently buys": "Siam Motors", "Ford will import": "Siam Motors"},
+            id="officials-of-an-organisation-and-they",
+        ),
+        pytest.param(
+            "Park's sister, Park Min Ji, said the leader himself had suffered from a fever, KCNA reported.",
+            {"the leader himself had suffered": "Park Min Ji"},
+            id="a-family-apposition-names-the-speaker",
+        ),
+        pytest.param(
+            "But the foreign secretary, Jack Straw, told the Commons foreign affairs committee: "
+            '"Our position is very clear: it is not for negotiation."',
+            {"Our position is very clear": "Jack Straw"},
+            id="told-whom-then-the-quotation",
+        ),
+        pytest.param(
+            "Harris pleaded guilty, stating that he had travelled to meet the boy.\n\n"
+            "“Cheer” follows the cheer team from Navarro College in Texas.",
+            {"he had travelled": "Harris"},
+            id="a-title-opening-the-next-paragraph-is-no-quotation",
+        ),
+    ],
+)
+def test_what_is_said_and_by_whom_around_an_attribution(text, speakers):
+    quotes = find_quotes("x", text)
+    assert_spans(text, quotes)
+    assert {q.text[:40]: q.speaker for q in quotes} == {
+        quote_starting(quotes, words).text[:40]: speaker for words, speaker in speakers.items()
+    }
+
+
 def test_the_report_and_the_release_are_the_organisation_that_spoke_of_them():
     text = (
         "Household debt rose by $300 billion, the Fenwick Institute said in its quarterly report. "

@@ -28,7 +28,7 @@ from qa.text.quotes.claims import Claim
 from qa.text.quotes.find import quotes_of
 from qa.text.quotes.marks import mask, pair_marks, split_sentences
 from qa.text.quotes.resolve import Resolver
-from qa.text.quotes.tagged import WORD, Span, asserts, source_speaker
+from qa.text.quotes.tagged import WORD, Span, asserts, names_an_object, source_speaker
 from qa.types import Quote
 
 ATTRIBUTION_FILE = Path(__file__).resolve().parent.parent / "models" / "attribution.onnx"
@@ -275,6 +275,7 @@ def model_quotes(
             or (
                 len(said.split()) >= MIN_WORDS
                 and not DESCRIPTION.match(said)
+                and not names_an_object(text, cue, content)
                 # Unquoted reported speech is governed by its cue, so it shares the cue's paragraph.
                 and "\n" not in text[min(cue[2], start) : max(cue[1], end)]
             )

@@ -41,6 +41,8 @@ UP_TO_SENTENCE_END = re.compile(r"[^.;!?\n]*")
 SAME_LINE_GAP = re.compile(r"[\s,.;:—–-]{0,4}")
 PARAGRAPH_GAP = re.compile(r"[\s,.;:]*\n\s*")
 QUOTE_OR_COMMA = re.compile(r"[“”\",]")
+LOWER_WORD_AFTER = re.compile(r" [a-z]")
+CIRCUMSTANCE = re.compile(r"\s+(?:in|on|at|during|after|before|ahead|from|to|while|when)\b")
 
 
 def direct_quotations(
@@ -70,6 +72,8 @@ def direct_quotations(
             (prev := _lead_in(claims, lead_ins, lead_ends, mark))
             and _continues(masked, prev, mark)
             and not (mark.closed and masked[mark.close - 1] == "," and CUE_AHEAD.match(masked[mark.close + 1 :]))
+            # A title the sentence goes on about is no speech: "“Cheer” follows the cheer team".
+            and not (mark.closed and LOWER_WORD_AFTER.match(masked, mark.close + 1))
         ):
             # "“A,” he said. “B.”": the next quotation is the same speaker going on (unless a
             # speaker of its own follows that could not be told).
@@ -162,7 +166,12 @@ def _cue_after(masked: str, mark: Mark, last_char: str) -> Claim | None:
         return None
     # "Mr Wong told the BBC News website." and ", vice president of SpeechWorks, a division of
     # ScanSoft." end the attribution.
-    if len(tail.split()) <= 8 or (tail.lstrip().startswith(",") and len(tail.split()) <= 25):
+    # So does where or when it was said: "Johnson said in a statement shared to her site on Sunday."
+    if (
+        len(tail.split()) <= 8
+        or (tail.lstrip().startswith(",") and len(tail.split()) <= 25)
+        or (last_char != "." and CIRCUMSTANCE.match(tail) and len(tail.split()) <= 25)
+    ):
         attr_end += len(tail)
     return Claim(0, 0, masked[cue_start:cue_end], speaker, 0, attr_end)
 

@@ -32,8 +32,12 @@ def find_quotes(article_id: str, text: str) -> list[Quote]:
     claims += according_to(text, masked, sentences)
     claims = without_overlaps(claims)
     resolve = Resolver(text, masked, marks, sentences, claims)
-    # The words of a quotation tell who is not speaking ("I had a word with Olof").
-    speakers = [resolve(c.speaker, c.start, text[c.start : c.end] if c.rank == 0 else "") for c in claims]
+    # The words of a quotation, or of a clause before its cue, tell who is not speaking ("I had a
+    # word with Olof", "Nichols died from natural causes, he said").
+    speakers = [
+        resolve(c.speaker, c.start, text[c.start : c.end] if c.rank == 0 or c.end <= c.speaker.start else "")
+        for c in claims
+    ]
     return quotes_of(article_id, text, claims, speakers)
 
 

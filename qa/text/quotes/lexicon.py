@@ -103,6 +103,11 @@ ROLES = TITLES - {
     critic""".split()
 )
 ROLES_RE = "|".join(sorted(ROLES))
+# Family words, which an apposition names: "Kim's sister, Kim Yo Jong, said".
+KIN = frozenset(
+    """wife husband son daughter mother father sister brother widow widower niece nephew cousin aunt
+    uncle grandson granddaughter grandmother grandfather fiancee fiance""".split()
+)
 # Words that, capitalised before a name, describe rather than name: "Striker Marco Vidal".
 NAME_TITLES = TITLES | set(
     """striker player actor actress singer economist analyst lawyer

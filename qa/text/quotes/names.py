@@ -6,7 +6,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from qa.text.quotes.lexicon import APOSTROPHE_S_END, LEADING, NAME_TITLES, ORG_WORDS, TITLES
+from qa.text.quotes.lexicon import APOSTROPHE_S_END, GROUPS, LEADING, NAME_TITLES, ORG_WORDS, ROLES, TITLES
 
 KEY_WORD = re.compile(r"[\w'-]+")
 STRAIGHT_APOSTROPHE_S = re.compile(r"'s\b")
@@ -77,11 +77,22 @@ def clean_name(run: str) -> tuple[str, bool]:
             words = words[-1:] if len(words) == 3 or words[-2].lower() in ORG_WORDS else words[-2:]
     elif words and all(w.lower().strip(".") in NAME_TITLES for w in words):
         return "", True
+    if voices_of(" ".join(words)):
+        words = words[2:]  # "Officials of MMC Sittipol", "Analysts at Barclays": the organisation
     for link in ("of", "for"):
         # "Paul Sheard of Lehman Brothers", but "Bank of England" stays whole.
         if link in words and not any(w.lower() in ORG_WORDS for w in words[: words.index(link)]):
             words = words[: words.index(link)]
     return " ".join(words), bool(titled)
+
+
+def voices_of(run: str) -> bool:
+    """Whether a name run is people who speak for an organisation: "Officials of MMC Sittipol"."""
+    words = run.split()
+    if len(words) < 3 or words[1] not in ("of", "at", "for", "from"):
+        return False
+    head = words[0].lower()
+    return head in GROUPS or head in ROLES or head.removesuffix("s") in ROLES
 
 
 def is_org(name: str) -> bool:

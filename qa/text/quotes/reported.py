@@ -28,6 +28,8 @@ from qa.text.quotes.speakers import Speaker, participle_speaker, speaker_after, 
 
 CUE_OR_PARTICIPLE = re.compile(rf"{CUE}|{PARTICIPLE}")
 CLOSING_MARK = re.compile(r"[”\"]")
+QUOTATION_AFTER_COLON = re.compile(r":\s*[“\"]")
+QUOTATION_END = re.compile(r"(?:[,!?][”\"]|[”\"],)\s*$")  # `"...," he said`
 # "what he said was", "as Smith said": a verb after these does not introduce a clause.
 NOT_INTRODUCING_END = re.compile(r"\b(?:[Ww]hat|[Ww]hich|[Ww]ho|[Ww]hom|[Aa]s|than|to|[Ii]f|whether)\s+$")
 # Between a verb of saying and its clause: " reporters that", " on Friday (Mar 22) that",
@@ -105,6 +107,8 @@ def _forward(
     if clause_start is None:
         return None
     nested = CLAUSE_STOP.search(masked, clause_start, sent_end)
+    if cue in ("told", "tells", "telling") and nested and QUOTATION_AFTER_COLON.match(masked, nested.start()):
+        return None  # `told the Commons foreign affairs committee: "Our position ..."`: whom, then the words
     s, e = trim_clause(text, clause_start, nested.start() if nested else sent_end)
     if len(text[s:e].split()) < 3:
         return None
@@ -119,6 +123,10 @@ def _forward(
     else:
         speaker = speaker_before(masked, cue_start, sent_start)
     if not speaker or NOT_INTRODUCING_END.search(masked[sent_start : speaker.start]):
+        return None
+    if not PARTICIPLE_VERB.fullmatch(cue) and QUOTATION_END.search(masked[sent_start : speaker.start]):
+        # `"...," O'Leary said on Thursday ahead of signing`: the cue attributes the quotation
+        # before it; what follows says when or where ("in a statement shared to her site").
         return None
     return Claim(s, e, cue, speaker, 1, sent_end)
 

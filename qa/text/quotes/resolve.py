@@ -8,7 +8,7 @@ from bisect import bisect_left, bisect_right, insort
 from qa.text.quotes.claims import Claim
 from qa.text.quotes.lexicon import APOSTROPHE_S_END, CALENDAR, INSTITUTIONS, NAME_RUN, ORG_ROLES, ROLES, ROLES_RE
 from qa.text.quotes.marks import Mark, inside_marks
-from qa.text.quotes.names import clean_name, is_org, speaker_key
+from qa.text.quotes.names import clean_name, is_org, speaker_key, voices_of
 from qa.text.quotes.speakers import Speaker, sentence_subject
 
 CAPITALISED_AFTER_ARTICLE = re.compile(r"\b(?:a|an|A|An)\s+([A-Z][\w'’-]*)")  # "won a Bafta"
@@ -72,7 +72,8 @@ class Resolver:
         for claim in claims:
             if claim.speaker.kind == "name":
                 name = self._named(claim.speaker)
-                if len(name.split()) > 1 and not is_org(name):
+                # "Officials of MMC Sittipol said ... They said": an organisation, not a person.
+                if len(name.split()) > 1 and not is_org(name) and not voices_of(claim.speaker.text):
                     self.people.add(speaker_key(name))
         self.openers = []  # (where, full name) of each sentence opening with any name
         self.subjects = []  # (where, full name) of each sentence opening with a person's name

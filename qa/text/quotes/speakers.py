@@ -15,6 +15,7 @@ from qa.text.quotes.lexicon import (
     GROUPS,
     INSTITUTIONS,
     INTRO,
+    KIN,
     LEADING,
     NAME_RUN,
     ORG_ROLES,
@@ -63,7 +64,9 @@ APPOSITION_NAME = re.compile(rf"\s*(?:the\s+)?({RUN})\s*")
 # The words after a verb of saying, for `speaker_after`.
 PHRASE_AFTER = re.compile(r"\s+([^,.;:!?“”\"\n]{1,100})")
 PRONOUN_OPENING = re.compile(r"(?:he|she|they)\b")
-POSSESSOR_ROLE_NAME = re.compile(rf"{RUN}['’]s\s+(?:[a-z][\w-]*\s+){{1,3}}(?P<name>{RUN})")
+POSSESSOR_ROLE_NAME = re.compile(
+    rf"{RUN}(?:['’]s\s+(?:[a-z][\w-]*\s+){{1,3}}|\s+(?:[a-z][\w-]*\s+){{0,2}}(?:{ROLES_RE})\s+)(?P<name>{RUN})"
+)
 PLACE_OR_TIME_OPENING = re.compile(r"\s+(?:in|on|at|during|after|to)\s")
 POSSESSIVE_OPENING = re.compile(r"(?:his|her|its|their|our|my)\b")
 PREPOSITION = re.compile(r"\b(?:of|to|in|on|at|from|with|by|into|for)\b")
@@ -216,9 +219,10 @@ def speaker_before(masked: str, cue_start: int, floor: int) -> Speaker | None:
             or head.split()[-1].lower() in ORG_WORDS
             or (head_run and (is_org(head_run.group()) or not clean_name(head_run.group())[0]))
         )
-        if name and head.split() and (head.split()[-1].lower() in ROLES or (office and len(name.group(1).split()) > 1)):
+        last_word = head.split()[-1].lower() if head.split() else ""
+        if name and (last_word in ROLES or last_word in KIN or (office and len(name.group(1).split()) > 1)):
             # "Director, David Caldwell, said", "the co-chairman of the Conservative Party, Liam
-            # Fox, said": the apposition is the name.
+            # Fox, said", "Kim's sister, Kim Yo Jong, said": the apposition is the name.
             return name_speaker(masked, base + inner + 1 + name.start(1), base + inner + 1 + name.end(1))
         window = head
         m = HE_OR_SHE_AT_END.search(window)
@@ -247,7 +251,7 @@ def speaker_after(masked: str, cue_end: int) -> Speaker | None:
     if p and p.start() == 0:
         return _voice(masked, base, p)
     p = POSSESSOR_ROLE_NAME.match(seg)
-    if p:  # "said Cosby’s spokesperson Andrew Wyatt"
+    if p:  # "said Cosby’s spokesperson Andrew Wyatt", "said ONGC chairman Subir Raha"
         return name_speaker(masked, base + p.start("name"), base + p.end("name"))
     p = NAME_RUN.match(seg)
     if p:  # "said Bolden to the gathered crowd"

@@ -346,6 +346,13 @@ def test_who_a_pronoun_or_a_surname_stands_for(text, words, speaker):
             {"he had travelled": "Harris"},
             id="a-title-opening-the-next-paragraph-is-no-quotation",
         ),
+        pytest.param(
+            "County Bank is the other co-lead manager. The proceeds will be used to fund short-term "
+            "borrowings, Storehouse Plc corporate treasurer Lance Moir told Reuters. The issue was "
+            "aimed at continental investors, he added.",
+            {"The proceeds will be used": "Lance Moir", "The issue was aimed": "Lance Moir"},
+            id="a-treasurer-is-a-title",
+        ),
     ],
 )
 def test_what_is_said_and_by_whom_around_an_attribution(text, speakers):

@@ -66,7 +66,7 @@ sgt sergeant officer chief executive director chairman chairwoman chairperson ch
 spokesman spokeswoman spokesperson ambassador envoy commissioner deputy undersecretary assistant
 asst shadow attorney king queen prince princess pope sheikh emir coach manager boss leader
 inspector detective det supt superintendent constable mp mep premier speaker archbishop bishop
-cardinal rabbi imam special adviser advisor administrator comptroller""".split()
+cardinal rabbi imam special adviser advisor administrator comptroller treasurer""".split()
 )
 # Role nouns that refer back to a named person: "said the minister", "the 45-year-old said".
 ROLES = TITLES - {

@@ -327,6 +327,24 @@ def test_what_did_x_say_answers_with_the_speakers_quotes(seeds):
     assert off_topic.related[0].speaker == "Antony Blinken"
 
 
+def test_the_speakers_words_that_name_the_topic_lead(tmp_path):
+    """Two remarks from a passage on Iraq: asked about Iraq, the one that says "Iraq" comes first,
+    though the passage makes both equally near the topic (and the other comes first in the text)."""
+    text = (
+        "Prime Minister Tom Hale and President Ana Ruiz met in London on Monday to discuss Iraq: the "
+        "elections in Iraq, the insurgency in Iraq and the troops still in Iraq.\n\n"
+        '"We agreed that in Afghanistan there is some cause for optimism about the progress that '
+        'has been made there," Mr Hale told reporters. "In respect of Iraq, we agreed that whatever '
+        'the issues of the past, the important thing now is to see the strategy through," he said.'
+    )
+    with NewsIndex.open(tmp_path / "index", create=True) as index:
+        index.add([Article(id="hale", title="Hale and Ruiz meet", text=text, source="Wire")])
+        answer = index.ask("what did Hale say about Iraq?")
+        assert [c.speaker for c in answer.citations] == ["Tom Hale", "Tom Hale"]
+        assert answer.citations[0].text.startswith("In respect of Iraq")
+        assert_cited(index, answer.citations)
+
+
 def test_what_did_x_say_never_offers_someone_elses_words(seeds):
     nowhere = seeds.ask("what did Zelensky say about Rafah")  # no seed article names him
     assert nowhere.abstained and nowhere.reason == "no article mentions Zelensky"

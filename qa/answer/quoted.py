@@ -9,11 +9,15 @@ import numpy as np
 from qa.answer.extract import MAX_SPANS, RELATED, cite_all, distinct
 from qa.ingest.embed import Embedder, embed_soon
 from qa.storage.reads import Reader
+from qa.text.question import terms
 from qa.text.quotes import name_words, speaker_key, speaker_matches
 from qa.types import Answer, Citation, Filters, Query, Quote
 
 QUOTE_TOPIC_MIN = 0.3  # a quote whose sentence or chunk is less similar to the topic is not "about" it
 DIRECT_QUOTE_BONUS = 0.05  # the speaker's own words lead when relevance is close
+# ... and those that name the topic lead those that are near it only in context: "what did Blair
+# say about Iraq" opened with his remark on Afghanistan, from a passage on both, at 0.345 each.
+TOPIC_NAMED_BONUS = 0.1
 QUOTES_SHOWN = 10
 
 
@@ -64,13 +68,16 @@ def answer(reader: Reader, embedder: Embedder, query: Query) -> Answer | None:
             return Answer(query.question, searched=query.searched, reason=f"no article mentions {query.speaker}")
         return None
 
+    on_topic = [item for item in ranked if not topic or item[1] >= QUOTE_TOPIC_MIN]
+    naming = _topic_share(reader, topic, [quote for quote, _ in on_topic])
+
     def priority(item: tuple[Quote, float]) -> float:
         quote, relevance = item
         article = reader.article(quote.article_id)
-        direct = quote.start > 0 and article.text[quote.start - 1] in "\"“”'‘"
-        return relevance + (DIRECT_QUOTE_BONUS if direct else 0.0)
+        if not (quote.start > 0 and article.text[quote.start - 1] in "\"“”'‘"):
+            return relevance
+        return relevance + DIRECT_QUOTE_BONUS + TOPIC_NAMED_BONUS * naming.get((quote.article_id, quote.start), 0.0)
 
-    on_topic = [item for item in ranked if not topic or item[1] >= QUOTE_TOPIC_MIN]
     quotes = tuple(quote for quote, _ in ranked[:QUOTES_SHOWN])
     if not on_topic:
         return Answer(
@@ -89,6 +96,21 @@ def answer(reader: Reader, embedder: Embedder, query: Query) -> Answer | None:
         searched=query.searched,
         confidence=chosen[0][1] if topic else 1.0,
     )
+
+
+def _topic_share(reader: Reader, topic: str, quotes: Sequence[Quote]) -> dict[tuple[str, int], float]:
+    """For each quote, by (article, start), the share of the topic's words its own text uses (as
+    the search stems them: "referee" finds "referees")."""
+    words = terms(topic) if topic else []
+    if not words or not quotes:
+        return {}
+    found = reader.sentences_with(words, list(enumerate(q.text for q in quotes)))
+    shares: dict[tuple[str, int], float] = {}
+    for indexes in found.values():
+        for i in indexes:
+            key = (quotes[i].article_id, quotes[i].start)
+            shares[key] = shares.get(key, 0.0) + 1 / len(words)
+    return shares
 
 
 def _named_nowhere(reader: Reader, speaker: str) -> bool:

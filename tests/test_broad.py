@@ -87,3 +87,38 @@ def test_when_was_that_after_a_quote_answer_cites_the_sentence_that_dates_it(see
     first = answer.citations[0]
     assert first.event_date == date(2024, 3, 22) and "Friday (Mar 22)" in first.text
     assert not first.speaker  # a sentence that dates the words, not the quotes again
+
+
+@pytest.mark.parametrize(
+    "question", ["what happened in December 2004?", "what's the latest news?", "headlines from January 2005", "news"]
+)
+def test_the_news_itself_is_a_story_question_with_no_topic(question):
+    query = parse(question)
+    assert query.broad and query.topic == "" and query.latest
+
+
+def test_latest_news_without_a_topic_cites_the_newest_stories(seeds):
+    answer = seeds.ask("what's the latest news?")
+    cited = [*answer.citations, *answer.related]
+    assert not answer.abstained and len(answer.citations) == 3
+    newest = max(article.published or date.min for article in seeds.articles())
+    assert answer.citations[0].published == newest
+    dates = [c.published for c in cited]
+    assert dates == sorted(dates, reverse=True)
+    assert len({c.article_id for c in cited}) == len(cited)  # one story per citation
+    assert all(c.start == seeds.get(c.article_id).text.index(c.text) for c in cited)  # each story's opening
+    assert_cited(seeds, cited)
+
+
+def test_what_happened_in_a_month_cites_that_months_stories_newest_first(seeds):
+    answer = seeds.ask("what happened in December 2004?")
+    cited = [*answer.citations, *answer.related]
+    assert not answer.abstained and cited
+    assert all(date(2004, 12, 1) <= c.published <= date(2004, 12, 31) for c in cited)
+    dates = [c.published for c in cited]
+    assert dates == sorted(dates, reverse=True)
+    december = [a for a in seeds.articles() if a.published and a.published.strftime("%Y-%m") == "2004-12"]
+    assert dates[0] == max(a.published for a in december)
+    assert_cited(seeds, cited)
+    nothing = seeds.ask("what happened in March 1999?")
+    assert nothing.abstained and "the articles here were published 2004-" in nothing.reason

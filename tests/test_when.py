@@ -134,6 +134,7 @@ def test_dateline_oracle_over_generated_dates(day: date, form: str) -> None:
         ("what happened in 2023", date(2023, 1, 1), date(2023, 12, 31), "what happened"),
         ("what happened in 2023?", date(2023, 1, 1), date(2023, 12, 31), "what happened?"),
         ("news before 2020", None, date(2019, 12, 31), "news before 2020"),  # one word left: keep the question
+        ("news from January 2005", date(2005, 1, 1), date(2005, 1, 31), "news from January 2005"),
     ],
 )
 def test_time_scope_filters_on_explicit_dates(

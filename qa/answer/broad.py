@@ -1,5 +1,6 @@
 """Broad questions ("what happened in Ukraine?", "latest news about Iraq") -> the best-matching
-stories' own summaries: each story's lede, one story per citation."""
+stories' own summaries: each story's lede, one story per citation; with no topic ("what's the
+latest news?"), the newest stories'."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ DEPTH = 20  # chunks searched: enough to see each of several stories more than o
 STORY_THRESHOLD = 0.5
 HEADLINE_WEIGHT = 0.5  # 0.3 cited 83% of 60 BBC stories first, 0.5 92% (95% of another 100)
 LEDE_WEIGHT = 0.2
+DIGEST_DEPTH = 4  # newest articles read for each story shown: copies of one wire story collapse
 LEDE_MIN_WORDS = 6  # shorter opening lines are datelines and bylines, not the lede
 LEDE_SHORT_CHARS = 80  # a lede this short reads better with the sentence after it
 WORD = re.compile(r"\w+")
@@ -65,6 +67,29 @@ def answer(reader: Reader, query: Query, vector: Vector) -> Answer | None:
         related=_ledes(reader, rest),
         confidence=chosen[0].relevance,
         searched=query.searched,
+    )
+
+
+def digest(reader: Reader, query: Query) -> Answer | None:
+    """The news itself ("what's the latest news?", "what happened in December 2004?"): the ledes
+    of the newest stories that pass the filters, one story per citation (one copy of a wire
+    story); None when no story does."""
+    wanted = MAX_SPANS + RELATED
+    newest = [article_id for article_id, _ in reader.newest_articles(query.filters, DIGEST_DEPTH * wanted)]
+    families = reader.families(newest)
+    one_each = list({families.get(article_id, article_id): article_id for article_id in reversed(newest)}.values())
+    chosen = sorted(one_each, key=newest.index)[:wanted]
+    articles = reader.articles(chosen)
+    spans = reader.sentences_of([(article_id, 0, len(articles[article_id].text)) for article_id in chosen])
+    stories = [
+        Story(articles[article_id], 1.0, _lede_span(articles[article_id], [(s, e) for _, s, e, _ in sentences]))
+        for article_id, sentences in zip(chosen, spans, strict=True)
+    ]
+    cited = _ledes(reader, stories)
+    if not cited:
+        return None
+    return Answer(
+        query.question, citations=cited[:MAX_SPANS], related=cited[MAX_SPANS:], confidence=1.0, searched=query.searched
     )
 
 

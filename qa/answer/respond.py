@@ -65,7 +65,13 @@ def respond(
     ranker = load_ranker(ranking.file) if ranking.file and ranking.rerank else None
     check_with = None if ranking.rerank else ranking.file
     passage_reader = load_reader(ranking.reader) if ranking.reader else None
-    if query.broad:
+    if query.broad and not query.topic:
+        digest = broad.digest(reader, query)
+        if digest:
+            return digest
+        # No dated story in the period ("what happened in 1901?" of encyclopedia text): a fact question.
+        query = parse(query.question, sources=asked.sources, since=asked.since, until=asked.until, stories=False)
+    elif query.broad:
         stories = broad.answer(reader, query, embed_soon(embedder, query.searched))
         if stories:
             return stories
@@ -102,7 +108,7 @@ def answer_filtered(
         query = replace(query, filters=replace(query.filters, sources=stored))
         asked = replace(asked, sources=stored)
     answer = respond(reader, embedder, query, k=k, ranking=ranking, asked=asked)
-    if answer.reason == extract.NO_MATCH and (asked.since or asked.until):
+    if answer.reason == extract.NO_MATCH and (query.filters.since or query.filters.until):
         dates = " to ".join(day or "?" for day in reader.published_range())
         return replace(answer, reason=f"{answer.reason}; the articles here were published {dates}")
     return answer

@@ -143,6 +143,12 @@ class ShardedReader:
                 found[name].update(sources)
         return {name: [name] if name in found[name] else sorted(found[name]) for name in names}
 
+    def newest_articles(self, filters: Filters, limit: int) -> list[tuple[str, str | None]]:
+        """As Reader.newest_articles over the archive: newest first, undated last, then by id."""
+        found = sorted(row for _, rows in self._each("newest_articles", filters, limit) for row in rows)
+        found.sort(key=lambda row: row[1] or "", reverse=True)  # stable: equal dates stay by id
+        return found[:limit]
+
     def published_range(self) -> tuple[str | None, str | None]:
         ranges = [found for _, found in self._each("published_range")]
         firsts = [first for first, _ in ranges if first]

@@ -30,6 +30,7 @@ SHARD_METHODS = frozenset(
         "family_sources",
         "hits",
         "nearest_chunks",
+        "newest_articles",
         "published_range",
         "quotes_dated",
         "sentence_before",

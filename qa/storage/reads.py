@@ -130,10 +130,16 @@ class Reader:
 
     def sources(self) -> list[str]:
         with self.lock:
-            return [
-                row[0]
-                for row in self.db.execute("SELECT DISTINCT source FROM articles WHERE source != '' ORDER BY source")
-            ]
+            named = "SELECT DISTINCT source FROM articles WHERE source != '' ORDER BY source"
+            return [row[0] for row in self.db.execute(named)]
+
+    def newest_articles(self, filters: Filters, limit: int) -> list[tuple[str, str | None]]:
+        """(id, publication date) of the `limit` newest articles that pass the filters, undated last."""
+        where, params = filter_sql(filters)
+        order = "ORDER BY a.published IS NULL, a.published DESC, a.id"
+        newest = f"SELECT a.id, a.published FROM articles a WHERE {where} {order} LIMIT ?"
+        with self.lock:
+            return self.db.execute(newest, [*params, limit]).fetchall()
 
     def sources_named(self, names: Sequence[str]) -> dict[str, list[str]]:
         """The stored sources each name means: itself when stored, else those that contain it,
@@ -154,8 +160,7 @@ class Reader:
             return dict(self.db.execute("SELECT key, value FROM manifest"))
 
     def published_range(self) -> tuple[str | None, str | None]:
-        """The first and last publication dates (ISO), by two lookups of their index (with both
-        aggregates in one statement, SQLite scans it)."""
+        """The first and last publication dates (ISO), by two index lookups (both in one aggregate scan)."""
         with self.lock:
             both = "SELECT (SELECT min(published) FROM articles), (SELECT max(published) FROM articles)"
             return self.db.execute(both).fetchone()

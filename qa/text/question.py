@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 
 from qa.text.when import time_scope
@@ -67,6 +68,14 @@ BROAD_QUESTIONS = [
         r"catch\s+me\s+up\s+on)\s+(?P<topic>.+)$",
     )
 ]
+# The news itself, with no topic: "what happened in December 2004?", "what's the latest news?",
+# "headlines from January 2005" (read once the time words are cut): the newest stories in range.
+DIGEST_QUESTION = re.compile(
+    r"^(?:so\s+|and\s+)?(?:what(?:'s|’s|\s+is|\s+has|\s+was|\s+were)?\s+(?:happened|happening|going\s+on|new|"
+    r"(?:the\s+)?(?:top\s+|big\s+)?(?:news|headlines|stories))|(?:(?:the|any)\s+)?(?:latest\s+|recent\s+|top\s+|"
+    r"breaking\s+)?(?:news|headlines|stories|updates)|(?:any|anything)\s+new)$",
+    re.IGNORECASE,
+)
 BROAD_TOPIC_WORDS = 6  # a longer "topic" is a specific question in disguise
 PRONOUNS = re.compile(r"(?i)\b(?:he|she|it|they|him|her|his|its|their|them|this|that|these|those)\b")
 
@@ -169,6 +178,10 @@ def parse(
     intent = re.split(r"(?<=[?!.])\s+", cleaned)[-1]
     spoken = parse_speaker_question(intent)
     speaker, topic = spoken if spoken else (None, "")
+    if stories and not spoken and DIGEST_QUESTION.match(scope.rest.strip().rstrip("?.! ")):
+        # A period asked for is the stories dated in it: an undated one is in no period.
+        dated = replace(filters, undated=False) if filters.since or filters.until else filters
+        return Query(question, cleaned, (), dated, latest=True, broad=True)
     story = parse_broad_question(intent) if stories and not spoken else None
     if story:  # search for the story itself: "what happened in" would only add noise
         return Query(question, story, tuple(terms(story)), filters, latest=scope.latest, topic=story, broad=True)

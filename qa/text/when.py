@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -142,6 +142,7 @@ class TimeScope:
     until: date | None
     latest: bool
     question: str
+    rest: str = field(default="", compare=False)  # the question with those words cut, however little is left
 
 
 _SCOPE = re.compile(
@@ -151,7 +152,7 @@ _SCOPE = re.compile(
     rf"|\b(?:until|till|up\s+to|as\s+of|through)\s+(?P<upto>{_period('f')})"
     rf"|\b(?:after|later\s+than)\s+(?P<after>{_period('g')})"
     rf"|\bsince\s+(?P<since>{_period('h')})"
-    rf"|\b(?:in|during|throughout|on)\s+(?P<within>{_period('i')})"
+    rf"|\b(?:in|during|throughout|on|from)\s+(?P<within>{_period('i')})"
     r")(?![\w-])",
     re.I,
 )  # "in 2020s" and "in 2024-25" are not what the patterns read
@@ -240,7 +241,8 @@ def time_scope(question: str, today: date | None = None) -> TimeScope:
     latest = bool(_LATEST.search(question))
     if latest:
         removed.extend(match.span() for match in _LATEST_REMOVABLE.finditer(question))
-    return TimeScope(since, until, latest, _without(question, removed))
+    rest = _cut(question, removed)
+    return TimeScope(since, until, latest, rest if len(re.findall(r"\w+", rest)) >= 2 else question, rest)
 
 
 def _span(year: int | None, month: int | None, day: int | None) -> tuple[date, date] | None:
@@ -271,8 +273,8 @@ def _relative_start(match: re.Match[str], today: date) -> date:
     return start if which == "this" else start - length
 
 
-def _without(question: str, spans: list[tuple[int, int]]) -> str:
-    """The question with the spans cut out and the seams tidied; the original if little is left."""
+def _cut(question: str, spans: list[tuple[int, int]]) -> str:
+    """The question with the spans cut out and the seams tidied."""
     if not spans:
         return question
     kept, cursor = [], 0
@@ -284,9 +286,7 @@ def _without(question: str, spans: list[tuple[int, int]]) -> str:
     # Cutting "after 2019 and before 2022" would leave a dangling "and" between the cuts.
     kept[1:-1] = [" " if re.fullmatch(r"[\s,]*(?:and|or|but)?[\s,]*", piece, re.I) else piece for piece in kept[1:-1]]
     cleaned = " ".join("".join(kept).split())
-    cleaned = re.sub(r"\s+([?.!,;:])", r"\1", cleaned).strip(" ,;")
-    words = re.findall(r"\w+", cleaned)
-    return cleaned if len(words) >= 2 else question
+    return re.sub(r"\s+([?.!,;:])", r"\1", cleaned).strip(" ,;")
 
 
 # --- Relative dates in article text --------------------------------------------------------------

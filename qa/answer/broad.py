@@ -72,13 +72,16 @@ def answer(reader: Reader, query: Query, vector: Vector) -> Answer | None:
 
 def digest(reader: Reader, query: Query) -> Answer | None:
     """The news itself ("what's the latest news?", "what happened in December 2004?"): the ledes
-    of the newest stories that pass the filters, one story per citation (one copy of a wire
+    of the newest dated stories that pass the filters, one story per citation (one copy of a wire
     story); None when no story does."""
     wanted = MAX_SPANS + RELATED
-    newest = [article_id for article_id, _ in reader.newest_articles(query.filters, DIGEST_DEPTH * wanted)]
+    # Undated articles are not news of any time: an archive with no dates has no digest.
+    newest = [article_id for article_id, day in reader.newest_articles(query.filters, DIGEST_DEPTH * wanted) if day]
     families = reader.families(newest)
-    one_each = list({families.get(article_id, article_id): article_id for article_id in reversed(newest)}.values())
-    chosen = sorted(one_each, key=newest.index)[:wanted]
+    chosen: list[str] = []
+    for article_id in newest:
+        if len(chosen) < wanted and all(families.get(article_id, article_id) != families.get(c, c) for c in chosen):
+            chosen.append(article_id)
     articles = reader.articles(chosen)
     spans = reader.sentences_of([(article_id, 0, len(articles[article_id].text)) for article_id in chosen])
     stories = [

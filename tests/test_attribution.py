@@ -141,6 +141,8 @@ def test_a_noun_phrase_object_is_not_what_was_said_but_a_clause_is():
             "The health ministry reported the number of people with fever symptoms across the country.",
             "Mayor Ellen Park announced the plant will close by the end of the year.",
             "Senator Tom Reyes said the talks had failed because neither side would move.",
+            "Coach Pierre Laval has acknowledged his side needs to show more attacking flair.",
+            "Victor Conte, of Balco Laboratories, claims the American sprinter regularly took banned drugs.",
         ]
     )
     tagger = load_tagger()
@@ -151,6 +153,10 @@ def test_a_noun_phrase_object_is_not_what_was_said_but_a_clause_is():
         assert not {"Bernie Ebbers", "Ebbers", "Joe Biden"} & said.keys()
         assert not any(q.text.startswith("the number of people") for q in quotes)
         assert said.get("Tom Reyes", "").startswith("the talks had failed")
+    # Clauses without "that" stay, in the present tense or an irregular past.
+    names_an_object_free = {q.speaker: q.text for q in model_quotes("news", text, tagger)}
+    assert names_an_object_free.get("Pierre Laval", "").startswith("his side needs to show")
+    assert names_an_object_free.get("Victor Conte", "").startswith("the American sprinter")
     assert any(
         q.speaker == "Ellen Park" and q.text.startswith("the plant will close")
         for q in model_quotes("news", text, tagger)

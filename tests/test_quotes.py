@@ -353,6 +353,18 @@ def test_who_a_pronoun_or_a_surname_stands_for(text, words, speaker):
             {"The proceeds will be used": "Lance Moir", "The issue was aimed": "Lance Moir"},
             id="a-treasurer-is-a-title",
         ),
+        pytest.param(
+            "Senate Republican leader Robert Dole spoke on Sunday. Appearing on the NBC News program, "
+            '"Meet the Press," the Kansas senator said the nomination "could be in some difficulty."',
+            {"the nomination": "Robert Dole"},
+            id="a-clause-after-a-quoted-title-before-the-speaker",
+        ),
+        pytest.param(
+            "Speaking to the Radio Times, comedian Ronnie Corbett said there is too much bad language on TV. "
+            '"You get fed up watching shows with not much care and love," he complained.',
+            {"there is too much": "Ronnie Corbett", "You get fed up": "Ronnie Corbett"},
+            id="a-quotation-with-its-cue-after-it-goes-on",
+        ),
     ],
 )
 def test_what_is_said_and_by_whom_around_an_attribution(text, speakers):

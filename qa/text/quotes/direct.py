@@ -72,8 +72,11 @@ def direct_quotations(
             (prev := _lead_in(claims, lead_ins, lead_ends, mark))
             and _continues(masked, prev, mark)
             and not (mark.closed and masked[mark.close - 1] == "," and CUE_AHEAD.match(masked[mark.close + 1 :]))
-            # A title the sentence goes on about is no speech: "“Cheer” follows the cheer team".
-            and not (mark.closed and LOWER_WORD_AFTER.match(masked, mark.close + 1))
+            # A title the sentence goes on about is no speech: "“Cheer” follows the cheer team"
+            # (but `"... love," he complained` is).
+            and not (
+                mark.closed and masked[mark.close - 1] not in ",.!?" and LOWER_WORD_AFTER.match(masked, mark.close + 1)
+            )
         ):
             # "“A,” he said. “B.”": the next quotation is the same speaker going on (unless a
             # speaker of its own follows that could not be told).

@@ -28,7 +28,9 @@ from qa.text.quotes.speakers import Speaker, participle_speaker, speaker_after, 
 
 CUE_OR_PARTICIPLE = re.compile(rf"{CUE}|{PARTICIPLE}")
 CLOSING_MARK = re.compile(r"[”\"]")
+TOLD_WHOM_WORDS = 6  # "told the Commons foreign affairs committee:"; more words hold a clause of their own
 QUOTATION_AFTER_COLON = re.compile(r":\s*[“\"]")
+CIRCUMSTANCE_NEXT = re.compile(r"\s+(?:in|on|at|during|after|before|ahead|from|while|when)\b")
 QUOTATION_END = re.compile(r"(?:[,!?][”\"]|[”\"],)\s*$")  # `"...," he said`
 # "what he said was", "as Smith said": a verb after these does not introduce a clause.
 NOT_INTRODUCING_END = re.compile(r"\b(?:[Ww]hat|[Ww]hich|[Ww]ho|[Ww]hom|[Aa]s|than|to|[Ii]f|whether)\s+$")
@@ -107,7 +109,12 @@ def _forward(
     if clause_start is None:
         return None
     nested = CLAUSE_STOP.search(masked, clause_start, sent_end)
-    if cue in ("told", "tells", "telling") and nested and QUOTATION_AFTER_COLON.match(masked, nested.start()):
+    if (
+        cue in ("told", "tells", "telling")
+        and nested
+        and QUOTATION_AFTER_COLON.match(masked, nested.start())
+        and len(masked[cue_end : nested.start()].split()) <= TOLD_WHOM_WORDS
+    ):
         return None  # `told the Commons foreign affairs committee: "Our position ..."`: whom, then the words
     s, e = trim_clause(text, clause_start, nested.start() if nested else sent_end)
     if len(text[s:e].split()) < 3:
@@ -124,9 +131,14 @@ def _forward(
         speaker = speaker_before(masked, cue_start, sent_start)
     if not speaker or NOT_INTRODUCING_END.search(masked[sent_start : speaker.start]):
         return None
-    if not PARTICIPLE_VERB.fullmatch(cue) and QUOTATION_END.search(masked[sent_start : speaker.start]):
+    if (
+        not PARTICIPLE_VERB.fullmatch(cue)
+        and QUOTATION_END.search(masked[sent_start : speaker.start])
+        and CIRCUMSTANCE_NEXT.match(masked, cue_end)
+    ):
         # `"...," O'Leary said on Thursday ahead of signing`: the cue attributes the quotation
-        # before it; what follows says when or where ("in a statement shared to her site").
+        # before it; what follows says when or where ("in a statement shared to her site"). A
+        # clause may still follow a quoted title: `"Meet the Press," the senator said the ...`.
         return None
     return Claim(s, e, cue, speaker, 1, sent_end)
 

@@ -35,7 +35,20 @@ DETERMINERS = frozenset(
 AUXILIARIES = frozenset(
     "is are was were be been am will would can could shall should may might must has have had do does did".split()
 )
-CLAUSE_CUES = frozenset("say says said saying tell tells told telling add adds added adding".split())
+# Cues that take a clause, with or without "that" ("claims the sprinter took drugs"), in their
+# forms: their object is what was said, whatever its first word.
+CLAUSE_CUES = frozenset(
+    form
+    for lemma in """say tell add claim insist argue state explain note allege admit predict estimate maintain
+    assert contend stress believe think write agree conclude reckon fear hope expect""".split()
+    for form in (lemma, lemma + "s", lemma + ("d" if lemma.endswith("e") else "ed"), lemma.removesuffix("e") + "ing")
+) | {"said", "told", "thought", "wrote", "written", "admitted", "admitting", "agreeing"}
+# Past forms without "-ed" that make a clause of a noun phrase: "the sprinter took drugs".
+IRREGULAR_PASTS = frozenset(
+    """took made went won lost gave got ran saw knew began became fell rose paid sold bought left met sent
+    spent built held kept brought came found chose drove grew hit hurt led let put quit set shut stood struck
+    threw told thought understood wrote""".split()
+)
 RELATIVE = re.compile(r",|\s(?:which|who|whom|whose|that|where|when)\s")
 
 
@@ -65,7 +78,14 @@ def names_an_object(text: str, cue: Span, content: Span) -> bool:
     words = WORD.findall(RELATIVE.split(text[content[1] : content[2]], maxsplit=1)[0].lower())
     if not words or words[0] not in DETERMINERS:
         return False
-    return not any(w in AUXILIARIES or (w.endswith("ed") and len(w) > 4) for w in words[1:])
+    verbs = (
+        w in AUXILIARIES
+        or w in IRREGULAR_PASTS
+        or (w.endswith("ed") and len(w) > 3)
+        or (w.endswith("s") and after == "to")  # "his side needs to show", "the firm plans to"
+        for w, after in zip(words[1:], [*words[2:], ""], strict=True)
+    )
+    return not any(verbs)
 
 
 def source_speaker(masked: str, start: int, end: int) -> Speaker | None:

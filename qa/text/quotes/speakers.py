@@ -64,7 +64,8 @@ APPOSITION_NAME = re.compile(rf"\s*(?:the\s+)?({RUN})\s*")
 # The words after a verb of saying, for `speaker_after`.
 PHRASE_AFTER = re.compile(r"\s+([^,.;:!?“”\"\n]{1,100})")
 PRONOUN_OPENING = re.compile(r"(?:he|she|they)\b")
-POSSESSOR_ROLE_NAME = re.compile(
+# "Cosby’s spokesperson Andrew Wyatt", "ONGC chairman Subir Raha": whose role, then the name.
+WHOSE_ROLE_NAME = re.compile(
     rf"{RUN}(?:['’]s\s+(?:[a-z][\w-]*\s+){{1,3}}|\s+(?:[a-z][\w-]*\s+){{0,2}}(?:{ROLES_RE})\s+)(?P<name>{RUN})"
 )
 PLACE_OR_TIME_OPENING = re.compile(r"\s+(?:in|on|at|during|after|to)\s")
@@ -250,7 +251,7 @@ def speaker_after(masked: str, cue_end: int) -> Speaker | None:
     p = ORG_VOICE_END.search(masked[base : base + len(seg.rstrip())])
     if p and p.start() == 0:
         return _voice(masked, base, p)
-    p = POSSESSOR_ROLE_NAME.match(seg)
+    p = WHOSE_ROLE_NAME.match(seg)
     if p:  # "said Cosby’s spokesperson Andrew Wyatt", "said ONGC chairman Subir Raha"
         return name_speaker(masked, base + p.start("name"), base + p.end("name"))
     p = NAME_RUN.match(seg)

@@ -36,9 +36,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.ingest.attribution import inflections
 from qa.text.quotes import speaker_key
-from qa.text.quotes.lexicon import ROLES, TITLES
+from qa.text.quotes.lexicon import ROLES, TITLES, inflections
 from qa.types import Quote
 
 Pieces = tuple[tuple[int, int], ...]

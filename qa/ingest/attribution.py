@@ -26,6 +26,7 @@ from qa.ingest.runtimes import cpu_session, model_path, word_embeddings
 from qa.text.quotes import find_quotes
 from qa.text.quotes.claims import Claim
 from qa.text.quotes.find import quotes_of
+from qa.text.quotes.lexicon import inflections
 from qa.text.quotes.marks import mask, pair_marks, split_sentences
 from qa.text.quotes.resolve import Resolver
 from qa.text.quotes.tagged import WORD, Span, asserts, names_an_object, source_speaker
@@ -57,19 +58,6 @@ PARAGRAPH = re.compile(r"[^\n]+")
 # ...") after the cue is no statement.
 DESCRIPTION = re.compile(r"(?:(?:it|him|her|them|my|your|our)sel(?:f|ves)\s+)?(?:to|as)\s")
 log = logging.getLogger(__name__)
-
-
-def inflections(lemma: str) -> set[str]:
-    """A verb's regular forms: "note" -> note, notes, noted, noting; "quip" -> quipped, quipping."""
-    stem = lemma[:-1] if lemma.endswith("e") else lemma
-    forms = {lemma, lemma + "s", lemma + "d", stem + "ed", stem + "ing"}
-    if lemma.endswith("y") and lemma[-2] not in "aeiou":
-        forms |= {lemma[:-1] + "ies", lemma[:-1] + "ied"}
-    if re.search(r"(?:s|sh|ch|x|z)$", lemma):
-        forms.add(lemma + "es")
-    if re.search(r"[^aeiou][aeiou][pgtm]$", lemma):  # "quipped", "admitted"
-        forms |= {lemma + lemma[-1] + "ed", lemma + lemma[-1] + "ing"}
-    return forms
 
 
 SAYING_FORMS = frozenset({form for lemma in SAYING for form in inflections(lemma)} | IRREGULAR)

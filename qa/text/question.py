@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import date
 
 from qa.text.when import time_scope
@@ -179,9 +178,7 @@ def parse(
     spoken = parse_speaker_question(intent)
     speaker, topic = spoken if spoken else (None, "")
     if stories and not spoken and DIGEST_QUESTION.match(scope.rest.strip().rstrip("?.! ")):
-        # A period asked for is the stories dated in it: an undated one is in no period.
-        dated = replace(filters, undated=False) if filters.since or filters.until else filters
-        return Query(question, cleaned, (), dated, latest=True, broad=True)
+        return Query(question, cleaned, (), filters, latest=True, broad=True)  # the newest dated stories
     story = parse_broad_question(intent) if stories and not spoken else None
     if story:  # search for the story itself: "what happened in" would only add noise
         return Query(question, story, tuple(terms(story)), filters, latest=scope.latest, topic=story, broad=True)

@@ -15,6 +15,21 @@ predicts conceded concedes recalled recalls observed observes responded responds
 reiterated reiterates countered counters cautioned cautions concluded concludes joked jokes
 tweeted tweets posted vowed vows reported reports alleged alleges estimated estimates forecast
 forecasts""".split()
+
+
+def inflections(lemma: str) -> set[str]:
+    """A verb's regular forms: "note" -> note, notes, noted, noting; "quip" -> quipped, quipping."""
+    stem = lemma[:-1] if lemma.endswith("e") else lemma
+    forms = {lemma, lemma + "s", lemma + "d", stem + "ed", stem + "ing"}
+    if lemma.endswith("y") and lemma[-2] not in "aeiou":
+        forms |= {lemma[:-1] + "ies", lemma[:-1] + "ied"}
+    if re.search(r"(?:s|sh|ch|x|z)$", lemma):
+        forms.add(lemma + "es")
+    if re.search(r"[^aeiou][aeiou][pgtm]$", lemma):  # "quipped", "admitted"
+        forms |= {lemma + lemma[-1] + "ed", lemma + lemma[-1] + "ing"}
+    return forms
+
+
 CUE = r"\b(?:went on to say|goes on to say|pointed out|points out|went on|goes on|" + "|".join(_CUE_WORDS) + r")\b"
 PARTICIPLE = r"\b(?:saying|stating|adding|telling|warning|noting|insisting|arguing|explaining|claiming)\b"
 # The patterns below are compiled once: built at each call, they were evicted from `re`'s cache

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from qa.text.quotes.lexicon import GROUPS, NAME_RUN, ORG_ROLES, ROLES
+from qa.text.quotes.lexicon import GROUPS, NAME_RUN, ORG_ROLES, ROLES, inflections
 from qa.text.quotes.speakers import Speaker, name_speaker
 
 Span = tuple[str, int, int]  # (kind, start, end) of a tagged stretch
@@ -41,8 +41,8 @@ CLAUSE_CUES = frozenset(
     form
     for lemma in """say tell add claim insist argue state explain note allege admit predict estimate maintain
     assert contend stress believe think write agree conclude reckon fear hope expect""".split()
-    for form in (lemma, lemma + "s", lemma + ("d" if lemma.endswith("e") else "ed"), lemma.removesuffix("e") + "ing")
-) | {"said", "told", "thought", "wrote", "written", "admitted", "admitting", "agreeing"}
+    for form in inflections(lemma)
+) | {"said", "told", "thought", "wrote", "written", "agreeing"}
 # Past forms without "-ed" that make a clause of a noun phrase: "the sprinter took drugs".
 IRREGULAR_PASTS = frozenset(
     """took made went won lost gave got ran saw knew began became fell rose paid sold bought left met sent

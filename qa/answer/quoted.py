@@ -18,6 +18,9 @@ DIRECT_QUOTE_BONUS = 0.05  # the speaker's own words lead when relevance is clos
 # ... and those that name the topic lead those that are near it only in context: "what did Blair
 # say about Iraq" opened with his remark on Afghanistan, from a passage on both, at 0.345 each.
 TOPIC_NAMED_BONUS = 0.1
+# A quote that uses most of the topic's words is about it whatever its cosine: one-word topics
+# score low against a whole passage ("taxes" against "Implementing a Tax System that ...").
+TOPIC_NAMED_ON_TOPIC = 0.5
 QUOTES_SHOWN = 10
 
 
@@ -68,8 +71,14 @@ def answer(reader: Reader, embedder: Embedder, query: Query) -> Answer | None:
             return Answer(query.question, searched=query.searched, reason=f"no article mentions {query.speaker}")
         return None
 
-    on_topic = [item for item in ranked if not topic or item[1] >= QUOTE_TOPIC_MIN]
-    naming = _topic_share(reader, topic, [quote for quote, _ in on_topic])
+    naming = _topic_share(reader, topic, [quote for quote, _ in ranked])
+
+    def about_topic(item: tuple[Quote, float]) -> bool:
+        quote, relevance = item
+        named = naming.get((quote.article_id, quote.start), 0.0)
+        return not topic or relevance >= QUOTE_TOPIC_MIN or named >= TOPIC_NAMED_ON_TOPIC
+
+    on_topic = [item for item in ranked if about_topic(item)]
 
     def priority(item: tuple[Quote, float]) -> float:
         quote, relevance = item

@@ -10,6 +10,7 @@ from qa.text.quotes.marks import mask, pair_marks, split_sentences
 from qa.text.quotes.names import speaker_key
 from qa.text.quotes.reported import according_to, reported_speech
 from qa.text.quotes.resolve import Resolver
+from qa.text.quotes.transcript import transcript_quotes
 from qa.types import Quote
 
 
@@ -38,7 +39,9 @@ def find_quotes(article_id: str, text: str) -> list[Quote]:
         resolve(c.speaker, c.start, text[c.start : c.end] if c.rank == 0 or c.end <= c.speaker.start else "")
         for c in claims
     ]
-    return quotes_of(article_id, text, claims, speakers)
+    quotes = quotes_of(article_id, text, claims, speakers)
+    turns = transcript_quotes(article_id, text, sentences, [(q.start, q.end) for q in quotes])
+    return sorted(quotes + turns, key=lambda q: q.start) if turns else quotes
 
 
 def quotes_of(article_id: str, text: str, claims: Sequence[Claim], speakers: Sequence[str | None]) -> list[Quote]:

@@ -88,7 +88,7 @@ def chat(
     """One turn: complete a follow-up, ask, show the answer and open its first passage."""
     if not message or not message.strip():
         raise gr.Error("Type a question first, for example: What did Netanyahu say about Rafah?")
-    question = resolve_followup(message.strip(), searched)
+    question = resolve_followup(message.strip(), searched, turns[-1]["answer"] if turns else None)
     with shown_to_caller():
         since_day, until_day = form_date(since, "Published from"), form_date(until, "Published to")
         answer = index().ask(question, sources=sources or (), since=since_day, until=until_day)
@@ -106,6 +106,7 @@ def chat(
             (c.article_id, c.start, c.end, n < len(answer.citations)) for n, c in enumerate(render.references(answer))
         ],
         "markdown": render.answer_markdown(answer),  # what "Copy with sources" copies
+        "answer": answer,  # whom "he" means in the next question, after a "who" question
     }
     turns = [*turns, turn]
     return (messages, [*searched, question], "", turns, len(turns) - 1, *_open_turn(turn))
@@ -259,7 +260,7 @@ THEME = gr.themes.Default(
 
 with gr.Blocks(title="news-qa", analytics_enabled=False) as demo:  # no telemetry: offline by design
     searched_state = gr.State([])  # the questions searched in this conversation, for follow-ups
-    turns_state = gr.State([])  # per answer: its chat message, passage labels and (id, start, end, cited)
+    turns_state = gr.State([])  # per answer: its chat message, passage labels, (id, start, end, cited), the Answer
     current_state = gr.State(None)  # the answer whose passages the evidence panel lists
 
     with gr.Row(elem_id="qa-header"):

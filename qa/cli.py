@@ -263,6 +263,7 @@ def _conversation(index, options: dict, form: str) -> int:
     if typed:
         print("Ask a question; follow-ups refer to the one before. Ctrl-D ends.", file=sys.stderr)
     searched: list[str] = []
+    answer = None
     while True:
         try:
             message = input("? " if typed else "").strip()
@@ -270,7 +271,7 @@ def _conversation(index, options: dict, form: str) -> int:
             return 0
         if not message:
             continue
-        question = resolve_followup(message, searched)
+        question = resolve_followup(message, searched, answer)
         searched.append(question)
         answer = index.ask(question, **options)
         if form == "json":  # one object a line, as --questions gives (`question` is the one searched)

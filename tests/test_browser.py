@@ -164,6 +164,9 @@ def test_follow_up_shows_the_question_it_searched(page):
     assert last_answer(page).locator(".qa-searched").inner_text() == "Searched: “and what did Blinken say?”"
     assert "Blinken" in last_answer(page).locator(".qa-lead").inner_text()
     assert "Blinken" in page.locator("#qa-passages label").first.inner_text()
+    ask(page, "who won the Ukrainian election?")
+    ask(page, "what else did he say?")  # the person the answer named, not "Ukrainian"
+    assert "Yushchenko" in last_answer(page).locator(".qa-searched").inner_text()
 
     # Clicking an earlier answer lists its own passages in the evidence panel.
     first = page.locator("#qa-chat .qa-answer").first

@@ -100,6 +100,9 @@ def test_ask_without_a_question_holds_a_conversation_on_stdin(seed_index_path):
         "what did Netanyahu say about Rafah?",
         "what did Netanyahu say about Rafah? When was that?",
     ]
+    # After "who ...?" a pronoun is the person the answer named, not a word of the question.
+    who = qa("ask", "--index", str(seed_index_path), given="who won the Ukrainian election?\nwhat else did he say?\n")
+    assert "(searched: what else did Viktor Yushchenko say?)" in who.stdout
 
 
 def test_user_errors_print_one_line_and_exit_1(tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qa.text.conversation import content_words, find_subject, resolve_followup
+from qa.types import Answer, Citation
 
 RAFAH = "What did Netanyahu say about Rafah?"
 
@@ -107,3 +108,65 @@ def test_subjects_and_content_words():
     assert find_subject("when was that?") == ""
     assert content_words("and what did Blinken say?") == ["Blinken"]
     assert content_words("when was that?") == []
+
+
+def _answer(question: str, *cited: str, speaker: str = "", related: tuple[str, ...] = ()) -> Answer:
+    def citation(text: str, who: str = "") -> Citation:
+        return Citation("seed", 0, len(text), text, speaker=who)
+
+    return Answer(
+        question,
+        citations=tuple(citation(text, speaker) for text in cited),
+        related=tuple(citation(text) for text in related),
+    )
+
+
+# The seed article "Yushchenko claims victory in re-run": its lede names no one, the next sentence does.
+UKRAINE = "who won the Ukrainian election?"
+UKRAINE_ANSWER = _answer(
+    UKRAINE,
+    "With nearly all votes counted, the opposition candidate in the Ukrainian presidential elections has "
+    "claimed victory.",
+    related=(
+        "Unofficial results show Viktor Yushchenko leading with 52% to the mainly pro-government candidate and "
+        "current Prime Minister Viktor Yanukovich's 44% — a difference amounting to roughly 2.2 million votes.",
+    ),
+)
+
+
+def test_after_a_who_question_a_pronoun_is_the_person_the_answer_names():
+    assert (
+        resolve_followup("what else did he say?", [UKRAINE], UKRAINE_ANSWER) == "what else did Viktor Yushchenko say?"
+    )
+
+
+def test_the_speaker_of_a_quoted_answer_comes_first():
+    answer = _answer("who warned about Rafah?", "we will do it alone", speaker="Benjamin Netanyahu")
+    assert resolve_followup("when did he say it?", ["who warned about Rafah?"], answer) == (
+        "when did Benjamin Netanyahu say it?"
+    )
+
+
+def test_names_the_question_asked_about_and_titles_are_not_the_answer():
+    # The cited sentence is the seed "Brazilian delegation returns from Arafat funeral"'s lede (Arafat
+    # is whose funeral it was); the related one is written for this test.
+    answer = _answer(
+        "Who attended Arafat's funeral from Brazil?",
+        "The delegation representing Brazil at the funeral of Yasser Arafat returned today, November 13, 2004.",
+        related=("The Brazilian delegation was headed by Foreign Minister Celso Amorim.",),
+    )
+    history = ["Who attended Arafat's funeral from Brazil?"]
+    assert resolve_followup("what did he say?", history, answer) == "what did Celso Amorim say?"
+
+
+def test_a_who_answer_naming_no_one_searches_the_follow_up_with_its_question():
+    answer = _answer(UKRAINE, UKRAINE_ANSWER.citations[0].text)
+    assert resolve_followup("what else did he say?", [UKRAINE], answer) == f"{UKRAINE} What else did he say?"
+    assert resolve_followup("what else did he say?", [UKRAINE]) == f"{UKRAINE} What else did he say?"
+
+
+def test_who_is_x_names_the_person_itself():
+    answer = _answer("Who is Gusenbauer?", "Gusenbauer received 88.93% of the vote, an unexpectedly low value.")
+    assert (
+        resolve_followup("what did he criticise?", ["Who is Gusenbauer?"], answer) == "what did Gusenbauer criticise?"
+    )

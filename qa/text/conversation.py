@@ -6,7 +6,9 @@ Three rules, tried in order, each visible in the question it returns (the app sh
    "about ..." (or is added to it): "What did Netanyahu say about Gaza?".
 2. The first personal pronoun ("he", "she", "they", "his"...) is replaced by the previous
    question's subject, its first name-like phrase: "what else did he say?" -> "what else did
-   Netanyahu say?".
+   Netanyahu say?". After a "who" question the subject is the one its answer named instead:
+   "who won the Ukrainian election?", answered with a passage naming Viktor Yushchenko, makes
+   "what else did he say?" ask about Yushchenko, not "Ukrainian".
 3. A question with no words of its own ("when was that?", "why?", "what else?") is searched
    together with the previous question: "What did Netanyahu say about Rafah? When was that?".
 
@@ -16,7 +18,10 @@ Anything else has its own subject ("and what did Blinken say?") and is searched 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+
+from qa.text.quotes.names import clean_name, is_org
+from qa.types import Answer
 
 # Words that carry no subject of their own: question words, auxiliaries, pronouns, connectives,
 # and the verbs and nouns a follow-up uses to point back ("say", "happen", "time").
@@ -44,9 +49,12 @@ ABOUT_FOLLOWUP = re.compile(
     r"^\s*(?:(?:and|but|so|ok|okay)\b[\s,]*)?(?:(?:what|how)\s+)?about\s+(?P<topic>.+?)\s*[?.!]*\s*$", re.IGNORECASE
 )
 ABOUT_CLAUSE = re.compile(r"\s+about\s+.*$", re.IGNORECASE | re.DOTALL)
+# "Who won ...?", "who did Blinken meet?": the answer names the person a pronoun after it means.
+# "Who is Gusenbauer?" names the person itself.
+WHO_QUESTION = re.compile(r"^\W*(?:and\s+|so\s+)?(?:who|whom)\b(?!\s+(?:is|was|are|were)\s+(?-i:[A-Z]))", re.IGNORECASE)
 
 
-def resolve_followup(question: str, history: Sequence[str]) -> str:
+def resolve_followup(question: str, history: Sequence[str], last_answer: Answer | None = None) -> str:
     """The question to search for: `question`, completed from the conversation when it is a
     follow-up that leaves its subject out.
 
@@ -54,6 +62,8 @@ def resolve_followup(question: str, history: Sequence[str]) -> str:
         question: what the user typed.
         history: the questions searched so far in this conversation, oldest first. Pass the
             searched forms, so that a chain of follow-ups keeps its subject.
+        last_answer: the answer to the last of them, whose speakers and names stand in for
+            "he" or "she" after a "who" question.
 
     Returns:
         The question actually searched; `question` itself when it needs no completing.
@@ -65,7 +75,11 @@ def resolve_followup(question: str, history: Sequence[str]) -> str:
     if about:
         stem = ABOUT_CLAUSE.sub("", _last_question(previous)).rstrip(" ?.!")
         return f"{stem} about {about.group('topic')}?"
-    subject = find_subject(previous)
+    if WHO_QUESTION.match(_last_question(previous)):
+        # The question's own names are what the person was asked about ("the Ukrainian election").
+        subject = answer_subject(last_answer, known=content_words(previous)) if last_answer else ""
+    else:
+        subject = find_subject(previous)
     if subject and any(w.lower() in PERSONAL_PRONOUNS for w in WORD.findall(question)):
         return _replace_pronouns(question, subject)
     if not content_words(question):
@@ -83,19 +97,47 @@ def find_subject(question: str) -> str:
     """The first name-like phrase of `question`: a run of capitalised content words, else a run
     of any content words ("netanyahu" when typed in lower case); "" when there is none."""
     for capitalised_only in (True, False):
-        run: list[str] = []
-        for match in WORD.finditer(question):
-            word = _bare(match.group())
-            fits = word.lower() not in FUNCTION_WORDS and (word[:1].isupper() or not capitalised_only)
-            if fits:
-                run.append(word)
-                if word != match.group():  # "Netanyahu's office": the possessive ends the name
-                    break
-            elif run:
-                break
-        if run:
-            return " ".join(run)
+        for _, run in _runs(question, capitalised_only):
+            return run
     return ""
+
+
+def answer_subject(answer: Answer, known: Sequence[str] = ()) -> str:
+    """The person an answer names, "" when none: the speaker of its first quote, else the first
+    full name (two capitalised words or more: "Viktor Yushchenko") of its cited, then related,
+    sentences that uses none of `known` (the question's own words: "Yasser Arafat" is not who
+    attended Arafat's funeral). One capitalised word is as often a place, a month or a sentence's
+    first word as a person, and "Supreme Court" is no one."""
+    speakers = [c.speaker for c in answer.citations if c.speaker]
+    if speakers:
+        return speakers[0]
+    known_words = {w.lower() for w in known}
+    for citation in (*answer.citations, *answer.related):
+        for _, run in _runs(citation.text, capitalised_only=True):
+            name = clean_name(run)[0]  # "Prime Minister Viktor Yanukovich" -> "Viktor Yanukovich"
+            words = name.split()
+            if len(words) > 1 and not is_org(name) and not known_words.intersection(w.lower() for w in words):
+                return name
+    return ""
+
+
+def _runs(text: str, capitalised_only: bool) -> Iterator[tuple[int, str]]:
+    """Runs of content words (capitalised ones only, if asked) and where each starts; a
+    possessive ends a run ("Netanyahu's office")."""
+    run: list[str] = []
+    start = 0
+    for match in WORD.finditer(text):
+        word = _bare(match.group())
+        if word.lower() not in FUNCTION_WORDS and (word[:1].isupper() or not capitalised_only):
+            start = start if run else match.start()
+            run.append(word)
+            if word == match.group():
+                continue
+        if run:
+            yield start, " ".join(run)
+            run = []
+    if run:
+        yield start, " ".join(run)
 
 
 def _replace_pronouns(question: str, subject: str) -> str:

@@ -48,7 +48,7 @@ class Query:
     terms: tuple[str, ...]  # content words of `searched`, lowercased, in order
     filters: Filters = Filters()
     latest: bool = False  # "latest", "most recent": newer articles first
-    answer_type: str | None = None  # "number", "time", "person" or "place", from the wh-phrase
+    answer_type: str | None = None  # "money", "number", "time", "person" or "place", from the wh-phrase
     speaker: str | None = None  # "what did X say (about Y)": X
     topic: str = ""  # ... and Y; or the story a broad question asks about
     broad: bool = False  # "what happened in X", "news about X": answered with the stories' ledes

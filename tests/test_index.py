@@ -10,9 +10,11 @@ import pytest
 
 from helpers import RAFAH, assert_cited, assert_fts_matches, wikinews_records
 from qa import Answer, NewsIndex, ask
+from qa.answer.extract import ANSWER_TYPES
 from qa.errors import BadInput, IndexCorrupt, IndexMismatch, IndexNotFound
 from qa.ingest.embed import MiniLMEmbedder
 from qa.storage.reads import filter_sql, fts_query
+from qa.text.question import answer_type
 from qa.types import Article, Filters
 
 WIKINEWS = wikinews_records()
@@ -418,6 +420,24 @@ def test_a_dateline_dates_an_article_without_metadata(tmp_path):
     path.write_text(WIKINEWS[0]["text"], encoding="utf-8")  # opens with "November 13, 2004"
     (loaded,) = load([path])
     assert loaded.published == date(2004, 11, 13)
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("How much did Kmart pay for Sears?", "money"),
+        ("What was the cost of the Super Bowl events?", "money"),
+        ("How much rain fell in Mumbai?", "number"),
+        ("How many people died in the tsunami?", "number"),
+    ],
+)
+def test_a_question_about_money_wants_an_amount_of_money(question, kind):
+    assert answer_type(question) == kind
+    money = ANSWER_TYPES["money"]
+    # Sentences of the seed Kmart story: the deal's price holds money, the share rise only a number.
+    assert money.search("The deal is to cost $11.5bn and will lead to the creation of the third-largest U.S. retailer")
+    assert money.search("They paid 60,000 dollars in cash.") and money.search("a £3m fund")
+    assert not money.search("Sears was up 22 percent on Wednesday, whilst Kmart gained 15 percent.")
 
 
 def test_question_words_are_found_in_candidate_sentences_as_fts5_stems_them(seeds):

@@ -29,6 +29,12 @@ CUE_WEIGHT = 0.1
 
 MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 ANSWER_TYPES = {
+    # A currency by sign or name, or an amount in millions ("$11.5bn", "60,000 dollars", "£3m").
+    "money": re.compile(
+        r"[$£€¥]\s?\d|\d\s?(?:bn|m|million|billion|trillion)?\s*(?:dollars|pounds|euros|yen|yuan|rupees|francs)\b"
+        r"|\b(?:US|A|C|HK)\$|\d(?:\.\d+)?\s?(?:bn|m)\b",
+        re.I,
+    ),
     "number": re.compile(
         r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion|dozen)s?\b", re.I
     ),

@@ -26,6 +26,14 @@ would you your yours yourself yourselves say said says tell told
 )
 
 QUESTION_TYPES = [
+    (  # before "number": "how much did Kmart pay" wants "$11.5bn", not "up 22 percent"
+        "money",
+        re.compile(
+            r"\bhow much\b.*\b(?:costs?|pay|paid|spend|spent|worth|price|buy|bought|sell|sold|charged?"
+            r"|earn(?:ed)?|raised?|money|dollars|budget|revenue|funding|invest(?:ed)?)\b"
+            r"|\bwhat (?:was |is |were )?the (?:price|cost)\b"
+        ),
+    ),
     (
         "number",
         re.compile(r"\bhow (many|much|long|old|far|large|big|tall|often)\b|\bwhat (percentage|number|amount)\b"),

@@ -347,6 +347,15 @@ def test_the_speakers_words_that_name_the_topic_lead(tmp_path):
         assert_cited(index, answer.citations)
 
 
+def test_a_speakers_words_in_a_story_headlined_with_the_topic_are_on_it(seeds):
+    # "US president Bush visits Canada": his words there name the Canadian people, never Canada.
+    answer = seeds.ask("What did Bush say in Canada?")
+    assert answer.citations, answer.reason
+    assert {c.speaker for c in answer.citations} == {"George W. Bush"}
+    assert all("Canada" in c.title for c in answer.citations)
+    assert_cited(seeds, answer.citations)
+
+
 def test_what_did_x_say_never_offers_someone_elses_words(seeds):
     nowhere = seeds.ask("what did Zelensky say about Rafah")  # no seed article names him
     assert nowhere.abstained and nowhere.reason == "no article mentions Zelensky"

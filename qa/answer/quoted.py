@@ -19,7 +19,9 @@ DIRECT_QUOTE_BONUS = 0.05  # the speaker's own words lead when relevance is clos
 # say about Iraq" opened with his remark on Afghanistan, from a passage on both, at 0.345 each.
 TOPIC_NAMED_BONUS = 0.1
 # A quote that uses most of the topic's words is about it whatever its cosine: one-word topics
-# score low against a whole passage ("taxes" against "Implementing a Tax System that ...").
+# score low against a whole passage ("taxes" against "Implementing a Tax System that ..."). So
+# is one in a story whose headline uses them all: "what did Bush say in Canada?" asks for his
+# words in "US president Bush visits Canada", which name the Canadian people, not Canada.
 TOPIC_NAMED_ON_TOPIC = 0.5
 QUOTES_SHOWN = 10
 
@@ -71,12 +73,15 @@ def answer(reader: Reader, embedder: Embedder, query: Query) -> Answer | None:
             return Answer(query.question, searched=query.searched, reason=f"no article mentions {query.speaker}")
         return None
 
-    naming = _topic_share(reader, topic, [quote for quote, _ in ranked])
+    naming = _topic_share(reader, topic, [(quote.article_id, quote.start, quote.text) for quote, _ in ranked])
+    headlines = {quote.article_id: reader.article(quote.article_id).title for quote, _ in ranked}
+    headline_naming = _topic_share(reader, topic, [(article_id, 0, title) for article_id, title in headlines.items()])
 
     def about_topic(item: tuple[Quote, float]) -> bool:
         quote, relevance = item
         named = naming.get((quote.article_id, quote.start), 0.0)
-        return not topic or relevance >= QUOTE_TOPIC_MIN or named >= TOPIC_NAMED_ON_TOPIC
+        in_story_on_it = headline_naming.get((quote.article_id, 0), 0.0) >= 1.0
+        return not topic or relevance >= QUOTE_TOPIC_MIN or named >= TOPIC_NAMED_ON_TOPIC or in_story_on_it
 
     on_topic = [item for item in ranked if about_topic(item)]
 
@@ -107,17 +112,17 @@ def answer(reader: Reader, embedder: Embedder, query: Query) -> Answer | None:
     )
 
 
-def _topic_share(reader: Reader, topic: str, quotes: Sequence[Quote]) -> dict[tuple[str, int], float]:
-    """For each quote, by (article, start), the share of the topic's words its own text uses (as
-    the search stems them: "referee" finds "referees")."""
+def _topic_share(reader: Reader, topic: str, texts: Sequence[tuple[str, int, str]]) -> dict[tuple[str, int], float]:
+    """For each (article, start, text), by (article, start), the share of the topic's words the
+    text uses (as the search stems them: "referee" finds "referees")."""
     words = terms(topic) if topic else []
-    if not words or not quotes:
+    if not words or not texts:
         return {}
-    found = reader.sentences_with(words, list(enumerate(q.text for q in quotes)))
+    found = reader.sentences_with(words, [(i, text) for i, (_, _, text) in enumerate(texts)])
     shares: dict[tuple[str, int], float] = {}
     for indexes in found.values():
         for i in indexes:
-            key = (quotes[i].article_id, quotes[i].start)
+            key = texts[i][:2]
             shares[key] = shares.get(key, 0.0) + 1 / len(words)
     return shares
 

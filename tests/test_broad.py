@@ -122,3 +122,27 @@ def test_what_happened_in_a_month_cites_that_months_stories_newest_first(seeds):
     assert_cited(seeds, cited)
     nothing = seeds.ask("what happened in March 1999?")
     assert nothing.abstained and "the articles here were published 2004-" in nothing.reason
+
+
+def test_a_headline_opening_the_text_is_not_the_lede(tmp_path):
+    # A saved web page keeps its <h1> as the text's first line; the lede is the sentence after it.
+    from qa import NewsIndex
+    from qa.ingest.load import load
+
+    page = tmp_path / "flood.html"
+    page.write_text(
+        "<html><head><title>Flood waters recede in Port Harrow</title>"
+        '<meta property="article:published_time" content="2025-02-03"></head><body><article>'
+        "<h1>Flood waters recede in Port Harrow</h1>"
+        "<p>Flood waters began to recede in Port Harrow on Monday after three days of heavy rain, officials said.</p>"
+        "<p>At least 1,200 homes were damaged, according to the regional council.</p></article></body></html>",
+        encoding="utf-8",
+    )
+    (article,) = load([page])
+    assert article.text.startswith("Flood waters recede in Port Harrow\n")  # what the lede must skip
+    with NewsIndex.open(tmp_path / "index", create=True) as index:
+        index.add([page])
+        for question in ("what's the latest news?", "tell me about the flood in Port Harrow"):
+            answer = index.ask(question)
+            assert answer.citations[0].text.startswith("Flood waters began to recede"), question
+            assert_cited(index, answer.citations)

@@ -22,6 +22,9 @@ LEDE_WEIGHT = 0.2
 DIGEST_DEPTH = 4  # newest articles read for each story shown: copies of one wire story collapse
 LEDE_MIN_WORDS = 6  # shorter opening lines are datelines and bylines, not the lede
 LEDE_SHORT_CHARS = 80  # a lede this short reads better with the sentence after it
+# A lede ends as a sentence does; a headline that opens the text (HTML pages, plain-text files
+# with the title as their first line) does not, and citing it would repeat the title shown.
+SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
 WORD = re.compile(r"\w+")
 
 
@@ -122,7 +125,8 @@ def _stem(word: str) -> str:
 def _lede_span(article: Article, sentences: list[tuple[int, int]]) -> tuple[int, int] | None:
     """The story's first real sentence (and the next when it is short): (start, end)."""
     for i, (start, end) in enumerate(sentences):
-        if len(WORD.findall(article.text[start:end])) < LEDE_MIN_WORDS:
+        text = article.text[start:end]
+        if len(WORD.findall(text)) < LEDE_MIN_WORDS or not SENTENCE_END.search(text):
             continue
         if end - start < LEDE_SHORT_CHARS and i + 1 < len(sentences):
             end = sentences[i + 1][1]

@@ -146,3 +146,13 @@ def test_a_headline_opening_the_text_is_not_the_lede(tmp_path):
             answer = index.ask(question)
             assert answer.citations[0].text.startswith("Flood waters began to recede"), question
             assert_cited(index, answer.citations)
+
+
+def test_a_story_named_in_the_topic_must_name_it(seeds):
+    # The seeds hold one prize story, the Nobel Peace Prize: near in meaning to any prize, but a
+    # question naming another prize is about a story nobody wrote.
+    nobel = seeds.ask("tell me about the Nobel prize")
+    assert "Nobel" in nobel.citations[0].title
+    assert_cited(seeds, nobel.citations)
+    other = seeds.ask("tell me about the Pulitzer prize")
+    assert other.abstained and other.reason == "no story in the articles is about the Pulitzer prize"

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from qa.answer.extract import MAX_SPANS, RELATED, candidates_of, cite_all
 from qa.answer.retrieve import Vector, resolved, retrieve
 from qa.storage.reads import Reader
+from qa.text.question import terms as search_words
 from qa.types import Answer, Article, Citation, Query
 
 DEPTH = 20  # chunks searched: enough to see each of several stories more than once
@@ -26,6 +27,7 @@ LEDE_SHORT_CHARS = 80  # a lede this short reads better with the sentence after 
 # with the title as their first line) does not, and citing it would repeat the title shown.
 SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
 WORD = re.compile(r"\w+")
+NAME = re.compile(r"\b[A-Z][\w'’-]*")
 
 
 @dataclass(slots=True)
@@ -42,8 +44,15 @@ def answer(reader: Reader, query: Query, vector: Vector) -> Answer | None:
     best: dict[str, float] = {}
     for candidate in candidates_of(reader, hits, resolved(vector)):
         best[candidate.article_id] = max(best.get(candidate.article_id, -1.0), candidate.dense)
-    families = reader.families(list(best))
     articles = reader.articles(list(best))
+    # The names in the topic say which story: "the Turner prize" is not a story about another
+    # prize, however near in meaning, unless it names Turner.
+    names = tuple(search_words(" ".join(NAME.findall(query.topic))))
+    if names:
+        best = {
+            article_id: cosine for article_id, cosine in best.items() if _share(names, articles[article_id].text) == 1
+        }
+    families = reader.families(list(best))
     sentences = reader.sentences_of([(article_id, 0, len(articles[article_id].text)) for article_id in best])
     stories: dict[int | str, Story] = {}
     for (article_id, cosine), spans in zip(best.items(), sentences, strict=True):

@@ -11,6 +11,7 @@ from qa.ingest.embed import Embedder, embed_soon
 from qa.storage.reads import Reader
 from qa.text.question import terms
 from qa.text.quotes import name_words, speaker_key, speaker_matches
+from qa.text.quotes.transcript import CUE as INTERVIEW
 from qa.types import Answer, Citation, Filters, Query, Quote
 
 QUOTE_TOPIC_MIN = 0.3  # a quote whose sentence or chunk is less similar to the topic is not "about" it
@@ -88,7 +89,9 @@ def answer(reader: Reader, embedder: Embedder, query: Query) -> Answer | None:
     def priority(item: tuple[Quote, float]) -> float:
         quote, relevance = item
         article = reader.article(quote.article_id)
-        if not (quote.start > 0 and article.text[quote.start - 1] in "\"“”'‘"):
+        # The speaker's own words: inside quotation marks, or an interview answer.
+        direct = quote.cue == INTERVIEW or (quote.start > 0 and article.text[quote.start - 1] in "\"“”'‘")
+        if not direct:
             return relevance
         return relevance + DIRECT_QUOTE_BONUS + TOPIC_NAMED_BONUS * naming.get((quote.article_id, quote.start), 0.0)
 

@@ -170,3 +170,14 @@ def test_who_is_x_names_the_person_itself():
     assert (
         resolve_followup("what did he criticise?", ["Who is Gusenbauer?"], answer) == "what did Gusenbauer criticise?"
     )
+
+
+def test_the_words_before_a_role_describe_the_name_after_it():
+    # The lede of the seed "Pinochet arrested after Supreme Court ruling".
+    question = "who was arrested after the Supreme Court ruling?"
+    answer = _answer(
+        question,
+        "Former Chilean dictator Augusto Pinochet was officially placed under house arrest a day after the "
+        "country's Supreme Court upheld his indictment of one count of murder and nine counts of kidnapping.",
+    )
+    assert resolve_followup("why was he arrested?", [question], answer) == "why was Augusto Pinochet arrested?"

@@ -44,6 +44,7 @@ time times date day year when place reason
 PERSONAL_PRONOUNS = frozenset("he she him her his hers they them their theirs".split())
 POSSESSIVE_PRONOUNS = frozenset("his hers their theirs".split())
 WORD = re.compile(r"\w+(?:['’]\w+)*")
+DESCRIBES_NEXT_NAME = re.compile(r"\s+[a-z][\w-]*\s+[A-Z]")  # "Chilean| dictator Augusto"
 POSSESSIVE_S = re.compile(r"['’]s$", re.IGNORECASE)
 ABOUT_FOLLOWUP = re.compile(
     r"^\s*(?:(?:and|but|so|ok|okay)\b[\s,]*)?(?:(?:what|how)\s+)?about\s+(?P<topic>.+?)\s*[?.!]*\s*$", re.IGNORECASE
@@ -107,13 +108,16 @@ def answer_subject(answer: Answer, known: Sequence[str] = ()) -> str:
     full name (two capitalised words or more: "Viktor Yushchenko") of its cited, then related,
     sentences that uses none of `known` (the question's own words: "Yasser Arafat" is not who
     attended Arafat's funeral). One capitalised word is as often a place, a month or a sentence's
-    first word as a person, and "Supreme Court" is no one."""
+    first word as a person, "Supreme Court" is no one, and in "Former Chilean dictator Augusto
+    Pinochet" the words before the role describe the name after it."""
     speakers = [c.speaker for c in answer.citations if c.speaker]
     if speakers:
         return speakers[0]
     known_words = {w.lower() for w in known}
     for citation in (*answer.citations, *answer.related):
-        for _, run in _runs(citation.text, capitalised_only=True):
+        for end, run in _runs(citation.text, capitalised_only=True):
+            if DESCRIBES_NEXT_NAME.match(citation.text, end):
+                continue
             name = clean_name(run)[0]  # "Prime Minister Viktor Yanukovich" -> "Viktor Yanukovich"
             words = name.split()
             if len(words) > 1 and not is_org(name) and not known_words.intersection(w.lower() for w in words):
@@ -122,22 +126,22 @@ def answer_subject(answer: Answer, known: Sequence[str] = ()) -> str:
 
 
 def _runs(text: str, capitalised_only: bool) -> Iterator[tuple[int, str]]:
-    """Runs of content words (capitalised ones only, if asked) and where each starts; a
+    """Runs of content words (capitalised ones only, if asked) and where each ends; a
     possessive ends a run ("Netanyahu's office")."""
     run: list[str] = []
-    start = 0
+    end = 0
     for match in WORD.finditer(text):
         word = _bare(match.group())
         if word.lower() not in FUNCTION_WORDS and (word[:1].isupper() or not capitalised_only):
-            start = start if run else match.start()
             run.append(word)
+            end = match.end()
             if word == match.group():
                 continue
         if run:
-            yield start, " ".join(run)
+            yield end, " ".join(run)
             run = []
     if run:
-        yield start, " ".join(run)
+        yield end, " ".join(run)
 
 
 def _replace_pronouns(question: str, subject: str) -> str:

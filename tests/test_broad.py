@@ -20,6 +20,8 @@ from qa.text.question import parse, parse_broad_question
         ("latest news about Iraq", "Iraq"),
         ("Any updates on Rafah?", "Rafah"),
         ("catch me up on the Gaza ceasefire talks", "the Gaza ceasefire talks"),
+        ("what do the articles say about Iraq?", "Iraq"),
+        ("What does the archive tell me about the tsunami", "the tsunami"),
     ],
 )
 def test_story_questions_name_their_topic(question, topic):

@@ -478,6 +478,7 @@ def test_parse_speaker_question(question, expected):
         "Who said there is a clear consensus?",
         "How many people died in Gaza?",
         "what did it say about Rafah",
+        "what do the articles say about Iraq?",  # a story question
         "",
     ],
 )

@@ -71,6 +71,8 @@ BROAD_QUESTIONS = [
         r"(?:about|on|from|in))\s+(?P<topic>.+)$",
         r"^(?:the\s+)?(?:latest\s+|recent\s+|any\s+|breaking\s+)?(?:news|updates?|developments|stories|coverage|"
         r"headlines|background)\s+(?:about|on|from|in|regarding|concerning|of)\s+(?P<topic>.+)$",
+        r"^what\s+(?:do|does|did)\s+(?:the\s+|these\s+|our\s+)?(?:articles?|news|stories|sources|reports?|papers?|"
+        r"archive)\s+(?:say|tell\s+(?:us|me))\s+(?:about|on|regarding|of)\s+(?P<topic>.+)$",
         r"^(?:what\s+do\s+(?:we|you)\s+know\s+about|summari[sz]e|(?:an?\s+)?overview\s+of|brief\s+me\s+on|"
         r"catch\s+me\s+up\s+on)\s+(?P<topic>.+)$",
     )
@@ -115,8 +117,11 @@ def parse_speaker_question(question: str) -> tuple[str, str] | None:
             continue
         who = m.group("x").strip(" ,")
         topic = (m.group("y") or "").strip(" ,")
-        # "what did it say", "who said ..." are not questions about a person's words.
+        # "what did it say", "who said ..." are not questions about a person's words, nor is "what
+        # do the articles say about Iraq": a story question.
         if not who or len(who.split()) > 6 or re.match(r"(?i)(?:who|what|which|it|this|that)\b", who):
+            return None
+        if re.fullmatch(r"(?i)(?:the\s+|these\s+|our\s+)?(?:articles?|news|stories|reports?|papers?|archive)", who):
             return None
         return who, topic
     return None

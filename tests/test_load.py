@@ -39,6 +39,19 @@ def test_text_without_headers_takes_its_title_from_the_first_line(tmp_path):
     assert article.text.startswith("Storm hits coast")  # the first line stays part of the text
 
 
+def test_a_markdown_headline_and_byline_give_the_title_and_date(tmp_path):
+    path = tmp_path / "budget.md"
+    path.write_text(
+        "# Council approves new harbour budget\n\n*By Jane Roe, 4 March 2025*\n\n"
+        "The Port Harrow council approved a £12m harbour budget on Tuesday.\n",
+        encoding="utf-8",
+    )
+    (article,), _ = loaded(path)
+    assert article.title == "Council approves new harbour budget"
+    assert article.published == date(2025, 3, 4)
+    assert article.text.startswith("# Council approves")  # the text is the file's, marks and all
+
+
 def test_json_object_list_and_jsonl_keep_fields_and_unknown_metadata(tmp_path):
     record = {
         "guid": "a1",

@@ -37,6 +37,8 @@ def wikinews(published: str, fragment: str = "") -> str:
         ("March 22, 2024 10:15 AM\nIsrael said...", date(2024, 3, 22)),
         ("Netanyahu vows to enter Rafah\nMarch 22, 2024\n\nIsrael said...", date(2024, 3, 22)),  # after a headline
         ("  December 3, 2004\n\nThe Congo may be preparing...", date(2004, 12, 3)),
+        ("# Council approves budget\n\n*By Jane Roe, 4 March 2025*\n\nThe council...", date(2025, 3, 4)),  # Markdown
+        ("By Jane Roe, March 4, 2025\n\nThe council approved...", date(2025, 3, 4)),  # a byline
     ],
 )
 def test_dateline_reads_the_date_an_article_opens_with(text: str, expected: date) -> None:
@@ -53,6 +55,7 @@ def test_dateline_reads_the_date_an_article_opens_with(text: str, expected: date
         "Monday, March 22, 2024\n\nIsrael said...",  # 22 March 2024 was a Friday: which is wrong?
         "February 30, 2024\n\nText.",
         "March 22, 2024 was the day Netanyahu said he would go it alone.",  # prose, not a dateline
+        "By the way, March 4, 2025 was a Tuesday.\n\nText.",  # prose after "By", not a byline
         "Israel said it would enter Rafah. The talks began on March 22, 2024 in Tel Aviv.",  # in the body
         "Protesters march through the capital.\n\nPolice said 2,000 people took part in 2024.",
         "A" * 130 + "\nMarch 22, 2024\n\nText.",  # past the first 120 characters

@@ -14,6 +14,7 @@ from qa.types import Article
 
 MAX_ARTICLE_CHARS = 5_000_000
 TITLE_CHARS = 120
+MARKDOWN_MARKS = re.compile(r"^#{1,6}\s+|^[*_]+|[*_]+$")  # "# Headline", "**Headline**"
 
 FIELD_NAMES = {
     "id": ("id", "doc_id", "guid", "article_id", "uuid"),
@@ -47,8 +48,9 @@ def canonical_text(text: str) -> str:
 
 
 def derive_title(text: str) -> str:
-    """A title for an article without a headline: its first line, cut to the first sentence."""
-    first_line = text.split("\n", 1)[0].strip()
+    """A title for an article without a headline: its first line, cut to the first sentence,
+    without Markdown's heading and emphasis marks ("# Council approves budget")."""
+    first_line = MARKDOWN_MARKS.sub("", text.split("\n", 1)[0].strip())
     if len(first_line) <= TITLE_CHARS:
         return first_line
     sentence_end = re.search(r"[.!?](\s|$)", first_line)

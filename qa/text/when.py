@@ -84,12 +84,14 @@ def _parts(match: re.Match[str], tag: str) -> tuple[int | None, int | None, int 
 # "Friday, March 22, 2024", "WASHINGTON, March 22, 2024 (Reuters) -", "2024-03-22", alone on a
 # line or followed by what ends a dateline, so that "March 22, 2024 was..." in prose does not count.
 _DATELINE = re.compile(
-    rf"\s*(?:(?P<wd>{_WEEKDAY_CAP}),?\s+)?"
+    # A byline may come first, in Markdown's emphasis too: "*By Jane Roe, 4 March 2025*".
+    r"\s*[*_]*(?:By\s+[^,\n]{1,60},\s+)?"
+    rf"(?:(?P<wd>{_WEEKDAY_CAP}),?\s+)?"
     # A place in capitals, with its country: "WASHINGTON, ", "BRASÍLIA, Brazil, ".
     r"(?:[A-ZÀ-Þ][A-ZÀ-Þ.'’ -]*[A-ZÀ-Þ.](?:,\s*[A-ZÀ-Þ][\w.'’ -]*)?,\s+)?"
     rf"(?:(?P<wd2>{_WEEKDAY_CAP}),?\s+)?"
     rf"{_full_date(_MONTH_CAP, 'x')}"
-    r"(?=\s*$|\s*\(|\s*[-–—|:]|[,.]\s|\s+\d{1,2}[:.]\d{2}|T\d)"
+    r"(?=[*_]*\s*$|\s*\(|\s*[-–—|:]|[,.]\s|\s+\d{1,2}[:.]\d{2}|T\d)"
 )
 
 

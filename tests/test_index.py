@@ -449,6 +449,23 @@ def test_a_question_about_money_wants_an_amount_of_money(question, kind):
     assert not money.search("Sears was up 22 percent on Wednesday, whilst Kmart gained 15 percent.")
 
 
+def test_a_storys_lede_leads_a_later_sentence_that_scores_alike(tmp_path):
+    # Written for this test: the lede and a background sentence both say "operator", "fined",
+    # "failings" and an amount; the story is about the lede's.
+    text = (
+        "SEOUL, South Korea —\n\n"
+        "Harbour Line was fined 250,000 dollars on Wednesday for safety failings on its ferries.\n\n"
+        "The regulator said the company had ignored repeated warnings about its lifeboats.\n\n"
+        "Last year another operator was fined 40,000 dollars for similar failings on its ferries.\n\n"
+        "The company said it would not appeal.\n"
+    )
+    with NewsIndex.open(tmp_path / "index", create=True) as index:
+        index.add([Article(id="ferry", title="Ferry operator fined", text=text, source="Wire")])
+        answer = index.ask("How much was the ferry operator fined for safety failings?")
+        assert answer.citations[0].text.startswith("Harbour Line was fined 250,000 dollars")
+        assert_cited(index, answer.citations)
+
+
 def test_question_words_are_found_in_candidate_sentences_as_fts5_stems_them(seeds):
     sentences = [(7, "A bridge fell near the Café on Friday."), (8, "Nothing of the kind."), (9, "U.S. bridges stand.")]
     found = seeds.reader.sentences_with(["bridges", "cafe", "u.s", "absent"], sentences)

@@ -26,6 +26,15 @@ MAX_SPANS = 3
 COVERAGE_WEIGHT = 0.4
 CONTEXT_WEIGHT = 0.2
 CUE_WEIGHT = 0.1
+# A story's lede (its first sentence) states its main facts: 50 of the 83 RealTimeQA answers lie
+# in their article's. It is lifted as much as the answer-type cue lifts a sentence: larger weights
+# did better on that set (docs/QUALITY.md), which is for checking, not tuning. It orders, never
+# decides whether to answer.
+LEDE_WEIGHT = 0.1
+SENTENCE_BEFORE = re.compile(r"\w\w[.!?][\"'”’)]*\s")
+PARAGRAPH = re.compile(r"[^\n]*\S[^\n]*")
+LEDE_PARAGRAPHS = 3  # non-empty lines that make a text a story told in paragraphs
+LEDE_SCAN = 2000  # characters read to count them
 
 MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 ANSWER_TYPES = {
@@ -65,6 +74,7 @@ class Candidate:
     coverage: float = 0.0  # share of the question's term weight (idf) found in the sentence
     context: float = 0.0  # the same share over the sentence and the one before it
     cue: float = 0.0  # 1 when the sentence holds the kind of thing the question asks for
+    lede: float = 0.0  # 1 for the first sentence of a story told in paragraphs
     score: float = 0.0
 
 
@@ -136,14 +146,16 @@ def answer(
     if query.latest:
         _prefer_recent(reader, candidates)
     found, ranked = _ranked(reader, query, candidates)
-    confidence = ranked[0].score if ranked else 0.0
-    answers = confidence >= scoring.threshold and not (
-        ranker is None and check_with and confidence < SURE and _refuted(reader, check_with, query, ranked[0])
-    )
+    # Whether to answer is the best sentence's to say; the lede only orders (see _ranked).
+    best = max(ranked, key=lambda c: c.score, default=None)
+    confidence = best.score if best else 0.0
+    answers = best is not None and confidence >= scoring.threshold
+    if answers and best and ranker is None and check_with and confidence < SURE:
+        answers = not _refuted(reader, check_with, query, best)
     if answers and passage_reader is not None:
         read_passages(reader, passage_reader, query, hits, candidates)
         found, ranked = _ranked(reader, query, candidates)
-        confidence, scoring = ranked[0].score, READ
+        confidence, scoring = max(c.score for c in ranked), READ
         answers = confidence >= scoring.threshold
     if not answers:
         return Answer(
@@ -174,7 +186,8 @@ def _ranked(reader: Reader, query: Query, candidates: list[Candidate]) -> tuple[
     """The candidates best first less repeats, and those of them that may answer: asked what X
     said, a passage that does not name X (qa.answer.quoted found none of X's words at ingest)
     only shows as related."""
-    found = distinct(reader, sorted(candidates, key=lambda c: -c.score))
+    # A story's lede states its main facts: between sentences that score alike it comes first.
+    found = distinct(reader, sorted(candidates, key=lambda c: -(c.score + LEDE_WEIGHT * c.lede)))
     return found, _naming(reader, query.speaker, found) if query.speaker else found
 
 
@@ -286,16 +299,24 @@ def _score(reader: Reader, query: Query, candidates: list[Candidate]) -> None:
             before = previous.coverage if previous and previous.article_id == candidate.article_id else 0.0
             candidate.context = max(candidate.coverage, min(1.0, candidate.coverage + 0.5 * before))
             previous = candidate
+    # Stories told in paragraphs have a lede; a one-paragraph text (a brief, an excerpt) has none.
+    told = {i: a.text for i, a in articles.items() if len(PARAGRAPH.findall(a.text, 0, LEDE_SCAN)) >= LEDE_PARAGRAPHS}
     for candidate in candidates:
         if query.answer_type:
             text = articles[candidate.article_id].text[candidate.start : candidate.end]
             candidate.cue = 1.0 if ANSWER_TYPES[query.answer_type].search(text) else 0.0
+        candidate.lede = 1.0 if candidate.article_id in told and _opens(told[candidate.article_id], candidate) else 0.0
         candidate.score = (
             candidate.dense
             + COVERAGE_WEIGHT * candidate.coverage
             + CONTEXT_WEIGHT * candidate.context
             + CUE_WEIGHT * candidate.cue
         )
+
+
+def _opens(text: str, candidate: Candidate) -> bool:
+    """Whether nothing before the candidate ends a sentence (a headline, dateline or byline may)."""
+    return not SENTENCE_BEFORE.search(text, 0, candidate.start)
 
 
 def _prefer_recent(reader: Reader, candidates: list[Candidate]) -> None:

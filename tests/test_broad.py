@@ -158,3 +158,16 @@ def test_a_story_named_in_the_topic_must_name_it(seeds):
     assert_cited(seeds, nobel.citations)
     other = seeds.ask("tell me about the Pulitzer prize")
     assert other.abstained and other.reason == "no story in the articles is about the Pulitzer prize"
+
+
+def test_latest_news_of_an_archive_without_dates_says_why_there_is_none(tmp_path):
+    from qa import NewsIndex
+    from qa.answer.respond import NO_DATES
+    from qa.types import Article
+
+    text = "The storm reached the coast on Monday, flooding 200 homes.\n\nOfficials said repairs would take weeks.\n"
+    with NewsIndex.open(tmp_path / "index", create=True) as index:
+        index.add([Article(id="storm", title="Storm hits coast", text=text)])  # no date, none in the text
+        latest = index.ask("what's the latest news?")
+        assert latest.abstained and latest.reason == NO_DATES
+        assert not index.ask("how many homes were flooded?").abstained  # a fact question still answers

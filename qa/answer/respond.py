@@ -21,6 +21,10 @@ from qa.types import Answer, Filters, Query
 SOURCES_LISTED = 12  # a source name that matches nothing is answered with the first of those there are
 
 NO_WORDS = "the question has no words; type a question, for example 'what did Netanyahu say about Rafah?'"
+NO_DATES = (
+    "no article here has a publication date, so none is the latest; ask about a topic, for example "
+    "'what happened with the election?'"
+)
 
 
 def checked_query(question: object, k: int, sources: Sequence[str], since: date | None, until: date | None) -> Query:
@@ -69,6 +73,8 @@ def respond(
         digest = broad.digest(reader, query)
         if digest:
             return digest
+        if not (query.filters.since or query.filters.until) and reader.published_range() == (None, None):
+            return Answer(query.question, searched=query.searched, reason=NO_DATES)
         # No dated story in the period ("what happened in 1901?" of encyclopedia text): a fact question.
         query = parse(query.question, sources=asked.sources, since=asked.since, until=asked.until, stories=False)
     elif query.broad:

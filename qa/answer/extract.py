@@ -332,18 +332,19 @@ def _prefer_recent(reader: Reader, candidates: list[Candidate]) -> None:
 
 
 def distinct(reader: Reader, ranked: list[Item], span: Callable[[Item], Any] = lambda item: item) -> list[Item]:
-    """Ranked items less repeats: the same words in another copy of the same story (a
-    near-duplicate family) are cited once; the copies' sources show as "also reported by".
+    """Ranked items less repeats: the same words are cited once, whichever article holds them;
+    the other copies of a story (a near-duplicate family) show as "also reported by", and an
+    article that repeats another's sentence (an updated version the family rule did not catch)
+    adds nothing a reader could use.
 
     `span(item)` gives the item's object with article_id, start and end.
     """
-    families = reader.families(list({span(item).article_id for item in ranked}))
-    seen: set[tuple[int | str, str]] = set()
+    seen: set[str] = set()
     kept = []
     for item in ranked:
         where = span(item)
         text = reader.article(where.article_id).text[where.start : where.end]
-        key = (families.get(where.article_id, where.article_id), " ".join(text.casefold().split()))
+        key = " ".join(text.casefold().split())
         if key not in seen:
             seen.add(key)
             kept.append(item)

@@ -356,6 +356,26 @@ def test_a_speakers_words_in_a_story_headlined_with_the_topic_are_on_it(seeds):
     assert_cited(seeds, answer.citations)
 
 
+def test_a_role_is_answered_as_the_person_the_articles_name_in_it(seeds, tmp_path):
+    answer = seeds.ask("what did the prime minister say about Rafah?")
+    assert {c.speaker for c in answer.citations} == {"Benjamin Netanyahu"}
+    assert answer.searched == "what did Benjamin Netanyahu say about Rafah?"
+    # Written for this test: the deputy is quoted first and more, but is not the prime minister;
+    # the opposition leader speaks about the prime minister, and must not be cited as her.
+    text = (
+        'Deputy Prime Minister Tom Barrett opened the debate on flood defences. "We will build the wall," '
+        'Barrett said. "It will be finished by May," he added.\n\n'
+        'Prime Minister Jane Okafor said: "Every home will be protected."\n\n'
+        'Opposition leader Sam Ortiz said the prime minister "has promised this before".\n'
+    )
+    with NewsIndex.open(tmp_path / "index", create=True) as index:
+        index.add([Article(id="floods", title="Flood defences debated", text=text, source="Wire")])
+        answer = index.ask("What did the prime minister say about flood defences?")
+        assert [c.speaker for c in answer.citations] == ["Jane Okafor"], answer.to_dict()
+        assert answer.citations[0].text == "Every home will be protected."
+        assert_cited(index, answer.citations)
+
+
 def test_what_did_x_say_never_offers_someone_elses_words(seeds):
     nowhere = seeds.ask("what did Zelensky say about Rafah")  # no seed article names him
     assert nowhere.abstained and nowhere.reason == "no article mentions Zelensky"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -11,6 +14,8 @@ from qa.ingest.embed import Embedder, embed_soon
 from qa.storage.reads import Reader
 from qa.text.question import terms
 from qa.text.quotes import name_words, speaker_key, speaker_matches
+from qa.text.quotes.lexicon import NAME_TITLES
+from qa.text.quotes.names import clean_name, is_org
 from qa.text.quotes.transcript import CUE as INTERVIEW
 from qa.types import Answer, Citation, Filters, Query, Quote
 
@@ -25,6 +30,10 @@ TOPIC_NAMED_BONUS = 0.1
 # words in "US president Bush visits Canada", which name the Canadian people, not Canada.
 TOPIC_NAMED_ON_TOPIC = 0.5
 QUOTES_SHOWN = 10
+ROLE_CHUNKS = 20  # chunks read to find who holds a role asked about
+# "Deputy Prime Minister John Prescott" is not the prime minister, nor is a former one.
+NOT_THE_HOLDER = re.compile(r"\b(?:deputy|vice|shadow|former|ex|acting|assistant|junior|under|then)[\s-]+$", re.I)
+NAME_RUN = r"[A-Z][\w'’-]*\.?(?:\s+[A-Z][\w'’-]*\.?){1,3}"  # "Tony Blair", "George W. Bush"
 
 
 def ranked_quotes(
@@ -58,10 +67,15 @@ def _relevance(reader: Reader, article_rowid: int, quote: Quote, topic: np.ndarr
     return max((float(v @ topic) for v in reader.vectors_around(article_rowid, quote.start, quote.end)), default=0.0)
 
 
-def answer(reader: Reader, embedder: Embedder, query: Query) -> Answer | None:
+def answer(reader: Reader, embedder: Embedder, query: Query, *, resolving: bool = False) -> Answer | None:
     """Answer "what did X say (about Y)" from X's quotes; None when X is never quoted but named
-    (the sentences that name X may still answer), an abstention when no article names X."""
+    (the sentences that name X may still answer), an abstention when no article names X. A role
+    ("the prime minister") is answered as the person the articles on the topic name in it."""
     assert query.speaker
+    holder = role_holder(reader, query) if not resolving else None
+    if holder:  # "the prime minister" -> "Tony Blair", shown in the question searched
+        searched = re.sub(re.escape(query.speaker), holder, query.searched, count=1, flags=re.IGNORECASE)
+        return answer(reader, embedder, replace(query, speaker=holder, searched=searched), resolving=True)
     topic = query.topic
     ranked = distinct(
         reader,
@@ -113,6 +127,44 @@ def answer(reader: Reader, embedder: Embedder, query: Query) -> Answer | None:
         searched=query.searched,
         confidence=chosen[0][1] if topic else 1.0,
     )
+
+
+def role_holder(reader: Reader, query: Query) -> str | None:
+    """The person the articles name in the role asked about ("the prime minister": "Prime Minister
+    Tony Blair"): of the articles best matching the role and the topic, the first that names a
+    person quoted somewhere, most often named there (else the first named at all); None when the
+    speaker asked about is not a role or no one is named in it.
+    Extraction would otherwise cite what others said of the role holder as the holder's words."""
+    assert query.speaker
+    words = query.speaker.split()
+    head = words[words.index("of") - 1] if "of" in words[2:] else words[-1]  # "the secretary of state"
+    if len(words) < 2 or words[0].lower() != "the" or head.lower() not in NAME_TITLES:
+        return None
+    role = r"\s+".join(re.escape(word) for word in words[1:])
+    named = re.compile(rf"(?i:{role})\s+(?P<name>{NAME_RUN})")
+    chunks = reader.lexical_chunks(terms(f"{' '.join(words[1:])} {query.topic}"), ROLE_CHUNKS, query.filters)
+    ranked_ids = list(dict.fromkeys(hit.article_id for hit in reader.hits([(c, 0.0) for c in chunks])))
+    articles = reader.articles(ranked_ids)
+    named_first: str | None = None
+    for article_id in ranked_ids:  # the best-matching article that names a quoted person in the role
+        text = articles[article_id].text
+        holders = Counter(
+            name
+            for match in named.finditer(text)
+            if not NOT_THE_HOLDER.search(text, max(0, match.start() - 20), match.start())
+            and len((name := clean_name(match["name"])[0]).split()) > 1  # "Blair" alone may be anyone
+            and not is_org(name)
+        )
+        for name, _ in holders.most_common():
+            if _quoted(reader, name, query.filters):
+                return name
+            named_first = named_first or name
+    return named_first
+
+
+def _quoted(reader: Reader, name: str, filters: Filters) -> bool:
+    words = speaker_key(name).split()
+    return any(speaker_matches(name, quote.speaker) for quote, _ in reader.quotes(words[:1], filters))
 
 
 def _topic_share(reader: Reader, topic: str, texts: Sequence[tuple[str, int, str]]) -> dict[tuple[str, int], float]:

@@ -300,12 +300,13 @@ def _score(reader: Reader, query: Query, candidates: list[Candidate]) -> None:
             candidate.context = max(candidate.coverage, min(1.0, candidate.coverage + 0.5 * before))
             previous = candidate
     # Stories told in paragraphs have a lede; a one-paragraph text (a brief, an excerpt) has none.
-    told = {i: a.text for i, a in articles.items() if len(PARAGRAPH.findall(a.text, 0, LEDE_SCAN)) >= LEDE_PARAGRAPHS}
+    # Where each such story's first sentence ends: a sentence starting before that is its lede.
+    lede_ends = {i: _first_sentence_end(a.text) for i, a in articles.items() if _told_in_paragraphs(a.text)}
     for candidate in candidates:
         if query.answer_type:
             text = articles[candidate.article_id].text[candidate.start : candidate.end]
             candidate.cue = 1.0 if ANSWER_TYPES[query.answer_type].search(text) else 0.0
-        candidate.lede = 1.0 if candidate.article_id in told and _opens(told[candidate.article_id], candidate) else 0.0
+        candidate.lede = 1.0 if candidate.start < lede_ends.get(candidate.article_id, 0) else 0.0
         candidate.score = (
             candidate.dense
             + COVERAGE_WEIGHT * candidate.coverage
@@ -314,9 +315,14 @@ def _score(reader: Reader, query: Query, candidates: list[Candidate]) -> None:
         )
 
 
-def _opens(text: str, candidate: Candidate) -> bool:
-    """Whether nothing before the candidate ends a sentence (a headline, dateline or byline may)."""
-    return not SENTENCE_BEFORE.search(text, 0, candidate.start)
+def _told_in_paragraphs(text: str) -> bool:
+    return len(PARAGRAPH.findall(text, 0, LEDE_SCAN)) >= LEDE_PARAGRAPHS
+
+
+def _first_sentence_end(text: str) -> int:
+    """Where the text's first sentence ends (a headline, dateline or byline does not end one)."""
+    found = SENTENCE_BEFORE.search(text)
+    return found.end() if found else len(text)
 
 
 def _prefer_recent(reader: Reader, candidates: list[Candidate]) -> None:

@@ -181,3 +181,12 @@ def test_the_words_before_a_role_describe_the_name_after_it():
         "country's Supreme Court upheld his indictment of one count of murder and nine counts of kidnapping.",
     )
     assert resolve_followup("why was he arrested?", [question], answer) == "why was Augusto Pinochet arrested?"
+
+
+def test_after_a_quoted_answer_a_pronoun_is_its_speaker():
+    # "the prime minister" was answered with Tony Blair's words (a role the articles filled).
+    question = "what did the prime minister say about Iraq?"
+    answer = _answer(question, "In respect of Iraq, we agreed ...", speaker="Tony Blair")
+    assert resolve_followup("what else did he say?", [question], answer) == "what else did Tony Blair say?"
+    # Without the answer, the speaker asked about, not the topic's name.
+    assert resolve_followup("what else did he say?", [question]) == "what else did the prime minister say?"

@@ -465,6 +465,7 @@ def test_speaker_key_drops_titles_accents_and_possessives():
         ("Netanyahu's comments on Rafah", ("Netanyahu", "Rafah")),
         ("quotes from Antony Blinken", ("Antony Blinken", "")),
         ("Quotes from Blinken about Egypt?", ("Blinken", "Egypt")),
+        ("what else did Netanyahu say?", ("Netanyahu", "")),  # a follow-up
     ],
 )
 def test_parse_speaker_question(question, expected):

@@ -6,7 +6,9 @@ Three rules, tried in order, each visible in the question it returns (the app sh
    "about ..." (or is added to it): "What did Netanyahu say about Gaza?".
 2. The first personal pronoun ("he", "she", "they", "his"...) is replaced by the previous
    question's subject, its first name-like phrase: "what else did he say?" -> "what else did
-   Netanyahu say?". After a "who" question the subject is the one its answer named instead:
+   Netanyahu say?"; when the previous answer quoted someone, that speaker ("what did the prime
+   minister say?" answered with Tony Blair's words). After a "who" question the subject is the
+   one its answer named instead:
    "who won the Ukrainian election?", answered with a passage naming Viktor Yushchenko, makes
    "what else did he say?" ask about Yushchenko, not "Ukrainian".
 3. A question with no words of its own ("when was that?", "why?", "what else?") is searched
@@ -20,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
+from qa.text.question import parse_speaker_question
 from qa.text.quotes.names import clean_name, is_org
 from qa.types import Answer
 
@@ -76,11 +79,13 @@ def resolve_followup(question: str, history: Sequence[str], last_answer: Answer 
     if about:
         stem = ABOUT_CLAUSE.sub("", _last_question(previous)).rstrip(" ?.!")
         return f"{stem} about {about.group('topic')}?"
+    speakers = [c.speaker for c in last_answer.citations if c.speaker] if last_answer else []
     if WHO_QUESTION.match(_last_question(previous)):
         # The question's own names are what the person was asked about ("the Ukrainian election").
         subject = answer_subject(last_answer, known=content_words(previous)) if last_answer else ""
-    else:
-        subject = find_subject(previous)
+    else:  # whose words answered ("the prime minister" was answered with Tony Blair's), or were asked for
+        asked = parse_speaker_question(_last_question(previous))
+        subject = speakers[0] if speakers else asked[0] if asked else find_subject(previous)
     if subject and any(w.lower() in PERSONAL_PRONOUNS for w in WORD.findall(question)):
         return _replace_pronouns(question, subject)
     if not content_words(question):

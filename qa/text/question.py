@@ -46,7 +46,7 @@ QUESTION_TYPES = [
 SPEAKER_QUESTIONS = [
     re.compile(p, re.IGNORECASE)
     for p in (
-        r"^what\s+(?:did|does|do|has|have|had)\s+(?P<x>.+?)\s+(?:say|said|tell|told|state|stated|"
+        r"^what\s+(?:else\s+)?(?:did|does|do|has|have|had)\s+(?P<x>.+?)\s+(?:say|said|tell|told|state|stated|"
         r"claim|claimed|announce|announced|comment|commented|write|written)\b"
         r"(?:\s+(?!about\b|on\b|regarding\b)[\w'’]+){0,2}?"
         r"(?:\s+(?:about|on|regarding|concerning|of|over|in)\s+(?P<y>.+?))?$",

@@ -345,6 +345,9 @@ def distinct(reader: Reader, ranked: list[Item], span: Callable[[Item], Any] = l
 
     `span(item)` gives the item's object with article_id, start and end.
     """
+    # Read for every item, dropped ones too: a sharded archive joins copies of a story across its
+    # shards from this read, and names their outlets when the kept copy is cited.
+    reader.families(list({span(item).article_id for item in ranked}))
     seen: set[str] = set()
     kept = []
     for item in ranked:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+from collections.abc import Iterator
 from datetime import date
 
 import numpy as np
@@ -329,6 +331,14 @@ def test_what_did_x_say_answers_with_the_speakers_quotes(seeds):
     assert off_topic.related[0].speaker == "Antony Blinken"
 
 
+@contextlib.contextmanager
+def one_story(tmp_path, title: str, text: str) -> Iterator[NewsIndex]:
+    """An index of one story written for a test, from a wire service."""
+    with NewsIndex.open(tmp_path / "index", create=True) as index:
+        index.add([Article(id="story", title=title, text=text, source="Wire")])
+        yield index
+
+
 def test_the_speakers_words_that_name_the_topic_lead(tmp_path):
     """Two remarks from a passage on Iraq: asked about Iraq, the one that says "Iraq" comes first,
     though the passage makes both equally near the topic (and the other comes first in the text)."""
@@ -339,8 +349,7 @@ def test_the_speakers_words_that_name_the_topic_lead(tmp_path):
         'has been made there," Mr Hale told reporters. "In respect of Iraq, we agreed that whatever '
         'the issues of the past, the important thing now is to see the strategy through," he said.'
     )
-    with NewsIndex.open(tmp_path / "index", create=True) as index:
-        index.add([Article(id="hale", title="Hale and Ruiz meet", text=text, source="Wire")])
+    with one_story(tmp_path, "Hale and Ruiz meet", text) as index:
         answer = index.ask("what did Hale say about Iraq?")
         assert [c.speaker for c in answer.citations] == ["Tom Hale", "Tom Hale"]
         assert answer.citations[0].text.startswith("In respect of Iraq")
@@ -368,8 +377,7 @@ def test_a_role_is_answered_as_the_person_the_articles_name_in_it(seeds, tmp_pat
         'Prime Minister Jane Okafor said: "Every home will be protected."\n\n'
         'Opposition leader Sam Ortiz said the prime minister "has promised this before".\n'
     )
-    with NewsIndex.open(tmp_path / "index", create=True) as index:
-        index.add([Article(id="floods", title="Flood defences debated", text=text, source="Wire")])
+    with one_story(tmp_path, "Flood defences debated", text) as index:
         answer = index.ask("What did the prime minister say about flood defences?")
         assert [c.speaker for c in answer.citations] == ["Jane Okafor"], answer.to_dict()
         assert answer.citations[0].text == "Every home will be protected."
@@ -479,8 +487,7 @@ def test_a_storys_lede_leads_a_later_sentence_that_scores_alike(tmp_path):
         "Last year another operator was fined 40,000 dollars for similar failings on its ferries.\n\n"
         "The company said it would not appeal.\n"
     )
-    with NewsIndex.open(tmp_path / "index", create=True) as index:
-        index.add([Article(id="ferry", title="Ferry operator fined", text=text, source="Wire")])
+    with one_story(tmp_path, "Ferry operator fined", text) as index:
         answer = index.ask("How much was the ferry operator fined for safety failings?")
         assert answer.citations[0].text.startswith("Harbour Line was fined 250,000 dollars")
         assert_cited(index, answer.citations)

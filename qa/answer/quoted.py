@@ -89,8 +89,8 @@ def answer(reader: Reader, embedder: Embedder, query: Query, *, resolving: bool 
         return None
 
     naming = _topic_share(reader, topic, [(quote.article_id, quote.start, quote.text) for quote, _ in ranked])
-    headlines = {quote.article_id: reader.article(quote.article_id).title for quote, _ in ranked}
-    headline_naming = _topic_share(reader, topic, [(article_id, 0, title) for article_id, title in headlines.items()])
+    headlines = reader.articles(list({quote.article_id for quote, _ in ranked})) if topic else {}
+    headline_naming = _topic_share(reader, topic, [(i, 0, article.title) for i, article in headlines.items()])
 
     def about_topic(item: tuple[Quote, float]) -> bool:
         quote, relevance = item

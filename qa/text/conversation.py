@@ -66,8 +66,8 @@ def resolve_followup(question: str, history: Sequence[str], last_answer: Answer 
         question: what the user typed.
         history: the questions searched so far in this conversation, oldest first. Pass the
             searched forms, so that a chain of follow-ups keeps its subject.
-        last_answer: the answer to the last of them, whose speakers and names stand in for
-            "he" or "she" after a "who" question.
+        last_answer: the answer to the last of them: whose words it quotes, or after a "who"
+            question whom it names, is whom "he" or "she" means.
 
     Returns:
         The question actually searched; `question` itself when it needs no completing.
@@ -79,13 +79,12 @@ def resolve_followup(question: str, history: Sequence[str], last_answer: Answer 
     if about:
         stem = ABOUT_CLAUSE.sub("", _last_question(previous)).rstrip(" ?.!")
         return f"{stem} about {about.group('topic')}?"
-    speakers = [c.speaker for c in last_answer.citations if c.speaker] if last_answer else []
     if WHO_QUESTION.match(_last_question(previous)):
         # The question's own names are what the person was asked about ("the Ukrainian election").
         subject = answer_subject(last_answer, known=content_words(previous)) if last_answer else ""
     else:  # whose words answered ("the prime minister" was answered with Tony Blair's), or were asked for
         asked = parse_speaker_question(_last_question(previous))
-        subject = speakers[0] if speakers else asked[0] if asked else find_subject(previous)
+        subject = _speaker(last_answer) or (asked[0] if asked else find_subject(previous))
     if subject and any(w.lower() in PERSONAL_PRONOUNS for w in WORD.findall(question)):
         return _replace_pronouns(question, subject)
     if not content_words(question):
@@ -115,9 +114,8 @@ def answer_subject(answer: Answer, known: Sequence[str] = ()) -> str:
     attended Arafat's funeral). One capitalised word is as often a place, a month or a sentence's
     first word as a person, "Supreme Court" is no one, and in "Former Chilean dictator Augusto
     Pinochet" the words before the role describe the name after it."""
-    speakers = [c.speaker for c in answer.citations if c.speaker]
-    if speakers:
-        return speakers[0]
+    if speaker := _speaker(answer):
+        return speaker
     known_words = {w.lower() for w in known}
     for citation in (*answer.citations, *answer.related):
         for end, run in _runs(citation.text, capitalised_only=True):
@@ -128,6 +126,11 @@ def answer_subject(answer: Answer, known: Sequence[str] = ()) -> str:
             if len(words) > 1 and not is_org(name) and not known_words.intersection(w.lower() for w in words):
                 return name
     return ""
+
+
+def _speaker(answer: Answer | None) -> str:
+    """Whose words the answer quotes first, "" when it quotes no one."""
+    return next((c.speaker for c in answer.citations if c.speaker), "") if answer else ""
 
 
 def _runs(text: str, capitalised_only: bool) -> Iterator[tuple[int, str]]:

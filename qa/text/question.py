@@ -59,6 +59,9 @@ SPEAKER_QUESTIONS = [
 ]
 
 
+# What the archive's texts are called: "what do the articles say about X" asks the archive, not a speaker.
+DOCUMENTS = r"articles?|news|stories|reports?|papers?|archive"
+
 # Questions about a story rather than a fact: "what happened in Ukraine", "tell me about the
 # tsunami", "latest news about Iraq". "What happened to X" is left out: it asks about one detail
 # as often as about a story ("what happened to his lab?").
@@ -71,8 +74,8 @@ BROAD_QUESTIONS = [
         r"(?:about|on|from|in))\s+(?P<topic>.+)$",
         r"^(?:the\s+)?(?:latest\s+|recent\s+|any\s+|breaking\s+)?(?:news|updates?|developments|stories|coverage|"
         r"headlines|background)\s+(?:about|on|from|in|regarding|concerning|of)\s+(?P<topic>.+)$",
-        r"^what\s+(?:do|does|did)\s+(?:the\s+|these\s+|our\s+)?(?:articles?|news|stories|sources|reports?|papers?|"
-        r"archive)\s+(?:say|tell\s+(?:us|me))\s+(?:about|on|regarding|of)\s+(?P<topic>.+)$",
+        rf"^what\s+(?:do|does|did)\s+(?:the\s+|these\s+|our\s+)?(?:{DOCUMENTS}|sources)\s+"
+        r"(?:say|tell\s+(?:us|me))\s+(?:about|on|regarding|of)\s+(?P<topic>.+)$",
         r"^(?:what\s+do\s+(?:we|you)\s+know\s+about|summari[sz]e|(?:an?\s+)?overview\s+of|brief\s+me\s+on|"
         r"catch\s+me\s+up\s+on)\s+(?P<topic>.+)$",
     )
@@ -121,7 +124,7 @@ def parse_speaker_question(question: str) -> tuple[str, str] | None:
         # do the articles say about Iraq": a story question.
         if not who or len(who.split()) > 6 or re.match(r"(?i)(?:who|what|which|it|this|that)\b", who):
             return None
-        if re.fullmatch(r"(?i)(?:the\s+|these\s+|our\s+)?(?:articles?|news|stories|reports?|papers?|archive)", who):
+        if re.fullmatch(rf"(?i)(?:the\s+|these\s+|our\s+)?(?:{DOCUMENTS})", who):
             return None
         return who, topic
     return None

@@ -39,12 +39,12 @@ def transcript_quotes(
             sentences overlapping them are left out.
     """
     labels = [m for m in TURN_LABEL.finditer(text) if _names_someone(m.group("name"))]
+    ends = [_paragraph_end(text, label.end()) for label in labels]  # each turn is its label's line
     turns = Counter(m.group("name") for m in labels)
     words: Counter[str] = Counter()
     lower: Counter[str] = Counter()
-    for label in labels:
-        line = text[label.end() : _paragraph_end(text, label.end())]
-        found = WORD.findall(line)
+    for label, end in zip(labels, ends, strict=True):
+        found = WORD.findall(text, label.end(), end)
         words[label.group("name")] += len(found)
         lower[label.group("name")] += sum(w[0].islower() for w in found)
     speakers = {
@@ -53,22 +53,18 @@ def transcript_quotes(
     if len(speakers) < LEAST_SPEAKERS:
         return []
     quotes = []
-    for label in labels:
+    for label, paragraph_end in zip(labels, ends, strict=True):
         name = label.group("name")
         if name not in speakers:
             continue
-        paragraph_end = _paragraph_end(text, label.end())
-        first = bisect_right(sentences, (label.start(), len(text))) - 1  # the sentence the label opens
-        for start, end in sentences[max(first, 0) :]:
-            if start >= paragraph_end:
-                break
-            start = max(start, label.end())
-            if start >= end:
-                continue
-            if any(start < e and s < end for s, e in taken):
-                continue
-            quotes.append(Quote(article_id, start, end, text[start:end], name, speaker_key(name), CUE))
-    return sorted(quotes, key=lambda q: q.start)
+        key = speaker_key(name)
+        i = max(bisect_right(sentences, (label.start(), len(text))) - 1, 0)  # the sentence the label opens
+        while i < len(sentences) and sentences[i][0] < paragraph_end:
+            start, end = max(sentences[i][0], label.end()), sentences[i][1]
+            i += 1
+            if start < end and not any(start < e and s < end for s, e in taken):
+                quotes.append(Quote(article_id, start, end, text[start:end], name, key, CUE))
+    return quotes  # labels and their sentences come in text order
 
 
 def _paragraph_end(text: str, start: int) -> int:

@@ -3,7 +3,7 @@ with the real model over the seed articles; follow-ups ask what their last sente
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -47,6 +47,48 @@ def test_a_story_question_searches_for_the_story_within_its_dates():
     assert query.broad and query.searched == "Ukraine" and query.terms == ("ukraine",)
     assert (query.filters.since, query.filters.until) == (date(2004, 12, 1), date(2004, 12, 31))
     assert not parse("what happened in Ukraine?", stories=False).broad
+
+
+def test_last_week_counts_from_today_in_a_question_about_the_news_only():
+    today = date(2026, 12, 3)  # a Thursday
+    digest = parse("what happened last week?", today=today)
+    assert digest.broad and digest.topic == "" and digest.filters.since == date(2026, 11, 23)
+    story = parse("any news from the past month about Ukraine?", today=today)
+    assert story.broad and story.topic == "Ukraine" and story.filters.since == date(2026, 11, 3)
+    # A fact's "past year" is the story's own: counted from today it would hide the answer.
+    fact = parse("How many people visited the museum in the past year?", today=today)
+    assert fact.filters.since is None and "past year" in fact.searched
+    assert parse("what did Blair say last week?", today=today).filters.since is None
+
+
+def test_what_happened_this_week_cites_this_weeks_stories_and_says_when_there_are_none(tmp_path):
+    from qa import NewsIndex
+    from qa.types import Article
+
+    recent = date.today() - timedelta(days=2)
+    stories = [
+        Article(
+            id="bridge",
+            title="Bridge reopens",
+            published=recent,
+            text="The Harrow bridge reopened on Tuesday after repairs that took two years.\n\nTraffic resumed at noon.",
+        ),
+        Article(
+            id="fire",
+            title="Warehouse fire",
+            published=date(2019, 5, 2),
+            text="A fire destroyed a warehouse in Port Harrow overnight.\n\nNo one was hurt, the fire service said.\n",
+        ),
+    ]
+    with NewsIndex.open(tmp_path / "index", create=True) as index:
+        index.add(stories)
+        week = index.ask("what happened in the past week?")
+        assert [c.article_id for c in (*week.citations, *week.related)] == ["bridge"]
+        assert_cited(index, week.citations)
+        old = index.ask("what happened last week?", until=date(2019, 5, 10))  # as of a day in 2019
+        assert [c.article_id for c in old.citations] == ["fire"]
+        none = index.ask("news about the fire since yesterday")
+        assert none.abstained and none.reason.startswith("no articles match the filters: asked for ")
 
 
 def test_a_follow_up_asks_what_its_last_sentence_asks():

@@ -96,7 +96,8 @@ def test_filters_apply_before_ranking(seeds):
     assert all(c.published <= date(2004, 12, 31) for c in (*old.citations, *old.related))
     nothing = seeds.ask("Rafah", until=date(2004, 1, 1))
     assert nothing.abstained and nothing.reason == (
-        "no articles match the filters; the articles here were published 2004-11-13 to 2024-03-22"
+        "no articles match the filters: asked for up to 2004-01-01; the articles here were published 2004-11-13 to"
+        " 2024-03-22"
     )
 
 

@@ -33,7 +33,9 @@ def checked_query(question: object, k: int, sources: Sequence[str], since: date 
         raise BadInput("the question must be text")
     if k < 1:
         raise BadInput(f"k must be at least 1, got {k}")
-    return parse(question, sources=sources, since=since, until=until)
+    # "What happened last week?" counts from today, or from the end of the range asked for.
+    today = min(filter(None, [until, date.today()]))
+    return parse(question, sources=sources, since=since, until=until, today=today)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,14 +77,17 @@ def respond(
             return digest
         if not (query.filters.since or query.filters.until) and reader.published_range() == (None, None):
             return Answer(query.question, searched=query.searched, reason=NO_DATES)
-        # No dated story in the period ("what happened in 1901?" of encyclopedia text): a fact question.
-        query = parse(query.question, sources=asked.sources, since=asked.since, until=asked.until, stories=False)
+        # No dated story in the period ("what happened in 1901?" of encyclopedia text): a fact
+        # question, within the same dates ("last week" is only read from a story question).
+        fact = parse(query.question, sources=asked.sources, since=asked.since, until=asked.until, stories=False)
+        query = replace(fact, filters=query.filters)
     elif query.broad:
         stories = broad.answer(reader, query, embed_soon(embedder, query.searched))
         if stories:
             return stories
-        # No story is about it: what mentions it is shown, not offered as the answer.
-        plain = parse(query.question, sources=asked.sources, since=asked.since, until=asked.until, stories=False)
+        # No story is about it: what mentions it (in the same dates) is shown, not offered as the answer.
+        fact = parse(query.question, sources=asked.sources, since=asked.since, until=asked.until, stories=False)
+        plain = replace(fact, filters=query.filters)
         mentions = extract.answer(
             reader,
             plain,
@@ -92,7 +97,7 @@ def respond(
             check_with=check_with,
             passage_reader=passage_reader,
         )
-        return broad.no_story(query, mentions)
+        return mentions if mentions.reason == extract.NO_MATCH else broad.no_story(query, mentions)
     vector = embed_soon(embedder, query.searched)
     return extract.answer(
         reader, query, vector, k=k, ranker=ranker, check_with=check_with, passage_reader=passage_reader
@@ -116,8 +121,16 @@ def answer_filtered(
     answer = respond(reader, embedder, query, k=k, ranking=ranking, asked=asked)
     if answer.reason == extract.NO_MATCH and (query.filters.since or query.filters.until):
         dates = " to ".join(day or "?" for day in reader.published_range())
-        return replace(answer, reason=f"{answer.reason}; the articles here were published {dates}")
+        asked_for = _period(query.filters.since, query.filters.until)
+        return replace(answer, reason=f"{answer.reason}: {asked_for}; the articles here were published {dates}")
     return answer
+
+
+def _period(since: date | None, until: date | None) -> str:
+    """A date filter in words: "asked for 2024-03-01 to 2024-03-31", "... 2026-11-23 or later"."""
+    if since and until:
+        return f"asked for {since} to {until}"
+    return f"asked for {since} or later" if since else f"asked for up to {until}"
 
 
 def _no_such_source(reader: Reader, unknown: Sequence[str]) -> str:

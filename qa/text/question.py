@@ -99,9 +99,17 @@ def parse_broad_question(question: str) -> str | None:
         m = pattern.match(q)
         if m:
             topic = m.group("topic").strip(" ,")
-            if has_words(topic) and len(topic.split()) <= BROAD_TOPIC_WORDS and not PRONOUNS.search(topic):
+            if terms(topic) and len(topic.split()) <= BROAD_TOPIC_WORDS and not PRONOUNS.search(topic):
                 return topic
     return None
+
+
+def _asks_for_stories(question: str) -> bool:
+    """Whether the question, its time words cut, asks for the news or a story (not a fact or quote)."""
+    intent = re.split(r"(?<=[?!.])\s+", question.strip())[-1]
+    if parse_speaker_question(intent):
+        return False
+    return bool(DIGEST_QUESTION.match(intent.rstrip("?.! ")) or parse_broad_question(intent))
 
 
 def parse_speaker_question(question: str) -> tuple[str, str] | None:
@@ -161,6 +169,7 @@ def parse(
     since: date | None = None,
     until: date | None = None,
     stories: bool = True,
+    today: date | None = None,
 ) -> Query:
     """Read a question into a Query.
 
@@ -172,6 +181,9 @@ def parse(
         sources, since, until: the caller's own filters; the question's dates narrow them further.
         stories: read "what happened in X" as a question about stories (`broad`); False reads
             every question as one about a fact.
+        today: what "last week", "this month" and "yesterday" count from in a question about
+            stories ("what happened last week?"); a fact question's "in the past year" is the
+            story's own, and stays words.
 
     Returns:
         The Query; `searched` is empty when the question has no words.
@@ -180,6 +192,10 @@ def parse(
     if not has_words(cleaned):
         return Query(question, "", (), Filters(tuple(sources), since, until))
     scope = time_scope(cleaned)
+    if today and stories:
+        dated = time_scope(cleaned, today)
+        if dated != scope and _asks_for_stories(dated.rest):
+            scope = dated
     filters = Filters(
         tuple(sources),
         max(filter(None, [since, scope.since]), default=None),

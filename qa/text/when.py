@@ -161,7 +161,7 @@ _SCOPE = re.compile(
 # Relative to `today`, when the caller gives one. "Last week" begins a filter and ends none:
 # an article published after the period may still report on it.
 _RELATIVE = re.compile(
-    r"(?:\b(?:in|during|over)\s+the\s+)?\b(?P<which>this|last|past|previous)\s+"
+    r"(?:\b(?:in|during|over|from|for|of)\s+the\s+)?\b(?P<which>this|last|past|previous)\s+"
     r"(?P<unit>week|month|year)\b|\b(?P<yesterday>yesterday)\b",
     re.I,
 )

@@ -23,7 +23,7 @@ from qa import NewsIndex, QAError, render
 from qa.bridges.tools import api, form_date, shown_to_caller
 from qa.ingest.load import SUPPORTED_SUFFIXES
 from qa.ingest.records import canonical_text, content_id, derive_title, parse_date
-from qa.text.conversation import resolve_followup
+from qa.text.conversation import resolve_followup, shown_before
 from qa.types import Article
 
 HERE = Path(__file__).resolve().parent
@@ -91,7 +91,8 @@ def chat(
     question = resolve_followup(message.strip(), searched, turns[-1]["answer"] if turns else None)
     with shown_to_caller():
         since_day, until_day = form_date(since, "Published from"), form_date(until, "Published to")
-        answer = index().ask(question, sources=sources or (), since=since_day, until=until_day)
+        shown = shown_before(message.strip(), [(turn["typed"], turn["answer"]) for turn in turns])
+        answer = index().ask(question, sources=sources or (), since=since_day, until=until_day, shown=shown)
         texts = {c.article_id: index().get(c.article_id).text for c in render.references(answer)}
     reply = render.answer_html(answer, texts=texts, asked=message, rewritten=question != message.strip())
     messages = [
@@ -107,6 +108,7 @@ def chat(
         ],
         "markdown": render.answer_markdown(answer),  # what "Copy with sources" copies
         "answer": answer,  # whom "he" means in the next question, after a "who" question
+        "typed": message.strip(),  # with the answer, what a later "what else?" asks past
     }
     turns = [*turns, turn]
     return (messages, [*searched, question], "", turns, len(turns) - 1, *_open_turn(turn))

@@ -38,6 +38,7 @@ def ask(
     sources: Sequence[str] = (),
     since: date | None = None,
     until: date | None = None,
+    shown: Sequence[Citation] = (),
 ) -> Answer:
     """Answer `question` from the indexed articles, citing character spans.
 
@@ -47,6 +48,7 @@ def ask(
         k: how many chunks to gather evidence from.
         sources: only articles from these sources.
         since, until: only articles published in this date range (inclusive).
+        shown: citations already shown ("what else did he say?"): the answer cites others.
 
     Returns:
         An Answer; `answer.abstained` is true when the articles do not answer the question.
@@ -56,4 +58,4 @@ def ask(
         if path not in _open_indexes:
             _open_indexes[path] = NewsIndex.open(path)
         index = _open_indexes[path]
-    return index.ask(question, k=k, sources=sources, since=since, until=until)
+    return index.ask(question, k=k, sources=sources, since=since, until=until, shown=shown)

@@ -14,7 +14,7 @@ from qa.errors import BadInput, QAError
 
 if TYPE_CHECKING:
     from qa.ingest.embed import Embedder
-    from qa.types import Article
+    from qa.types import Answer, Article
 
 EXIT_USER_ERROR = 1
 FORMATS = ("plain", "json", "markdown")
@@ -257,13 +257,14 @@ def _conversation(index, options: dict, form: str) -> int:
     """No question given: a conversation, a question a line on stdin until it ends (Ctrl-D).
     Follow-ups borrow the previous question's subject as in the app ("when was that?", "what
     else did he say?"); the question searched is shown when it differs from the one typed."""
-    from qa.text.conversation import resolve_followup
+    from qa.text.conversation import resolve_followup, shown_before
 
     typed = sys.stdin.isatty()
     if typed:
         print("Ask a question; follow-ups refer to the one before. Ctrl-D ends.", file=sys.stderr)
     searched: list[str] = []
     answer = None
+    turns: list[tuple[str, Answer]] = []  # (typed, answer): what "what else?" asks past
     while True:
         try:
             message = input("? " if typed else "").strip()
@@ -273,7 +274,8 @@ def _conversation(index, options: dict, form: str) -> int:
             continue
         question = resolve_followup(message, searched, answer)
         searched.append(question)
-        answer = index.ask(question, **options)
+        answer = index.ask(question, **options, shown=shown_before(message, turns))
+        turns.append((message, answer))
         if form == "json":  # one object a line, as --questions gives (`question` is the one searched)
             print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
             continue

@@ -24,7 +24,7 @@ from qa.storage.chunk_vectors import chunk_vectors_of
 from qa.storage.reads import Reader
 from qa.storage.vectors import VectorIndex
 from qa.storage.writer import IngestReport, Writer
-from qa.types import Answer, Article, Filters, Quote
+from qa.types import Answer, Article, Citation, Filters, Quote
 
 DEFAULT_INDEX = Path("index")
 BATCH_ARTICLES = 32  # articles committed per transaction: a kill loses at most one batch
@@ -197,6 +197,7 @@ class NewsIndex:
         sources: Sequence[str] = (),
         since: date | None = None,
         until: date | None = None,
+        shown: Sequence[Citation] = (),
     ) -> Answer:
         """Answer `question` from the indexed articles, citing character spans.
 
@@ -205,11 +206,13 @@ class NewsIndex:
             k: how many chunks to gather evidence from.
             sources: only articles from these sources (all when empty).
             since, until: only articles published in this date range (inclusive).
+            shown: citations the user has already read ("what else did he say?" after them):
+                the answer cites other passages.
 
         Returns:
             An Answer; `abstained` is true when the articles do not answer the question.
         """
-        query = checked_query(question, k, sources, since, until)
+        query = checked_query(question, k, sources, since, until, shown)
         if not query.searched:
             return Answer(question, reason=NO_WORDS)
         with self.reader.lock, schema.explained(self.path):

@@ -52,6 +52,12 @@ class Query:
     speaker: str | None = None  # "what did X say (about Y)": X
     topic: str = ""  # ... and Y; or the story a broad question asks about
     broad: bool = False  # "what happened in X", "news about X": answered with the stories' ledes
+    # (article id, start, end) the user has already read: "what else did he say?" cites others.
+    shown: tuple[tuple[str, int, int], ...] = ()
+
+    def was_shown(self, article_id: str, start: int, end: int) -> bool:
+        """Whether the span overlaps one the user has already read."""
+        return any(shown == article_id and s < end and start < e for shown, s, e in self.shown)
 
 
 @dataclass(frozen=True, slots=True)

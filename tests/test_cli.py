@@ -103,6 +103,13 @@ def test_ask_without_a_question_holds_a_conversation_on_stdin(seed_index_path):
     # After "who ...?" a pronoun is the person the answer named, not a word of the question.
     who = qa("ask", "--index", str(seed_index_path), given="who won the Ukrainian election?\nwhat else did he say?\n")
     assert "(searched: what else did Viktor Yushchenko say?)" in who.stdout
+    # "What else?" asks past the quotes already shown: each turn cites other words of his.
+    more = qa("ask", "--index", str(seed_index_path), "--json", given="what did Chomsky say about NATO?\nwhat else?\n")
+    first, second = (json.loads(line) for line in more.stdout.splitlines())
+    assert second["question"] == "what did Chomsky say about NATO?" and second["citations"]
+    assert all(c["speaker"] == "Noam Chomsky" for c in second["citations"])
+    seen = {(c["article_id"], c["start"]) for c in first["citations"]}
+    assert seen and not seen & {(c["article_id"], c["start"]) for c in second["citations"]}
 
 
 def test_user_errors_print_one_line_and_exit_1(tmp_path):

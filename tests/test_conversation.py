@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.text.conversation import content_words, find_subject, resolve_followup
+from qa.text.conversation import content_words, find_subject, resolve_followup, shown_before
 from qa.types import Answer, Citation
 
 RAFAH = "What did Netanyahu say about Rafah?"
@@ -54,7 +54,7 @@ def test_about_adds_a_topic_when_the_previous_question_had_none():
     assert resolve_followup("and about Gaza?", ["What did Blinken say?"]) == "What did Blinken say about Gaza?"
 
 
-@pytest.mark.parametrize("question", ["when was that?", "why?", "Where did it happen?", "what else?"])
+@pytest.mark.parametrize("question", ["when was that?", "why?", "Where did it happen?"])
 def test_a_question_with_no_words_of_its_own_is_searched_with_the_previous_one(question):
     searched = resolve_followup(question, [RAFAH])
     assert searched == f"{RAFAH} {question[0].upper()}{question[1:]}"
@@ -190,3 +190,37 @@ def test_after_a_quoted_answer_a_pronoun_is_its_speaker():
     assert resolve_followup("what else did he say?", [question], answer) == "what else did Tony Blair say?"
     # Without the answer, the speaker asked about, not the topic's name.
     assert resolve_followup("what else did he say?", [question]) == "what else did the prime minister say?"
+
+
+def test_a_place_after_a_name_does_not_describe_it():
+    # The lede of the seed "Nobel Peace Prize awarded to Kenyan environmental activist".
+    question = "Who won the Nobel Peace Prize?"
+    answer = _answer(question, "OSLO — The 2004 Nobel Peace Prize was awarded today to Dr Wangari Maathai from Kenya.")
+    assert resolve_followup("what did she say?", [question], answer) == "what did Wangari Maathai say?"
+
+
+@pytest.mark.parametrize("question", ["how big was it?", "Why did it fall?", "what was its size?"])
+def test_it_with_too_few_words_to_name_anything_else_is_the_previous_subject(question):
+    previous = "Where did the asteroid pass?"
+    assert resolve_followup(question, [previous]) == f"{previous} {question[0].upper()}{question[1:]}"
+
+
+@pytest.mark.parametrize("question", ["is it true that the bridge reopened?", "Is it true that Kmart bought Sears?"])
+def test_it_in_a_question_with_its_own_subject_is_searched_as_typed(question):
+    assert resolve_followup(question, ["Where did the asteroid pass?"]) == question
+
+
+def test_what_else_after_a_speaker_question_asks_it_again_past_what_was_shown():
+    answered = _answer(RAFAH, "we will do it alone", speaker="Benjamin Netanyahu")
+    assert resolve_followup("what else?", [RAFAH], answered) == RAFAH
+    assert resolve_followup("anything else?", ["Who won the election?"]) == "Who won the election? Anything else?"
+
+
+def test_what_was_shown_is_what_the_answers_since_the_last_new_question_cited():
+    first = _answer(RAFAH, "we will do it alone", speaker="Benjamin Netanyahu")
+    second = _answer(RAFAH, "we will enter Rafah", speaker="Benjamin Netanyahu")
+    turns = [("who won?", _answer("who won?", "Viktor Yushchenko won.")), (RAFAH, first), ("what else?", second)]
+    assert shown_before("anything more?", turns) == (*second.citations, *first.citations)
+    assert shown_before("tell me more", turns[:2]) == first.citations
+    assert shown_before("how many more people died?", turns) == ()  # a new question
+    assert shown_before("what else did he say?", []) == ()

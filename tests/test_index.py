@@ -340,6 +340,25 @@ def one_story(tmp_path, title: str, text: str) -> Iterator[NewsIndex]:
         yield index
 
 
+def test_what_was_shown_is_not_cited_again_until_nothing_else_is_left(seeds):
+    # "What else did Netanyahu say?" asked until his words run out: each answer cites new ones.
+    shown: list = []
+    for _ in range(10):
+        answer = seeds.ask("what did Netanyahu say?", shown=shown)
+        if answer.abstained:
+            break
+        assert all(c.speaker == "Benjamin Netanyahu" for c in answer.citations)
+        assert not {(c.article_id, c.start) for c in answer.citations} & {(c.article_id, c.start) for c in shown}
+        assert_cited(seeds, answer.citations)
+        shown.extend(answer.citations)
+    assert len(shown) >= 3 and answer.reason == "the articles quote Netanyahu only in what was shown"
+    # A fact question skips what was shown as well.
+    first = seeds.ask("How many people died in the Mecca crane collapse?")
+    again = seeds.ask("How many people died in the Mecca crane collapse?", shown=first.citations)
+    cited_again = {(c.article_id, c.start) for c in (*again.citations, *again.related)}
+    assert cited_again and not cited_again & {(c.article_id, c.start) for c in first.citations}
+
+
 def test_the_speakers_words_that_name_the_topic_lead(tmp_path):
     """Two remarks from a passage on Iraq: asked about Iraq, the one that says "Iraq" comes first,
     though the passage makes both equally near the topic (and the other comes first in the text)."""

@@ -137,7 +137,9 @@ def answer(
             if query.filters.any
             else "the index has no articles; add some with: python -m qa ingest PATH",
         )
-    candidates = candidates_of(reader, hits, resolved(vector))
+    candidates = [
+        c for c in candidates_of(reader, hits, resolved(vector)) if not query.was_shown(c.article_id, c.start, c.end)
+    ]
     _score(reader, query, candidates)
     scoring = HAND_TUNED
     if ranker is not None:

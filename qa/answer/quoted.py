@@ -77,11 +77,16 @@ def answer(reader: Reader, embedder: Embedder, query: Query, *, resolving: bool 
         searched = re.sub(re.escape(query.speaker), holder, query.searched, count=1, flags=re.IGNORECASE)
         return answer(reader, embedder, replace(query, speaker=holder, searched=searched), resolving=True)
     topic = query.topic
-    ranked = distinct(
+    everything = distinct(
         reader,
         ranked_quotes(reader, embedder, query.speaker, topic or None, query.filters, limit=50),
         span=lambda item: item[0],
     )
+    ranked = [item for item in everything if not query.was_shown(item[0].article_id, item[0].start, item[0].end)]
+    if everything and not ranked:
+        return Answer(
+            query.question, searched=query.searched, reason=f"the articles quote {query.speaker} only in what was shown"
+        )
     if not ranked:
         if _named_nowhere(reader, query.speaker):
             # Extraction would cite what others said about the topic, as if the speaker had said it.

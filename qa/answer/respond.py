@@ -16,7 +16,7 @@ from qa.errors import BadInput
 from qa.ingest.embed import Embedder, embed_soon
 from qa.storage.reads import Reader
 from qa.text.question import parse
-from qa.types import Answer, Filters, Query
+from qa.types import Answer, Citation, Filters, Query
 
 SOURCES_LISTED = 12  # a source name that matches nothing is answered with the first of those there are
 
@@ -27,15 +27,24 @@ NO_DATES = (
 )
 
 
-def checked_query(question: object, k: int, sources: Sequence[str], since: date | None, until: date | None) -> Query:
-    """The parsed question, or BadInput for a question that is not text or a k below 1."""
+def checked_query(
+    question: object,
+    k: int,
+    sources: Sequence[str],
+    since: date | None,
+    until: date | None,
+    shown: Sequence[Citation] = (),
+) -> Query:
+    """The parsed question, or BadInput for a question that is not text or a k below 1. `shown`
+    are citations the user has read: the answer cites others."""
     if not isinstance(question, str):
         raise BadInput("the question must be text")
     if k < 1:
         raise BadInput(f"k must be at least 1, got {k}")
     # "What happened last week?" counts from today, or from the end of the range asked for.
     today = min(filter(None, [until, date.today()]))
-    return parse(question, sources=sources, since=since, until=until, today=today)
+    query = parse(question, sources=sources, since=since, until=until, today=today)
+    return replace(query, shown=tuple((c.article_id, c.start, c.end) for c in shown))
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,14 +89,14 @@ def respond(
         # No dated story in the period ("what happened in 1901?" of encyclopedia text): a fact
         # question, within the same dates ("last week" is only read from a story question).
         fact = parse(query.question, sources=asked.sources, since=asked.since, until=asked.until, stories=False)
-        query = replace(fact, filters=query.filters)
+        query = replace(fact, filters=query.filters, shown=query.shown)
     elif query.broad:
         stories = broad.answer(reader, query, embed_soon(embedder, query.searched))
         if stories:
             return stories
         # No story is about it: what mentions it (in the same dates) is shown, not offered as the answer.
         fact = parse(query.question, sources=asked.sources, since=asked.since, until=asked.until, stories=False)
-        plain = replace(fact, filters=query.filters)
+        plain = replace(fact, filters=query.filters, shown=query.shown)
         mentions = extract.answer(
             reader,
             plain,

@@ -32,7 +32,7 @@ from qa.scale.shards import LocalShard, Shard, ShardFailed, shard_count, shard_f
 from qa.storage.bm25 import Statistics
 from qa.storage.candidates import Candidates
 from qa.storage.reads import Reader
-from qa.types import Answer, Article, Filters, Hit, Quote
+from qa.types import Answer, Article, Citation, Filters, Hit, Quote
 
 
 class ShardedReader:
@@ -300,9 +300,10 @@ class ShardedIndex:
         sources: Sequence[str] = (),
         since: date | None = None,
         until: date | None = None,
+        shown: Sequence[Citation] = (),
     ) -> Answer:
         """As NewsIndex.ask; `unsearched` names the shards that did not answer."""
-        query = checked_query(question, k, sources, since, until)
+        query = checked_query(question, k, sources, since, until, shown)
         if not query.searched:
             return Answer(question, reason=NO_WORDS)
         asked = Filters(tuple(sources), since, until)

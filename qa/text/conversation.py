@@ -11,10 +11,15 @@ Three rules, tried in order, each visible in the question it returns (the app sh
    one its answer named instead:
    "who won the Ukrainian election?", answered with a passage naming Viktor Yushchenko, makes
    "what else did he say?" ask about Yushchenko, not "Ukrainian".
-3. A question with no words of its own ("when was that?", "why?", "what else?") is searched
-   together with the previous question: "What did Netanyahu say about Rafah? When was that?".
+3. A question with no words of its own ("when was that?", "why?", "what else?"), or one that
+   points back with "it" and has too few words to name anything else ("how big was it?"), is
+   searched together with the previous question: "What did Netanyahu say about Rafah? When was
+   that?".
 
 Anything else has its own subject ("and what did Blinken say?") and is searched as typed.
+
+A question that asks for more ("what else did he say?", "tell me more") is answered past what the
+user has read: `shown_before` gives the citations to leave out.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from collections.abc import Iterator, Sequence
 
 from qa.text.question import parse_speaker_question
 from qa.text.quotes.names import clean_name, is_org
-from qa.types import Answer
+from qa.types import Answer, Citation
 
 # Words that carry no subject of their own: question words, auxiliaries, pronouns, connectives,
 # and the verbs and nouns a follow-up uses to point back ("say", "happen", "time").
@@ -45,9 +50,13 @@ time times date day year when place reason
 """.split()
 )
 PERSONAL_PRONOUNS = frozenset("he she him her his hers they them their theirs".split())
+THING_PRONOUNS = frozenset(("it", "its"))
+POINTING_WORDS = 2  # content words a question that points back with "it" may have: "how big", "why fall"
 POSSESSIVE_PRONOUNS = frozenset("his hers their theirs".split())
+# "what else", "anything else", "tell me more", "more?": not "how many more people died".
+ASKS_FOR_MORE = re.compile(r"\belse\b|\b(?:what|anything|something|tell\s+me|say|said|any)\s+more\b|^\W*more\W*$", re.I)
 WORD = re.compile(r"\w+(?:['’]\w+)*")
-DESCRIBES_NEXT_NAME = re.compile(r"\s+[a-z][\w-]*\s+[A-Z]")  # "Chilean| dictator Augusto"
+DESCRIBES_NEXT_NAME = re.compile(r"\s+(?P<role>[a-z][\w-]*)\s+[A-Z]")  # "Chilean| dictator Augusto"
 POSSESSIVE_S = re.compile(r"['’]s$", re.IGNORECASE)
 ABOUT_FOLLOWUP = re.compile(
     r"^\s*(?:(?:and|but|so|ok|okay)\b[\s,]*)?(?:(?:what|how)\s+)?about\s+(?P<topic>.+?)\s*[?.!]*\s*$", re.IGNORECASE
@@ -75,22 +84,43 @@ def resolve_followup(question: str, history: Sequence[str], last_answer: Answer 
     previous = next((q.strip() for q in reversed(history) if q.strip()), "")
     if not previous or not question.strip():
         return question
+    last = _last_question(previous)
     about = ABOUT_FOLLOWUP.match(question)
     if about:
-        stem = ABOUT_CLAUSE.sub("", _last_question(previous)).rstrip(" ?.!")
+        stem = ABOUT_CLAUSE.sub("", last).rstrip(" ?.!")
         return f"{stem} about {about.group('topic')}?"
-    if WHO_QUESTION.match(_last_question(previous)):
+    if WHO_QUESTION.match(last):
         # The question's own names are what the person was asked about ("the Ukrainian election").
         subject = answer_subject(last_answer, known=content_words(previous)) if last_answer else ""
     else:  # whose words answered ("the prime minister" was answered with Tony Blair's), or were asked for
-        asked = parse_speaker_question(_last_question(previous))
+        asked = parse_speaker_question(last)
         subject = _speaker(last_answer) or (asked[0] if asked else find_subject(previous))
     if subject and any(w.lower() in PERSONAL_PRONOUNS for w in WORD.findall(question)):
         return _replace_pronouns(question, subject)
-    if not content_words(question):
+    if not content_words(question) and ASKS_FOR_MORE.search(question) and parse_speaker_question(last):
+        return last  # "what else?" after "what did X say?" asks for X's other words (see shown_before)
+    if not content_words(question) or _points_back(question):
         ending = "" if previous[-1] in "?.!" else "?"
         return f"{previous}{ending} {question.strip()[:1].upper()}{question.strip()[1:]}"
     return question
+
+
+def shown_before(question: str, turns: Sequence[tuple[str, Answer]]) -> tuple[Citation, ...]:
+    """What a question that asks for more asks past: the citations of the answers the user has
+    read since the last question that did not ask for more, that one's included; () for others.
+
+    Args:
+        question: what the user typed.
+        turns: (what was typed, its answer) so far, oldest first.
+    """
+    if not ASKS_FOR_MORE.search(question):
+        return ()
+    shown: list[Citation] = []
+    for typed, answer in reversed(turns):
+        shown.extend(answer.citations)
+        if not ASKS_FOR_MORE.search(typed):
+            break
+    return tuple(shown)
 
 
 def content_words(text: str) -> list[str]:
@@ -119,13 +149,25 @@ def answer_subject(answer: Answer, known: Sequence[str] = ()) -> str:
     known_words = {w.lower() for w in known}
     for citation in (*answer.citations, *answer.related):
         for end, run in _runs(citation.text, capitalised_only=True):
-            if DESCRIBES_NEXT_NAME.match(citation.text, end):
+            describes = DESCRIBES_NEXT_NAME.match(citation.text, end)
+            if describes and describes["role"] not in FUNCTION_WORDS:  # "Maathai from Kenya" is a name
                 continue
             name = clean_name(run)[0]  # "Prime Minister Viktor Yanukovich" -> "Viktor Yanukovich"
             words = name.split()
             if len(words) > 1 and not is_org(name) and not known_words.intersection(w.lower() for w in words):
                 return name
     return ""
+
+
+def _points_back(question: str) -> bool:
+    """Whether "it" in the question is the previous question's subject: "how big was it?" names
+    nothing else; "is it true that the Harrow bridge reopened?" does."""
+    words = content_words(question)
+    return (
+        any(w.lower() in THING_PRONOUNS for w in WORD.findall(question))
+        and len(words) <= POINTING_WORDS
+        and not any(w[:1].isupper() for w in words)
+    )
 
 
 def _speaker(answer: Answer | None) -> str:

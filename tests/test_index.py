@@ -479,11 +479,21 @@ def test_a_dateline_dates_an_article_without_metadata(tmp_path):
     assert loaded.published == date(2004, 11, 13)
 
 
+def test_who_is_x_cites_the_sentence_that_says_who_x_is(seeds):
+    # The Rafah story names Blinken five times; once with his office, in a sentence about Netanyahu.
+    answer = seeds.ask("who is Blinken?")
+    assert "Secretary of State Antony Blinken" in answer.citations[0].text
+    lacy = seeds.ask("Who is Alan Lacy?")
+    assert "CEO Alan Lacy" in lacy.citations[0].text or "Alan Lacy, current chairman" in lacy.citations[0].text
+    assert_cited(seeds, (*answer.citations, *lacy.citations))
+
+
 @pytest.mark.parametrize(
     "question, kind",
     [
         ("How much did Kmart pay for Sears?", "money"),
         ("What was the cost of the Super Bowl events?", "money"),
+        ("What was the estimated cost of the new gallery?", "money"),
         ("How much rain fell in Mumbai?", "number"),
         ("How many people died in the tsunami?", "number"),
     ],

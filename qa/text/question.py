@@ -31,7 +31,7 @@ QUESTION_TYPES = [
         re.compile(
             r"\bhow much\b.*\b(?:costs?|pay|paid|spend|spent|worth|price|buy|bought|sell|sold|charged?"
             r"|earn(?:ed)?|raised?|money|dollars|budget|revenue|funding|invest(?:ed)?)\b"
-            r"|\bwhat (?:was |is |were )?the (?:price|cost)\b"
+            r"|\bwhat (?:was |is |were )?the (?:[a-z]+ )?(?:price|cost)\b"
         ),
     ),
     (

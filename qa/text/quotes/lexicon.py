@@ -149,7 +149,7 @@ foundation board federation league club team network organisation organization p
 movement reuters bbc cnn alliance army forces force museum centre center hospital school society
 trust fund guard house parliament congress senate assembly airlines airline motors industries
 holdings community campaign bureau administration exchange reserve treasury division institution
-unit""".split()
+unit affairs""".split()
 )
 # Capitalised words that start sentences without naming anyone.
 LEADING = set(

@@ -466,6 +466,8 @@ def test_speaker_key_drops_titles_accents_and_possessives():
         ("quotes from Antony Blinken", ("Antony Blinken", "")),
         ("Quotes from Blinken about Egypt?", ("Blinken", "Egypt")),
         ("what else did Netanyahu say?", ("Netanyahu", "")),  # a follow-up
+        ("and what did Blinken say?", ("Blinken", "")),
+        ("So, what did Blinken say about Gaza?", ("Blinken", "Gaza")),
     ],
 )
 def test_parse_speaker_question(question, expected):

@@ -58,6 +58,7 @@ SPEAKER_QUESTIONS = [
     )
 ]
 
+CONNECTIVE = re.compile(r"^(?:and|but|so|ok|okay|then|now)\b[\s,]*", re.IGNORECASE)
 
 # What the archive's texts are called: "what do the articles say about X" asks the archive, not a speaker.
 DOCUMENTS = r"articles?|news|stories|reports?|papers?|archive"
@@ -121,7 +122,7 @@ def parse_speaker_question(question: str) -> tuple[str, str] | None:
     Returns:
         (speaker, topic), topic "" when none is asked about; None for any other question.
     """
-    q = question.strip().rstrip("?.! ").strip()
+    q = CONNECTIVE.sub("", question.strip().rstrip("?.! ").strip())  # "and what did Blinken say?"
     for pattern in SPEAKER_QUESTIONS:
         m = pattern.match(q)
         if not m:

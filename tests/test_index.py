@@ -488,6 +488,15 @@ def test_who_is_x_cites_the_sentence_that_says_who_x_is(seeds):
     assert_cited(seeds, (*answer.citations, *lacy.citations))
 
 
+def test_who_is_the_role_is_asked_as_the_person_the_articles_name_in_it(seeds):
+    answer = seeds.ask("who is the secretary of state?")
+    assert answer.searched == "who is Antony Blinken, the secretary of state?"
+    assert "Secretary of State Antony Blinken" in answer.citations[0].text
+    assert_cited(seeds, answer.citations)
+    # No article names a chairman of Kmart before his name: the question is searched as asked.
+    assert seeds.ask("who is the chairman of Kmart?").searched == "who is the chairman of Kmart?"
+
+
 @pytest.mark.parametrize(
     "question, kind",
     [

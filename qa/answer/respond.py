@@ -15,7 +15,7 @@ from qa.answer.rank import RANKER_FILE, load_ranker
 from qa.errors import BadInput
 from qa.ingest.embed import Embedder, embed_soon
 from qa.storage.reads import Reader
-from qa.text.question import parse
+from qa.text.question import parse, parse_role_question, terms
 from qa.types import Answer, Citation, Filters, Query
 
 SOURCES_LISTED = 12  # a source name that matches nothing is answered with the first of those there are
@@ -107,10 +107,23 @@ def respond(
             passage_reader=passage_reader,
         )
         return mentions if mentions.reason == extract.NO_MATCH else broad.no_story(query, mentions)
+    query = _as_role_holder(reader, query)
     vector = embed_soon(embedder, query.searched)
     return extract.answer(
         reader, query, vector, k=k, ranker=ranker, check_with=check_with, passage_reader=passage_reader
     )
+
+
+def _as_role_holder(reader: Reader, query: Query) -> Query:
+    """ "Who is the chancellor?" asked as "who is Gordon Brown, the chancellor?": the person the
+    articles name in the role (the question searched shows whom), so that the sentences that call
+    him so are found and cited; the query as it was when no one is named in it."""
+    role = parse_role_question(query.searched)
+    holder = quoted.role_holder(reader, replace(query, speaker=role, topic="")) if role else None
+    if not role or not holder:
+        return query
+    searched = query.searched.replace(role, f"{holder}, {role}", 1)
+    return replace(query, searched=searched, terms=tuple(terms(searched)))
 
 
 def answer_filtered(

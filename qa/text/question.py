@@ -58,6 +58,9 @@ SPEAKER_QUESTIONS = [
     )
 ]
 
+# "Who is the chancellor?", "who was the home secretary in 2004?": whoever holds a role
+# (qa.answer.quoted.role_holder says whether the words name one).
+ROLE_QUESTION = re.compile(r"^\W*who\s+(?:is|was|['’]s)\s+(?P<role>the\s+[\w\s'’-]+?)\s*\??\s*$", re.IGNORECASE)
 CONNECTIVE = re.compile(r"^(?:and|but|so|ok|okay|then|now)\b[\s,]*", re.IGNORECASE)
 
 # What the archive's texts are called: "what do the articles say about X" asks the archive, not a speaker.
@@ -111,6 +114,12 @@ def _asks_for_stories(question: str) -> bool:
     if parse_speaker_question(intent):
         return False
     return bool(DIGEST_QUESTION.match(intent.rstrip("?.! ")) or parse_broad_question(intent))
+
+
+def parse_role_question(question: str) -> str | None:
+    """The role a "who is the chancellor?" question asks about ("the chancellor"), or None."""
+    found = ROLE_QUESTION.match(question)
+    return found["role"] if found else None
 
 
 def parse_speaker_question(question: str) -> tuple[str, str] | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import threading
 from datetime import date
@@ -232,6 +233,8 @@ def _ask(index, args: argparse.Namespace) -> int:
     options = dict(k=args.k, sources=args.source, since=args.since, until=until)
     if args.question is not None:
         answer = index.ask(args.question, **options)
+        if args.format == "plain" and _completed(answer.searched, args.question):
+            print(f"(searched: {answer.searched})")
         print(_formatted(answer, args.format), end="")
         return 0
     if args.questions is None:
@@ -279,9 +282,16 @@ def _conversation(index, options: dict, form: str) -> int:
         if form == "json":  # one object a line, as --questions gives (`question` is the one searched)
             print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
             continue
-        if question != message:
-            print(f"(searched: {question})")
+        if _completed(answer.searched, message):
+            print(f"(searched: {answer.searched})")
         print(_formatted(answer, form), flush=True)
+
+
+def _completed(searched: str, typed: str) -> bool:
+    """Whether the question searched has words the typed one lacks: a follow-up completed from
+    the conversation, or a role asked as its holder ("who is Gordon Brown, the chancellor?"). A
+    date phrase read as a filter only takes words away."""
+    return bool(set(re.findall(r"\w+", searched.lower())) - set(re.findall(r"\w+", typed.lower())))
 
 
 def _formatted(answer, form: str) -> str:

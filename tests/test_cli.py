@@ -103,6 +103,9 @@ def test_ask_without_a_question_holds_a_conversation_on_stdin(seed_index_path):
     # After "who ...?" a pronoun is the person the answer named, not a word of the question.
     who = qa("ask", "--index", str(seed_index_path), given="who won the Ukrainian election?\nwhat else did he say?\n")
     assert "(searched: what else did Viktor Yushchenko say?)" in who.stdout
+    # A role asked as its holder says whom it searched for, as a follow-up does.
+    role = qa("ask", "--index", str(seed_index_path), "who is the secretary of state?").stdout
+    assert role.startswith("(searched: who is Antony Blinken, the secretary of state?)\n[1] ")
     # "What else?" asks past the quotes already shown: each turn cites other words of his.
     more = qa("ask", "--index", str(seed_index_path), "--json", given="what did Chomsky say about NATO?\nwhat else?\n")
     first, second = (json.loads(line) for line in more.stdout.splitlines())

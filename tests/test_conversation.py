@@ -224,3 +224,13 @@ def test_what_was_shown_is_what_the_answers_since_the_last_new_question_cited():
     assert shown_before("tell me more", turns[:2]) == first.citations
     assert shown_before("how many more people died?", turns) == ()  # a new question
     assert shown_before("what else did he say?", []) == ()
+
+
+def test_the_role_asked_about_is_not_part_of_the_name_after_it():
+    question = "who is the secretary of state?"
+    answer = _answer(
+        question,
+        "During a meeting with US Secretary of State Antony Blinken in Tel Aviv earlier, Netanyahu conveyed "
+        "Israel's stance.",
+    )
+    assert resolve_followup("what did he say?", [question], answer) == "what did Antony Blinken say?"

@@ -154,6 +154,9 @@ def answer_subject(answer: Answer, known: Sequence[str] = ()) -> str:
                 continue
             name = clean_name(run)[0]  # "Prime Minister Viktor Yanukovich" -> "Viktor Yanukovich"
             words = name.split()
+            while words and words[0].lower() in known_words:  # "(Secretary of) State Antony Blinken"
+                words = words[1:]
+            name = " ".join(words)
             if len(words) > 1 and not is_org(name) and not known_words.intersection(w.lower() for w in words):
                 return name
     return ""

@@ -23,7 +23,7 @@ from qa import NewsIndex, QAError, render
 from qa.bridges.tools import api, form_date, shown_to_caller
 from qa.ingest.load import SUPPORTED_SUFFIXES
 from qa.ingest.records import canonical_text, content_id, derive_title, parse_date
-from qa.text.conversation import resolve_followup, shown_before
+from qa.text.conversation import dated_article, resolve_followup, shown_before
 from qa.types import Article
 
 HERE = Path(__file__).resolve().parent
@@ -88,11 +88,15 @@ def chat(
     """One turn: complete a follow-up, ask, show the answer and open its first passage."""
     if not message or not message.strip():
         raise gr.Error("Type a question first, for example: What did Netanyahu say about Rafah?")
-    question = resolve_followup(message.strip(), searched, turns[-1]["answer"] if turns else None)
+    last_answer = turns[-1]["answer"] if turns else None
+    question = resolve_followup(message.strip(), searched, last_answer)
     with shown_to_caller():
         since_day, until_day = form_date(since, "Published from"), form_date(until, "Published to")
         shown = shown_before(message.strip(), [(turn["typed"], turn["answer"]) for turn in turns])
-        answer = index().ask(question, sources=sources or (), since=since_day, until=until_day, shown=shown)
+        within = dated_article(message.strip(), last_answer)  # "when was that?": of the passage cited first
+        answer = index().ask(
+            question, sources=sources or (), since=since_day, until=until_day, shown=shown, articles=within
+        )
         texts = {c.article_id: index().get(c.article_id).text for c in render.references(answer)}
     reply = render.answer_html(answer, texts=texts, asked=message, rewritten=question != message.strip())
     messages = [

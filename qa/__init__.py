@@ -39,6 +39,7 @@ def ask(
     since: date | None = None,
     until: date | None = None,
     shown: Sequence[Citation] = (),
+    articles: Sequence[str] = (),
 ) -> Answer:
     """Answer `question` from the indexed articles, citing character spans.
 
@@ -49,6 +50,7 @@ def ask(
         sources: only articles from these sources.
         since, until: only articles published in this date range (inclusive).
         shown: citations already shown ("what else did he say?"): the answer cites others.
+        articles: only these articles, by id.
 
     Returns:
         An Answer; `answer.abstained` is true when the articles do not answer the question.
@@ -58,4 +60,4 @@ def ask(
         if path not in _open_indexes:
             _open_indexes[path] = NewsIndex.open(path)
         index = _open_indexes[path]
-    return index.ask(question, k=k, sources=sources, since=since, until=until, shown=shown)
+    return index.ask(question, k=k, sources=sources, since=since, until=until, shown=shown, articles=articles)

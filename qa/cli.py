@@ -260,7 +260,7 @@ def _conversation(index, options: dict, form: str) -> int:
     """No question given: a conversation, a question a line on stdin until it ends (Ctrl-D).
     Follow-ups borrow the previous question's subject as in the app ("when was that?", "what
     else did he say?"); the question searched is shown when it differs from the one typed."""
-    from qa.text.conversation import resolve_followup, shown_before
+    from qa.text.conversation import dated_article, resolve_followup, shown_before
 
     typed = sys.stdin.isatty()
     if typed:
@@ -277,7 +277,8 @@ def _conversation(index, options: dict, form: str) -> int:
             continue
         question = resolve_followup(message, searched, answer)
         searched.append(question)
-        answer = index.ask(question, **options, shown=shown_before(message, turns))
+        shown, within = shown_before(message, turns), dated_article(message, answer)
+        answer = index.ask(question, **options, shown=shown, articles=within)
         turns.append((message, answer))
         if form == "json":  # one object a line, as --questions gives (`question` is the one searched)
             print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)

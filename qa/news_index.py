@@ -198,6 +198,7 @@ class NewsIndex:
         since: date | None = None,
         until: date | None = None,
         shown: Sequence[Citation] = (),
+        articles: Sequence[str] = (),
     ) -> Answer:
         """Answer `question` from the indexed articles, citing character spans.
 
@@ -208,11 +209,12 @@ class NewsIndex:
             since, until: only articles published in this date range (inclusive).
             shown: citations the user has already read ("what else did he say?" after them):
                 the answer cites other passages.
+            articles: only these articles, by id ("when was that?" of the article an answer cited).
 
         Returns:
             An Answer; `abstained` is true when the articles do not answer the question.
         """
-        query = checked_query(question, k, sources, since, until, shown)
+        query = checked_query(question, k, sources, since, until, shown, articles)
         if not query.searched:
             return Answer(question, reason=NO_WORDS)
         with self.reader.lock, schema.explained(self.path):
@@ -220,7 +222,7 @@ class NewsIndex:
             # What another process commits meanwhile cannot change this answer's articles.
             with self.reader.snapshot():
                 self.writer.sync_vectors()
-                asked = Filters(tuple(sources), since, until)
+                asked = Filters(tuple(sources), since, until, articles=tuple(articles))
                 return answer_filtered(self.reader, self.embedder, query, k=k, ranking=self.ranking, asked=asked)
 
     # ---- writing -------------------------------------------------------------------------

@@ -33,10 +33,11 @@ class Filters:
     since: date | None = None
     until: date | None = None
     undated: bool = False
+    articles: tuple[str, ...] = ()  # only these articles, by id ("when was that?" of one answer)
 
     @property
     def any(self) -> bool:
-        return bool(self.sources or self.since or self.until)
+        return bool(self.sources or self.since or self.until or self.articles)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.text.conversation import content_words, find_subject, resolve_followup, shown_before
+from qa.text.conversation import content_words, dated_article, find_subject, resolve_followup, shown_before
 from qa.types import Answer, Citation
 
 RAFAH = "What did Netanyahu say about Rafah?"
@@ -234,3 +234,12 @@ def test_the_role_asked_about_is_not_part_of_the_name_after_it():
         "Israel's stance.",
     )
     assert resolve_followup("what did he say?", [question], answer) == "what did Antony Blinken say?"
+
+
+def test_when_was_that_asks_about_the_article_the_last_answer_cited_first():
+    answer = Answer(RAFAH, citations=(Citation("rafah-story", 0, 5, "words"), Citation("other", 0, 5, "words")))
+    assert dated_article("when was that?", answer) == ("rafah-story",)
+    assert dated_article("And when did he say it?", answer) == ("rafah-story",)
+    assert dated_article("when is the next election?", answer) == ()  # a question of its own
+    assert dated_article("why?", answer) == ()
+    assert dated_article("when was that?", Answer(RAFAH)) == ()  # nothing was cited

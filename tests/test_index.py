@@ -94,6 +94,9 @@ def test_filters_apply_before_ranking(seeds):
     assert in_2024.citations and all(c.published >= date(2024, 1, 1) for c in in_2024.citations)
     old = seeds.ask("Arafat funeral", until=date(2004, 12, 31))
     assert all(c.published <= date(2004, 12, 31) for c in (*old.citations, *old.related))
+    kmart = next(a.id for a in seeds.articles() if a.title.startswith("Kmart to buy Sears"))
+    within = seeds.ask("who is the chairman?", articles=[kmart])
+    assert within.citations and {c.article_id for c in (*within.citations, *within.related)} == {kmart}
     nothing = seeds.ask("Rafah", until=date(2004, 1, 1))
     assert nothing.abstained and nothing.reason == (
         "no articles match the filters: asked for up to 2004-01-01; the articles here were published 2004-11-13 to"

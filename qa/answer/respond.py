@@ -34,9 +34,10 @@ def checked_query(
     since: date | None,
     until: date | None,
     shown: Sequence[Citation] = (),
+    articles: Sequence[str] = (),
 ) -> Query:
     """The parsed question, or BadInput for a question that is not text or a k below 1. `shown`
-    are citations the user has read: the answer cites others."""
+    are citations the user has read: the answer cites others; `articles` limits it to those."""
     if not isinstance(question, str):
         raise BadInput("the question must be text")
     if k < 1:
@@ -44,7 +45,11 @@ def checked_query(
     # "What happened last week?" counts from today, or from the end of the range asked for.
     today = min(filter(None, [until, date.today()]))
     query = parse(question, sources=sources, since=since, until=until, today=today)
-    return replace(query, shown=tuple((c.article_id, c.start, c.end) for c in shown))
+    return replace(
+        query,
+        filters=replace(query.filters, articles=tuple(articles)),
+        shown=tuple((c.article_id, c.start, c.end) for c in shown),
+    )
 
 
 @dataclass(frozen=True, slots=True)

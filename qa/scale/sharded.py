@@ -301,12 +301,13 @@ class ShardedIndex:
         since: date | None = None,
         until: date | None = None,
         shown: Sequence[Citation] = (),
+        articles: Sequence[str] = (),
     ) -> Answer:
         """As NewsIndex.ask; `unsearched` names the shards that did not answer."""
-        query = checked_query(question, k, sources, since, until, shown)
+        query = checked_query(question, k, sources, since, until, shown, articles)
         if not query.searched:
             return Answer(question, reason=NO_WORDS)
-        asked = Filters(tuple(sources), since, until)
+        asked = Filters(tuple(sources), since, until, articles=tuple(articles))
         left_out: set[int] = set()
         while True:
             reader = ShardedReader([None if n in left_out else shard for n, shard in enumerate(self.shards)])

@@ -44,6 +44,9 @@ def filter_sql(filters: Filters) -> tuple[str, list]:
     if filters.sources:
         clauses.append(f"a.source IN ({','.join('?' * len(filters.sources))})")
         params += list(filters.sources)
+    if filters.articles:
+        clauses.append(f"a.id IN ({','.join('?' * len(filters.articles))})")
+        params += list(filters.articles)
     for bound, operator in ((filters.since, ">="), (filters.until, "<=")):
         if bound:
             test = f"a.published {operator} ?"

@@ -19,7 +19,8 @@ Three rules, tried in order, each visible in the question it returns (the app sh
 Anything else has its own subject ("and what did Blinken say?") and is searched as typed.
 
 A question that asks for more ("what else did he say?", "tell me more") is answered past what the
-user has read: `shown_before` gives the citations to leave out.
+user has read: `shown_before` gives the citations to leave out. "When was that?" asks about the
+passage the last answer cited first: `dated_article` gives the article to answer from.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ PERSONAL_PRONOUNS = frozenset("he she him her his hers they them their theirs".s
 THING_PRONOUNS = frozenset(("it", "its"))
 POINTING_WORDS = 2  # content words a question that points back with "it" may have: "how big", "why fall"
 POSSESSIVE_PRONOUNS = frozenset("his hers their theirs".split())
+WHEN_FOLLOWUP = re.compile(r"^\W*(?:(?:and|so|but)\s+)?when\b", re.IGNORECASE)
 # "what else", "anything else", "tell me more", "more?": not "how many more people died".
 ASKS_FOR_MORE = re.compile(r"\belse\b|\b(?:what|anything|something|tell\s+me|say|said|any)\s+more\b|^\W*more\W*$", re.I)
 WORD = re.compile(r"\w+(?:['’]\w+)*")
@@ -121,6 +123,15 @@ def shown_before(question: str, turns: Sequence[tuple[str, Answer]]) -> tuple[Ci
         if not ASKS_FOR_MORE.search(typed):
             break
     return tuple(shown)
+
+
+def dated_article(question: str, last_answer: Answer | None) -> tuple[str, ...]:
+    """The article a "when was that?" or "when did he say it?" asks about: the one the last
+    answer cited first (another article on the topic dates something else); () for any other
+    question, or one with words of its own ("when is the next election?")."""
+    if last_answer and last_answer.citations and WHEN_FOLLOWUP.match(question) and not content_words(question):
+        return (last_answer.citations[0].article_id,)
+    return ()
 
 
 def content_words(text: str) -> list[str]:

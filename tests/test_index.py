@@ -15,7 +15,8 @@ from qa import Answer, NewsIndex, ask
 from qa.answer.extract import ANSWER_TYPES
 from qa.errors import BadInput, IndexCorrupt, IndexMismatch, IndexNotFound
 from qa.ingest.embed import MiniLMEmbedder
-from qa.storage.reads import filter_sql, fts_query
+from qa.storage.filtering import filter_sql
+from qa.storage.reads import fts_query
 from qa.text.question import answer_type
 from qa.types import Article, Filters
 

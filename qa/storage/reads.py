@@ -16,43 +16,12 @@ import numpy as np
 from qa.storage import codec
 from qa.storage.candidates import Candidates, fts_query
 from qa.storage.chunk_vectors import chunk_vectors
-from qa.storage.schema import MAX_PARAMETERS, slices
+from qa.storage.filtering import filter_sql, widths
+from qa.storage.schema import slices
 from qa.storage.vectors import VectorIndex
 from qa.types import Article, Filters, Hit, Quote
 
-# Best chunks fetched unfiltered per wanted one, before a filter is applied: wider tries before
-# the list of every allowed chunk, since wire copy carried by many outlets fills the first with one
-# story's copies, which a date filter keeps or drops together. At 5M chunks that list (2.5M
-# chunks for "the newer half") took 1.5-1.8 s; the third try (9,600 chunks, ~40 ms) spared it
-# for the 20 questions measured, with the same answers (2026-12-02).
-POST_FILTER_WIDTHS = (4, 32, 192)
 SPANS_PER_STATEMENT = 200  # SQLite allows 500 SELECTs in one compound statement
-
-
-def _widths(filters: Filters, depth: int) -> list[int]:
-    """How many chunks per wanted one to rank before filtering, try by try (each checked in one
-    statement: at most MAX_PARAMETERS chunks)."""
-    if not filters.any:
-        return [1]
-    return [width for width in POST_FILTER_WIDTHS if depth * width <= MAX_PARAMETERS] or [1]
-
-
-def filter_sql(filters: Filters) -> tuple[str, list]:
-    """A WHERE clause on `articles a` for the filters, and its parameters."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    if filters.sources:
-        clauses.append(f"a.source IN ({','.join('?' * len(filters.sources))})")
-        params += list(filters.sources)
-    if filters.articles:
-        clauses.append(f"a.id IN ({','.join('?' * len(filters.articles))})")
-        params += list(filters.articles)
-    for bound, operator in ((filters.since, ">="), (filters.until, "<=")):
-        if bound:
-            test = f"a.published {operator} ?"
-            clauses.append(f"(a.published IS NULL OR {test})" if filters.undated else test)
-            params.append(bound.isoformat())
-    return (" AND ".join(clauses) or "1"), params
 
 
 def vector(blob: bytes) -> np.ndarray:
@@ -191,7 +160,7 @@ class Reader:
         A filter never empties a result that a fixed top-k would have cut off: past the nearest
         ones overall (`_first_passing`, twice), FAISS searches only the ids the filter allows.
         """
-        for width in _widths(filters, depth):
+        for width in widths(filters, depth):
             nearest = self.vectors.search(query, depth * width)
             ranked = [chunk_id for chunk_id, _ in nearest]
             found = self._first_passing(ranked, depth, filters, everything=len(nearest) == len(self.vectors))
@@ -252,7 +221,7 @@ class Reader:
             return []
         # Without filters the joins only slow FTS5 down (4x at 10k chunks): it must rank every
         # match, and each would be looked up twice before the LIMIT.
-        for width in _widths(filters, depth):
+        for width in widths(filters, depth):
             best = [
                 r[0]
                 for r in self.db.execute(

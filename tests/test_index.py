@@ -507,6 +507,8 @@ def test_who_is_the_role_is_asked_as_the_person_the_articles_name_in_it(seeds):
         ("How much did Kmart pay for Sears?", "money"),
         ("What was the cost of the Super Bowl events?", "money"),
         ("What was the estimated cost of the new gallery?", "money"),
+        ("What is Kmart paying for Sears?", "money"),
+        ("What did Albrecht need the indulgences to pay for?", None),  # a thing, not a sum
         ("How much rain fell in Mumbai?", "number"),
         ("How many people died in the tsunami?", "number"),
     ],

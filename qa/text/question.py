@@ -32,6 +32,9 @@ QUESTION_TYPES = [
             r"\bhow much\b.*\b(?:costs?|pay|paid|spend|spent|worth|price|buy|bought|sell|sold|charged?"
             r"|earn(?:ed)?|raised?|money|dollars|budget|revenue|funding|invest(?:ed)?)\b"
             r"|\bwhat (?:was |is |were )?the (?:[a-z]+ )?(?:price|cost)\b"
+            # "what is Kmart paying for Sears?", not "what did he need the money to pay for?"
+            r"|^\s*what\s+(?:is|was|are|were|did|does|do|will|would)\s+(?:[\w'’.-]+\s+){1,4}?"
+            r"(?:pay|paying|paid|spend|spending|spent)\s+(?:for|on)\s+\w"
         ),
     ),
     (

@@ -222,8 +222,7 @@ class NewsIndex:
             # What another process commits meanwhile cannot change this answer's articles.
             with self.reader.snapshot():
                 self.writer.sync_vectors()
-                asked = Filters(tuple(sources), since, until, articles=tuple(articles))
-                return answer_filtered(self.reader, self.embedder, query, k=k, ranking=self.ranking, asked=asked)
+                return answer_filtered(self.reader, self.embedder, query, k=k, ranking=self.ranking)
 
     # ---- writing -------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from qa.errors import BadInput
 from qa.ingest.embed import Embedder, embed_soon
 from qa.storage.reads import Reader
 from qa.text.question import parse, parse_role_question, terms
-from qa.types import Answer, Citation, Filters, Query
+from qa.types import Answer, Citation, Query
 
 SOURCES_LISTED = 12  # a source name that matches nothing is answered with the first of those there are
 
@@ -72,11 +72,9 @@ def respond(
     *,
     k: int,
     ranking: Ranking,
-    asked: Filters,
 ) -> Answer:
     """The answer's stages over any reader, one index's or a sharded archive's (qa.scale): the
-    speaker's quoted words, else the stories a broad question is about, else extracted sentences.
-    `asked` holds the filters given beside the question's own words."""
+    speaker's quoted words, else the stories a broad question is about, else extracted sentences."""
     if query.speaker:
         answer = quoted.answer(reader, embedder, query)
         if answer:
@@ -91,17 +89,14 @@ def respond(
             return digest
         if not (query.filters.since or query.filters.until) and reader.published_range() == (None, None):
             return Answer(query.question, searched=query.searched, reason=NO_DATES)
-        # No dated story in the period ("what happened in 1901?" of encyclopedia text): a fact
-        # question, within the same dates ("last week" is only read from a story question).
-        fact = parse(query.question, sources=asked.sources, since=asked.since, until=asked.until, stories=False)
-        query = replace(fact, filters=query.filters, shown=query.shown)
+        # No dated story in the period ("what happened in 1901?" of encyclopedia text): a fact question.
+        query = _as_fact(query)
     elif query.broad:
         stories = broad.answer(reader, query, embed_soon(embedder, query.searched))
         if stories:
             return stories
-        # No story is about it: what mentions it (in the same dates) is shown, not offered as the answer.
-        fact = parse(query.question, sources=asked.sources, since=asked.since, until=asked.until, stories=False)
-        plain = replace(fact, filters=query.filters, shown=query.shown)
+        # No story is about it: what mentions it is shown, not offered as the answer.
+        plain = _as_fact(query)
         mentions = extract.answer(
             reader,
             plain,
@@ -119,6 +114,13 @@ def respond(
     )
 
 
+def _as_fact(query: Query) -> Query:
+    """A story question read again as a question about a fact, within the same filters ("last
+    week" is only read from a story question) and past the same passages shown."""
+    fact = parse(query.question, stories=False)
+    return replace(fact, filters=query.filters, shown=query.shown)
+
+
 def _as_role_holder(reader: Reader, query: Query) -> Query:
     """ "Who is the chancellor?" asked as "who is Gordon Brown, the chancellor?": the person the
     articles name in the role (the question searched shows whom), so that the sentences that call
@@ -131,21 +133,18 @@ def _as_role_holder(reader: Reader, query: Query) -> Query:
     return replace(query, searched=searched, terms=tuple(terms(searched)))
 
 
-def answer_filtered(
-    reader: Reader, embedder: Embedder, query: Query, *, k: int, ranking: Ranking, asked: Filters
-) -> Answer:
+def answer_filtered(reader: Reader, embedder: Embedder, query: Query, *, k: int, ranking: Ranking) -> Answer:
     """`respond`, once the sources asked for are the stored names they mean: a name as typed
     ("wion", "cnn") stands for the stored sources that contain it, and one that matches none is
     answered with the sources there are. A date range that leaves no article says when the
     articles here were published."""
-    if asked.sources:
-        named = reader.sources_named(asked.sources)
-        if unknown := [name for name in asked.sources if not named[name]]:
+    if asked := query.filters.sources:
+        named = reader.sources_named(asked)
+        if unknown := [name for name in asked if not named[name]]:
             return Answer(query.question, searched=query.searched, reason=_no_such_source(reader, unknown))
-        stored = tuple(dict.fromkeys(source for name in asked.sources for source in named[name]))
+        stored = tuple(dict.fromkeys(source for name in asked for source in named[name]))
         query = replace(query, filters=replace(query.filters, sources=stored))
-        asked = replace(asked, sources=stored)
-    answer = respond(reader, embedder, query, k=k, ranking=ranking, asked=asked)
+    answer = respond(reader, embedder, query, k=k, ranking=ranking)
     if answer.reason == extract.NO_MATCH and (query.filters.since or query.filters.until):
         dates = " to ".join(day or "?" for day in reader.published_range())
         asked_for = _period(query.filters.since, query.filters.until)

@@ -307,7 +307,6 @@ class ShardedIndex:
         query = checked_query(question, k, sources, since, until, shown, articles)
         if not query.searched:
             return Answer(question, reason=NO_WORDS)
-        asked = Filters(tuple(sources), since, until, articles=tuple(articles))
         left_out: set[int] = set()
         while True:
             reader = ShardedReader([None if n in left_out else shard for n, shard in enumerate(self.shards)])
@@ -315,7 +314,7 @@ class ShardedIndex:
                 with reader.snapshot():
                     # A ShardedReader has every read the answering stages make of a Reader.
                     as_reader = cast(Reader, reader)
-                    answer = answer_filtered(as_reader, self.embedder, query, k=k, ranking=self.ranking, asked=asked)
+                    answer = answer_filtered(as_reader, self.embedder, query, k=k, ranking=self.ranking)
             except ShardFailed as failed:
                 # Answered again without it, so no citation points into what it holds.
                 left_out |= reader.missing | {failed.shard}

@@ -113,10 +113,15 @@ def parse_broad_question(question: str) -> str | None:
 
 def _asks_for_stories(question: str) -> bool:
     """Whether the question, its time words cut, asks for the news or a story (not a fact or quote)."""
-    intent = re.split(r"(?<=[?!.])\s+", question.strip())[-1]
+    intent = _last_sentence(question)
     if parse_speaker_question(intent):
         return False
     return bool(DIGEST_QUESTION.match(intent.rstrip("?.! ")) or parse_broad_question(intent))
+
+
+def _last_sentence(question: str) -> str:
+    """What a follow-up searched with the question before it asks: its last sentence."""
+    return re.split(r"(?<=[?!.])\s+", question.strip())[-1]
 
 
 def parse_role_question(question: str) -> str | None:
@@ -219,7 +224,7 @@ def parse(
         cleaned = scope.question
     # A follow-up searched with the question before it ("What did Netanyahu say about Rafah? When
     # was that?") asks what its last sentence asks: the words of both, the intent of the last.
-    intent = re.split(r"(?<=[?!.])\s+", cleaned)[-1]
+    intent = _last_sentence(cleaned)
     spoken = parse_speaker_question(intent)
     speaker, topic = spoken if spoken else (None, "")
     if stories and not spoken and DIGEST_QUESTION.match(scope.rest.strip().rstrip("?.! ")):

@@ -56,6 +56,11 @@ class Query:
     # (article id, start, end) the user has already read: "what else did he say?" cites others.
     shown: tuple[tuple[str, int, int], ...] = ()
 
+    @property
+    def asks_when_of_one_article(self) -> bool:
+        """ "When was that?" of the article an answer cited: its answer must be a sentence that dates it."""
+        return self.answer_type == "time" and len(self.filters.articles) == 1
+
     def was_shown(self, article_id: str, start: int, end: int) -> bool:
         """Whether the span overlaps one the user has already read."""
         return any(shown == article_id and s < end and start < e for shown, s, e in self.shown)

@@ -17,6 +17,7 @@ from qa.errors import BadInput, IndexCorrupt, IndexMismatch, IndexNotFound
 from qa.ingest.embed import MiniLMEmbedder
 from qa.storage.filtering import filter_sql
 from qa.storage.reads import fts_query
+from qa.text.conversation import dated_article, resolve_followup
 from qa.text.question import answer_type
 from qa.types import Article, Filters
 
@@ -103,6 +104,37 @@ def test_filters_apply_before_ranking(seeds):
         "no articles match the filters: asked for up to 2004-01-01; the articles here were published 2004-11-13 to"
         " 2024-03-22"
     )
+
+
+def _when_was_that(index: NewsIndex, question: str) -> Answer:
+    """ "When was that?" after `question`, completed and limited as the CLI and the app do."""
+    first = index.ask(question)
+    follow_up = resolve_followup("when was that?", [question], first)
+    return index.ask(follow_up, articles=dated_article("when was that?", first))
+
+
+@pytest.mark.parametrize(
+    "question, dating",
+    [
+        ("what did Chomsky say about NATO?", "On March 13, Professor Chomsky sat down"),  # not another turn
+        ("how many people were killed in the Mecca crane collapse?", "A storm yesterday"),
+        ("what did Netanyahu say about Rafah?", "said on Friday (Mar 22)"),
+    ],
+)
+def test_when_was_that_cites_the_sentence_that_dates_what_was_cited(seeds, question, dating):
+    when = _when_was_that(seeds, question)
+    assert_cited(seeds, when.citations)
+    assert dating in when.citations[0].text
+
+
+def test_when_was_that_of_an_article_that_does_not_say_gives_its_publication_date(seeds):
+    """The stampede story dates only an older stampede ("during the 1991 Hajj"): that is no answer."""
+    when = _when_was_that(seeds, "how many people died in the Hajj stampede?")
+    assert when.abstained
+    assert when.reason == (
+        "the article does not say when, in the passages about it; it was published on Thursday 12 January 2006"
+    )
+    assert when.related and all("stampede" in c.title for c in when.related)
 
 
 def test_a_source_is_named_as_a_user_types_it_and_an_unknown_one_is_answered_with_those_there_are(seeds):

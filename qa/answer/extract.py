@@ -15,9 +15,9 @@ from qa.answer.passages import PassageReader
 from qa.answer.rank import CrossEncoder, load_ranker, passage
 from qa.answer.retrieve import DF_CAP, Vector, resolved, retrieve
 from qa.storage.reads import Reader
+from qa.text.event_dates import dates_its_news, resolve_relative
 from qa.text.quotes import name_words
 from qa.text.quotes.lexicon import NAME_TITLES
-from qa.text.when import resolve_relative
 from qa.types import Answer, Article, Citation, Hit, Query
 
 MAX_SPANS = 3
@@ -59,6 +59,9 @@ ANSWER_TYPES = {
 # that is the answer, where naming him is not: it weighs as much as holding the question's words.
 # (No SQuAD or RealTimeQA question has this form; chosen on the seeds' Rafah and Kmart stories.)
 DESCRIPTION_WEIGHT = COVERAGE_WEIGHT
+# "When was that?" of one article (qa.text.conversation.dated_article): a sentence that dates its
+# news comes before any that does not, whatever words it shares ("during the 1991 Hajj" does not).
+DATING_WEIGHT = 1.0
 WHO_IS = re.compile(
     r"^\W*who\s+(?:is|was)\s+(?P<name>[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,3})(?:,\s+the\s+[\w\s'’-]+)?\s*\??\s*$"
 )
@@ -316,10 +319,13 @@ def _score(reader: Reader, query: Query, candidates: list[Candidate]) -> None:
     lede_ends = {i: _first_sentence_end(a.text) for i, a in articles.items() if _told_in_paragraphs(a.text)}
     who = WHO_IS.match(query.searched)
     cue = _description_of(who["name"]) if who else ANSWER_TYPES.get(query.answer_type or "")
-    cue_weight = DESCRIPTION_WEIGHT if who else CUE_WEIGHT
+    cue_weight = DATING_WEIGHT if query.asks_when_of_one_article else DESCRIPTION_WEIGHT if who else CUE_WEIGHT
     for candidate in candidates:
-        if cue:
-            text = articles[candidate.article_id].text[candidate.start : candidate.end]
+        article = articles[candidate.article_id]
+        text = article.text[candidate.start : candidate.end]
+        if query.asks_when_of_one_article:
+            candidate.cue = 1.0 if dates_its_news(text, article.published) else 0.0
+        elif cue:
             candidate.cue = 1.0 if cue.search(text) else 0.0
         candidate.lede = 1.0 if candidate.start < lede_ends.get(candidate.article_id, 0) else 0.0
         candidate.score = (

@@ -15,6 +15,7 @@ from qa.answer.rank import RANKER_FILE, load_ranker
 from qa.errors import BadInput
 from qa.ingest.embed import Embedder, embed_soon
 from qa.storage.reads import Reader
+from qa.text.event_dates import dates_its_news
 from qa.text.question import parse, parse_role_question, terms
 from qa.types import Answer, Citation, Query
 
@@ -109,8 +110,26 @@ def respond(
         return mentions if mentions.reason == extract.NO_MATCH else broad.no_story(query, mentions)
     query = _as_role_holder(reader, query)
     vector = embed_soon(embedder, query.searched)
-    return extract.answer(
+    found = extract.answer(
         reader, query, vector, k=k, ranker=ranker, check_with=check_with, passage_reader=passage_reader
+    )
+    return _undated(reader, query, found) if query.asks_when_of_one_article else found
+
+
+def _undated(reader: Reader, query: Query, found: Answer) -> Answer:
+    """ "When was that?" of an article whose passages found do not date it: say so, and when it
+    was published, rather than cite a sentence that dates something else or nothing."""
+    first = found.citations[0] if found.citations else None
+    if (first and dates_its_news(first.text, first.published)) or found.reason == extract.NO_MATCH:
+        return found
+    published = reader.article(query.filters.articles[0]).published
+    return Answer(
+        query.question,
+        related=(found.citations + found.related)[: extract.RELATED],
+        confidence=found.confidence,
+        searched=query.searched,
+        reason="the article does not say when, in the passages about it; "
+        + (f"it was published on {published:%A %d %B %Y}" if published else "it has no publication date"),
     )
 
 

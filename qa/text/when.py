@@ -1,4 +1,5 @@
-"""Dates in the news: datelines, the time span a question asks about, relative dates resolved."""
+"""Dates in the news: the date forms, datelines, and the time span a question asks about
+(qa.text.event_dates reads the days that article sentences speak of)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from datetime import date, timedelta
 from dateutil.relativedelta import relativedelta
 
 DATELINE_CHARS = 120  # a dateline sits at the very top; a date further down is about an event
-CLAUSE_CHARS = 200  # how far around a weekday its tense and "until"/"from" are looked for
 MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
 MONTHS |= {
     "jan": 1,
@@ -31,13 +31,13 @@ WEEKDAYS = [name.lower() for name in calendar.day_name]  # Monday first, as date
 # Longest first, so that "Sept" is tried before "Sep".
 _MONTH_NAMES = sorted(MONTHS, key=len, reverse=True)
 # In article text a month is capitalised ("March", "MARCH"); lower case "march" is the verb.
-_MONTH_CAP = "|".join([m.capitalize() for m in _MONTH_NAMES] + [m.upper() for m in _MONTH_NAMES])
+MONTH_CAP = "|".join([m.capitalize() for m in _MONTH_NAMES] + [m.upper() for m in _MONTH_NAMES])
 _MONTH_ANY = "|".join(_MONTH_NAMES)  # questions are typed in any case; these patterns are re.I
-_WEEKDAY_CAP = "|".join(calendar.day_name)
-_YEAR = r"(?:1[89]|20)\d{2}(?!\d)"
+WEEKDAY_CAP = "|".join(calendar.day_name)
+YEAR = r"(?:1[89]|20)\d{2}(?!\d)"
 
 
-def _day_month(month: str, tag: str) -> str:
+def day_month(month: str, tag: str) -> str:
     """ "22 March", "22nd of March" or "Mar. 22", its parts in groups named after `tag`."""
     return (
         rf"(?:(?P<{tag}d1>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<{tag}m1>{month})\b\.?"
@@ -48,8 +48,8 @@ def _day_month(month: str, tag: str) -> str:
 def _full_date(month: str, tag: str) -> str:
     """ "2024-03-22", "22 March 2024" or "March 22, 2024"."""
     return (
-        rf"(?:(?P<{tag}iy>{_YEAR})-(?P<{tag}im>[01]\d)-(?P<{tag}id>[0-3]\d)(?!\d)"
-        rf"|{_day_month(month, tag)},?\s+(?P<{tag}y>{_YEAR}))"
+        rf"(?:(?P<{tag}iy>{YEAR})-(?P<{tag}im>[01]\d)-(?P<{tag}id>[0-3]\d)(?!\d)"
+        rf"|{day_month(month, tag)},?\s+(?P<{tag}y>{YEAR}))"
     )
 
 
@@ -57,11 +57,11 @@ def _period(tag: str) -> str:
     """A day, a month of a year or a year, as a question names one; never a month alone."""
     return (
         rf"(?:{_full_date(_MONTH_ANY, tag)}|(?P<{tag}m3>{_MONTH_ANY})\b\.?,?\s+(?:of\s+)?"
-        rf"(?P<{tag}y3>{_YEAR})|(?P<{tag}y4>{_YEAR}))"
+        rf"(?P<{tag}y3>{YEAR})|(?P<{tag}y4>{YEAR}))"
     )
 
 
-def _parts(match: re.Match[str], tag: str) -> tuple[int | None, int | None, int | None]:
+def date_parts(match: re.Match[str], tag: str) -> tuple[int | None, int | None, int | None]:
     """(year, month, day) from whichever form of date matched; None for the parts it lacks."""
     groups = match.groupdict()
 
@@ -86,11 +86,11 @@ def _parts(match: re.Match[str], tag: str) -> tuple[int | None, int | None, int 
 _DATELINE = re.compile(
     # A byline may come first, in Markdown's emphasis too: "*By Jane Roe, 4 March 2025*".
     r"\s*[*_]*(?:By\s+[^,\n]{1,60},\s+)?"
-    rf"(?:(?P<wd>{_WEEKDAY_CAP}),?\s+)?"
+    rf"(?:(?P<wd>{WEEKDAY_CAP}),?\s+)?"
     # A place in capitals, with its country: "WASHINGTON, ", "BRASÍLIA, Brazil, ".
     r"(?:[A-ZÀ-Þ][A-ZÀ-Þ.'’ -]*[A-ZÀ-Þ.](?:,\s*[A-ZÀ-Þ][\w.'’ -]*)?,\s+)?"
-    rf"(?:(?P<wd2>{_WEEKDAY_CAP}),?\s+)?"
-    rf"{_full_date(_MONTH_CAP, 'x')}"
+    rf"(?:(?P<wd2>{WEEKDAY_CAP}),?\s+)?"
+    rf"{_full_date(MONTH_CAP, 'x')}"
     r"(?=[*_]*\s*$|\s*\(|\s*[-–—|:]|[,.]\s|\s+\d{1,2}[:.]\d{2}|T\d)"
 )
 
@@ -113,13 +113,13 @@ def dateline(text: str) -> date | None:
             break
         match = _DATELINE.match(line.group())
         if match:
-            found = _checked(*_parts(match, "x"), match["wd"] or match["wd2"])
+            found = checked_date(*date_parts(match, "x"), match["wd"] or match["wd2"])
             if found:
                 return found
     return None
 
 
-def _checked(year: int | None, month: int | None, day: int | None, weekday: str | None = None) -> date | None:
+def checked_date(year: int | None, month: int | None, day: int | None, weekday: str | None = None) -> date | None:
     """The date, if it exists and falls on `weekday` when one is given."""
     if year is None or month is None or day is None:
         return None
@@ -216,12 +216,12 @@ def time_scope(question: str, today: date | None = None) -> TimeScope:
         tag = {"between": "a", "fromto": "c", "before": "e", "upto": "f", "after": "g", "since": "h", "within": "i"}[
             kind
         ]
-        span = _span(*_parts(match, tag))
+        span = _span(*date_parts(match, tag))
         if span is None:
             continue  # "on 31 February 2024": not a date, so no filter
         first, last = span
         if kind in ("between", "fromto"):
-            end = _span(*_parts(match, "b" if kind == "between" else "d"))
+            end = _span(*date_parts(match, "b" if kind == "between" else "d"))
             if end is None:
                 continue
             narrow(first, end[1])
@@ -255,7 +255,7 @@ def _span(year: int | None, month: int | None, day: int | None) -> tuple[date, d
         return date(year, 1, 1), date(year, 12, 31)
     if day is None:
         return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
-    found = _checked(year, month, day)
+    found = checked_date(year, month, day)
     return (found, found) if found else None
 
 
@@ -289,125 +289,3 @@ def _cut(question: str, spans: list[tuple[int, int]]) -> str:
     kept[1:-1] = [" " if re.fullmatch(r"[\s,]*(?:and|or|but)?[\s,]*", piece, re.I) else piece for piece in kept[1:-1]]
     cleaned = " ".join("".join(kept).split())
     return re.sub(r"\s+([?.!,;:])", r"\1", cleaned).strip(" ,;")
-
-
-# --- Relative dates in article text --------------------------------------------------------------
-
-_REFERENCE = re.compile(
-    # "Friday (Mar 22)", "Friday, March 22, 2024", "Friday 22 March": the weekday checks the date.
-    rf"(?P<weekday_date>(?P<wd1>{_WEEKDAY_CAP})(?:\s*\(\s*|,\s*|\s+){_day_month(_MONTH_CAP, 'p')}"
-    rf"(?:,?\s+(?P<py>{_YEAR}))?)"  # "py" and "qy" are the years _parts reads for tags p and q
-    rf"|(?P<on_date>\b[Oo]n\s+(?:the\s+)?{_day_month(_MONTH_CAP, 'q')}(?:,?\s+(?P<qy>{_YEAR}))?)"
-    # "next Friday", "every Friday", "Good Friday": not the most recent Friday, so left unresolved.
-    rf"|(?P<weekday>\b(?P<modifier>(?:[Nn]ext|[Ll]ast|[Tt]his|[Cc]oming|[Ff]ollowing|[Pp]revious|[Ee]very|"
-    rf"Good|Black|Easter|Holy|Super|Cyber)\s+)?(?P<wd2>{_WEEKDAY_CAP})\b)"
-    r"|(?P<yesterday>\b(?:[Yy]esterday|[Ll]ast\s+night)\b)"
-    # "today's best selling artists" is figurative as often as not; the plain adverb is the day.
-    r"|(?P<today>\b(?:[Tt]oday\b(?!['’]s)|[Tt]onight\b|[Tt]his\s+(?:morning|afternoon|evening)\b))"
-)
-# In a bare weekday's clause these put the day ahead ("talks will resume on Friday"), or after
-# it ("he would resign on Friday") relative to another time: either way not the most recent one.
-_FUTURE = re.compile(
-    r"\b(?:will|shall|would|due|scheduled|expected|set\s+to|plans?\s+to|planned|"
-    r"going\s+to|is\s+to|are\s+to)\b|['’]ll\b",
-    re.I,
-)
-_CLAUSE_BREAK = r"[,;:“”\"(—–]"
-# Right before a day these make it a boundary, not the day of the event ("from Thursday").
-_BOUNDARY_WORD = re.compile(r"\b(?:until|till|by|before|after|since|from|starting)\s+(?:on\s+)?$", re.I)
-_SENTENCE_END = re.compile(r"[.!?][\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9])")
-_ABBREVIATION = re.compile(
-    r"(?:\b[A-Z]|\b(?:Mr|Mrs|Ms|Dr|Prof|St|Gen|Sen|Rep|Gov|Lt|Col|Capt|Jr|Sr|No|"
-    r"vs|etc|Corp|Inc|Co|Ltd|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec))\.$"
-)
-
-
-def resolve_relative(text: str, start: int, published: date) -> date | None:
-    """The date that the sentence containing `start` gives for its event, when simple and certain.
-
-    "on Friday (Mar 22)" is that date near `published`, if it is a Friday; "on Friday" is the
-    last Friday on or before `published` (unless the clause speaks of the future); "yesterday"
-    and "last night" the day before; "today" and "this morning" the day itself; "on March 22"
-    the March 22 nearest `published` (last year's for "December 28" in early January, this
-    year's for a vote "on March 30" announced a week before). A sentence whose time words
-    disagree ("said on Monday that talks held yesterday...") gives None.
-
-    Args:
-        text: the article's text.
-        start: an offset into `text`, e.g. a quote's or a sentence's start.
-        published: the article's publication date.
-
-    Returns:
-        The date, or None when the sentence names none or it is uncertain.
-
-    Raises:
-        ValueError: `start` is not an offset into `text`.
-    """
-    if not 0 <= start <= len(text):
-        raise ValueError(f"start {start} is outside the text (0..{len(text)})")
-    first, last = _sentence(text, start)
-    sentence = text[first:last]
-    found = set()
-    for match in _REFERENCE.finditer(sentence):
-        if match["weekday_date"] or match["on_date"]:
-            year, month, day = _parts(match, "p" if match["weekday_date"] else "q")
-            if year is None and month and day:
-                year = _nearest_year(month, day, published)
-            resolved = _checked(year, month, day, match["wd1"])
-        elif match["weekday"]:
-            resolved = _recent_weekday(sentence, match, published)
-        elif match["yesterday"]:
-            resolved = published - timedelta(days=1)
-        else:
-            resolved = published
-        if resolved:
-            found.add(resolved)
-            if len(found) > 1:
-                return None  # two days for one sentence: which is its event's is not certain
-    return found.pop() if found else None
-
-
-def _sentence(text: str, start: int) -> tuple[int, int]:
-    """The bounds of the sentence around `start`; like qa.ingest.chunk's, sentences never cross a line."""
-    first = text.rfind("\n", 0, start) + 1
-    last = text.find("\n", start)
-    last = len(text) if last < 0 else last
-    for match in _SENTENCE_END.finditer(text, first, last):
-        if text[match.start()] == "." and _ABBREVIATION.search(text, max(first, match.start() - 6), match.start() + 1):
-            continue  # "Mar. 22", "U.S. officials": a full stop that ends no sentence
-        if match.end() <= start:
-            first = match.end()
-        else:
-            return first, match.start() + 1
-    return first, last
-
-
-def _nearest_year(month: int, day: int, published: date) -> int | None:
-    """The year that puts month and day nearest the publication date."""
-    candidates = [
-        found
-        for year in (published.year - 1, published.year, published.year + 1)
-        if (found := _checked(year, month, day))
-    ]
-    if not candidates:
-        return None
-    return min(candidates, key=lambda found: abs((found - published).days)).year
-
-
-def _recent_weekday(sentence: str, match: re.Match[str], published: date) -> date | None:
-    if match["modifier"]:
-        return None
-    # A clause is short; a window keeps a run-on "sentence" (a table, a list) from costing n².
-    before = sentence[max(0, match.start() - CLAUSE_CHARS) : match.start()]
-    if _BOUNDARY_WORD.search(before):
-        return None
-    clause = re.split(_CLAUSE_BREAK, before)[-1]
-    if not re.fullmatch(r"\s*(?:(?:[Aa]nd|[Bb]ut)\s+)?(?:[Oo]n\s+)?", clause):
-        ahead = ""
-    else:  # fronted, "On Wednesday, Mohamed is to visit...": the tense comes after the day
-        ahead = re.split(_CLAUSE_BREAK, sentence[match.end() : match.end() + CLAUSE_CHARS].lstrip(" ,"))[0]
-        ahead = re.split(r"\b(?:that|said|says|told|announced|reported)\b", ahead)[0]
-    if _FUTURE.search(clause) or _FUTURE.search(ahead):
-        return None
-    back = (published.weekday() - WEEKDAYS.index(match["wd2"].lower())) % 7
-    return published - timedelta(days=back)

@@ -306,8 +306,12 @@ def _formatted(answer, form: str) -> str:
 
 
 def _plain(answer) -> str:
+    from qa.render import day_spoken_of
+
     def cite(number: int, citation) -> str:
         when = citation.published.isoformat() if citation.published else "undated"
+        if spoken_of := day_spoken_of(citation):
+            when += f"; {spoken_of}"
         who = f"{citation.speaker}: " if citation.speaker else ""
         return (
             f"[{number}] {who}{citation.text}\n    — {citation.title} ({citation.source or 'unknown source'}, "

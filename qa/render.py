@@ -98,6 +98,13 @@ def format_date(day: date | str | None) -> str:
     return f"{day.day} {day:%b %Y}" if day else ""
 
 
+def day_spoken_of(citation: Citation) -> str:
+    """ "the day it speaks of: Fri 11 Sep 2015" when the cited sentence's "yesterday" or "on
+    Friday" resolves for certain (Citation.event_date), else ""."""
+    day = citation.event_date
+    return f"the day it speaks of: {day:%a} {format_date(day)}" if day else ""
+
+
 def references(answer: Answer) -> tuple[Citation, ...]:
     """The passages an answer shows, in the order of their markers: citations, then related."""
     return answer.citations + answer.related
@@ -288,6 +295,7 @@ def _footnote(citation: Citation) -> str:
         f"*{escape_markdown(citation.title or '(untitled)')}*",
         escape_markdown(citation.source) if citation.source else "",
         format_date(citation.published),
+        day_spoken_of(citation),
         f"<{link}>" if (link := safe_url(citation.url)) and not set("<>") & set(link) else "",
         f"article `{citation.article_id.replace('`', '')}`, characters {citation.start}–{citation.end}",
     ]
@@ -324,6 +332,8 @@ def _card(number: int, citation: Citation, text: str | None) -> str:
     extra = []
     if citation.speaker:
         extra.append(f'<div class="qa-speaker">Speaker: {escape(citation.speaker)}</div>')
+    if spoken_of := day_spoken_of(citation):
+        extra.append(f'<div class="qa-event">{spoken_of[:1].upper()}{spoken_of[1:]}</div>')
     if citation.also_reported_by:
         extra.append(f'<div class="qa-also">Also reported by: {escape(", ".join(citation.also_reported_by))}</div>')
     return (

@@ -94,6 +94,7 @@ def test_ask_without_a_question_holds_a_conversation_on_stdin(seed_index_path):
     assert second.startswith("what did Netanyahu say about Rafah? When was that?)\n[1] ")
     # The follow-up cites the sentence that dates his words (said on Friday, Mar 22).
     assert "Friday (Mar 22)" in second.split("\n[2]", 1)[0]
+    assert "(WION, 2024-03-22; the day it speaks of: Fri 22 Mar 2024)" in second
     both = qa("ask", "--index", str(seed_index_path), "--json", given=given).stdout
     answers = [json.loads(line) for line in both.splitlines()]
     assert [a["question"] for a in answers] == [

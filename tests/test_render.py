@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 from html.parser import HTMLParser
 
@@ -167,6 +168,7 @@ def test_answer_shows_markers_cards_context_and_metadata():
         published=date(2024, 3, 22),
         speaker="Benjamin Netanyahu",
         also_reported_by=("Reuters", "AP"),
+        event_date=date(2024, 3, 22),  # "said on Friday (Mar 22)"
     )
     second = citation(
         "Blinken said there was a clear consensus.",
@@ -187,6 +189,7 @@ def test_answer_shows_markers_cards_context_and_metadata():
     assert "22 Mar 2024" in shown and "WION" in shown and "Netanyahu on Rafah" in shown
     assert "Speaker: Benjamin Netanyahu" in shown
     assert "Also reported by: Reuters, AP" in shown
+    assert shown.count("The day it speaks of: Fri 22 Mar 2024") == 1  # the second sentence names no day
     assert "Searched: “What did Netanyahu say?”" in shown
     assert "completed from the conversation" not in shown
     # The card quotes the sentence with the text around it, within its paragraph.
@@ -387,7 +390,7 @@ MARKDOWN_TAGS = {"p", "blockquote", "strong", "em", "br", "code", "sup", "a", "h
 
 def test_markdown_answer_quotes_the_spans_with_numbered_footnotes():
     cited = citation(QUOTE, RAFAH, title="Netanyahu on Rafah", source="WION", published=date(2024, 3, 22))
-    cited = Citation(**{**{f: getattr(cited, f) for f in cited.__slots__}, "speaker": "Benjamin Netanyahu"})
+    cited = replace(cited, speaker="Benjamin Netanyahu", event_date=date(2024, 3, 22))
     second = citation(
         "Blinken said there was a clear consensus.",
         ARTICLE_TEXT.index("Blinken"),
@@ -400,7 +403,11 @@ def test_markdown_answer_quotes_the_spans_with_numbered_footnotes():
     shown = page.shown
     assert f"Benjamin Netanyahu: “{QUOTE}”[1]" in shown
     assert "“Blinken said there was a clear consensus.”[2]" in shown
-    assert "Netanyahu on Rafah, WION, 22 Mar 2024, article a1, characters " + f"{RAFAH}–{RAFAH + len(QUOTE)}" in shown
+    assert (
+        "Netanyahu on Rafah, WION, 22 Mar 2024, the day it speaks of: Fri 22 Mar 2024, article a1, characters "
+        + f"{RAFAH}–{RAFAH + len(QUOTE)}"
+        in shown
+    )
     assert "https://example.com/blinken?a=1&b=2" in shown
     links = [attributes["href"] for tag, attributes in page.tags if tag == "a"]
     assert "https://example.com/blinken?a=1&b=2" in links and links.count("#fn1") == 1

@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qa.answer.extract import MAX_SPANS, RELATED, candidates_of, cite_all
+from qa.answer.cite import cite_all
+from qa.answer.extract import MAX_SPANS, RELATED, candidates_of
 from qa.answer.retrieve import Vector, resolved, retrieve
 from qa.storage.reads import Reader
 from qa.text.question import terms as search_words

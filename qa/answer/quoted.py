@@ -9,7 +9,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from qa.answer.extract import MAX_SPANS, RELATED, cite_all, distinct
+from qa.answer.cite import cite_all, distinct
+from qa.answer.extract import MAX_SPANS, RELATED
 from qa.ingest.embed import Embedder, embed_soon
 from qa.storage.reads import Reader
 from qa.text.question import terms

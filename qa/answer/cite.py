@@ -1,0 +1,53 @@
+"""Spans -> Citations: each with what the index knows about it (the other outlets that carried
+the story, the day its sentence speaks of), and ranked spans less repeats."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from qa.storage.reads import Reader
+from qa.text.event_dates import resolve_relative
+from qa.types import Article, Citation
+
+Item = TypeVar("Item")
+
+
+def distinct(reader: Reader, ranked: list[Item], span: Callable[[Item], Any] = lambda item: item) -> list[Item]:
+    """Ranked items less repeats: the same words are cited once, whichever article holds them;
+    the other copies of a story (a near-duplicate family) show as "also reported by", and an
+    article that repeats another's sentence (an updated version the family rule did not catch)
+    adds nothing a reader could use.
+
+    `span(item)` gives the item's object with article_id, start and end.
+    """
+    # Read for every item, dropped ones too: a sharded archive joins copies of a story across its
+    # shards from this read, and names their outlets when the kept copy is cited.
+    reader.families(list({span(item).article_id for item in ranked}))
+    seen: set[str] = set()
+    kept = []
+    for item in ranked:
+        where = span(item)
+        text = reader.article(where.article_id).text[where.start : where.end]
+        key = " ".join(text.casefold().split())
+        if key not in seen:
+            seen.add(key)
+            kept.append(item)
+    return kept
+
+
+def cite_all(reader: Reader, spans: Sequence[tuple[str, int, int, dict[str, Any]]]) -> tuple[Citation, ...]:
+    """The citation of each (article id, start, end, details) with the index's knowledge about
+    it: the other outlets that carried the story, and the day a "said on Friday" speaks of. Read
+    for all of them at once (a sharded archive answers with one call a shard)."""
+    ids = list(dict.fromkeys(article_id for article_id, _, _, _ in spans))
+    articles, others = reader.articles(ids), reader.family_sources(ids)
+    return tuple(
+        _cited(articles[article_id], start, end, tuple(others.get(article_id, ())), details)
+        for article_id, start, end, details in spans
+    )
+
+
+def _cited(article: Article, start: int, end: int, others: tuple[str, ...], details: dict[str, Any]) -> Citation:
+    when = resolve_relative(article.text, start, article.published) if article.published else None
+    return Citation.of(article, start, end, also_reported_by=others, event_date=when, **details)

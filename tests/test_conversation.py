@@ -242,5 +242,9 @@ def test_when_was_that_asks_about_the_article_the_last_answer_cited_first():
     assert dated_article("when was that?", answer) == ("rafah-story",)
     assert dated_article("And when did he say it?", answer) == ("rafah-story",)
     assert dated_article("when is the next election?", answer) == ()  # a question of its own
+    interview = Citation("chomsky", 0, 5, "Noam Chomsky: words", title="Interview with Noam Chomsky")
+    assert dated_article("When was the interview?", Answer("what did Chomsky say?", citations=(interview,))) == (
+        "chomsky",
+    )
     assert dated_article("why?", answer) == ()
     assert dated_article("when was that?", Answer(RAFAH)) == ()  # nothing was cited

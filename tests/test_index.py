@@ -106,23 +106,24 @@ def test_filters_apply_before_ranking(seeds):
     )
 
 
-def _when_was_that(index: NewsIndex, question: str) -> Answer:
-    """ "When was that?" after `question`, completed and limited as the CLI and the app do."""
+def _when_was_that(index: NewsIndex, question: str, follow_up: str = "when was that?") -> Answer:
+    """A "when" follow-up after `question`, completed and limited as the CLI and the app do."""
     first = index.ask(question)
-    follow_up = resolve_followup("when was that?", [question], first)
-    return index.ask(follow_up, articles=dated_article("when was that?", first))
+    searched = resolve_followup(follow_up, [question], first)
+    return index.ask(searched, articles=dated_article(follow_up, first))
 
 
 @pytest.mark.parametrize(
-    "question, dating",
+    "question, follow_up, dating",
     [
-        ("what did Chomsky say about NATO?", "On March 13, Professor Chomsky sat down"),  # not another turn
-        ("how many people were killed in the Mecca crane collapse?", "A storm yesterday"),
-        ("what did Netanyahu say about Rafah?", "said on Friday (Mar 22)"),
+        ("what did Chomsky say about NATO?", "when was that?", "On March 13, Professor Chomsky sat down"),
+        ("what did Chomsky say about NATO?", "when was the interview?", "On March 13, Professor Chomsky"),
+        ("how many people were killed in the Mecca crane collapse?", "when was that?", "A storm yesterday"),
+        ("what did Netanyahu say about Rafah?", "when was that?", "said on Friday (Mar 22)"),
     ],
 )
-def test_when_was_that_cites_the_sentence_that_dates_what_was_cited(seeds, question, dating):
-    when = _when_was_that(seeds, question)
+def test_when_was_that_cites_the_sentence_that_dates_what_was_cited(seeds, question, follow_up, dating):
+    when = _when_was_that(seeds, question, follow_up)
     assert_cited(seeds, when.citations)
     assert dating in when.citations[0].text
 

@@ -127,11 +127,15 @@ def shown_before(question: str, turns: Sequence[tuple[str, Answer]]) -> tuple[Ci
 
 def dated_article(question: str, last_answer: Answer | None) -> tuple[str, ...]:
     """The article a "when was that?" or "when did he say it?" asks about: the one the last
-    answer cited first (another article on the topic dates something else); () for any other
-    question, or one with words of its own ("when is the next election?")."""
-    if last_answer and last_answer.citations and WHEN_FOLLOWUP.match(question) and not content_words(question):
-        return (last_answer.citations[0].article_id,)
-    return ()
+    answer cited first (another article on the topic dates something else). So does a "when"
+    question whose words all name what that citation is about ("when was the interview?" after
+    words cited from one). () for any other question, or one with words of its own ("when is
+    the next election?")."""
+    if not (last_answer and last_answer.citations and WHEN_FOLLOWUP.match(question)):
+        return ()
+    first = last_answer.citations[0]
+    cited = {word.lower() for word in WORD.findall(f"{first.title} {first.text}")}
+    return (first.article_id,) if all(word.lower() in cited for word in content_words(question)) else ()
 
 
 def content_words(text: str) -> list[str]:

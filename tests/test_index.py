@@ -138,6 +138,18 @@ def test_when_was_that_of_an_article_that_does_not_say_gives_its_publication_dat
     assert when.related and all("stampede" in c.title for c in when.related)
 
 
+def test_when_was_that_of_an_undated_article_that_does_not_say_says_so(tmp_path):
+    text = (
+        "Firefighters fought a blaze at the town hall in Millbrook.\n\n"
+        "The blaze destroyed the roof and the council chamber.\n\n"
+        "No one was hurt, the fire service said."
+    )
+    with one_story(tmp_path, "Fire at Millbrook town hall", text) as index:
+        when = _when_was_that(index, "what did the blaze at Millbrook destroy?")
+        assert when.abstained and when.related
+        assert when.reason == "the article does not say when, in the passages about it; it has no publication date"
+
+
 def test_a_source_is_named_as_a_user_types_it_and_an_unknown_one_is_answered_with_those_there_are(seeds):
     lower_case = seeds.ask("what did Netanyahu say about Rafah", sources=["wion"])
     assert lower_case.citations and {c.source for c in (*lower_case.citations, *lower_case.related)} == {"WION"}

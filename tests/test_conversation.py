@@ -163,6 +163,10 @@ def test_a_who_answer_naming_no_one_searches_the_follow_up_with_its_question():
     answer = _answer(UKRAINE, UKRAINE_ANSWER.citations[0].text)
     assert resolve_followup("what else did he say?", [UKRAINE], answer) == f"{UKRAINE} What else did he say?"
     assert resolve_followup("what else did he say?", [UKRAINE]) == f"{UKRAINE} What else did he say?"
+    # A buyer that is a company is no one "they" can be replaced with; the question still points back.
+    bought = "who bought Yuganskneftegaz?"
+    company = _answer(bought, "It was bought by state-controlled oil company Rosneft.")
+    assert resolve_followup("how much did they pay?", [bought], company) == f"{bought} How much did they pay?"
 
 
 def test_who_is_x_names_the_person_itself():

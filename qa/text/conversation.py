@@ -12,7 +12,8 @@ Three rules, tried in order, each visible in the question it returns (the app sh
    "who won the Ukrainian election?", answered with a passage naming Viktor Yushchenko, makes
    "what else did he say?" ask about Yushchenko, not "Ukrainian".
 3. A question with no words of its own ("when was that?", "why?", "what else?"), or one that
-   points back with "it" and has too few words to name anything else ("how big was it?"), is
+   points back with "it" (or with "they" when rule 2 found no one) and has too few words to name
+   anything else ("how big was it?", "how much did they pay?"), is
    searched together with the previous question: "What did Netanyahu say about Rafah? When was
    that?".
 
@@ -179,10 +180,12 @@ def answer_subject(answer: Answer, known: Sequence[str] = ()) -> str:
 
 def _points_back(question: str) -> bool:
     """Whether "it" in the question is the previous question's subject: "how big was it?" names
-    nothing else; "is it true that the Harrow bridge reopened?" does."""
+    nothing else; "is it true that the Harrow bridge reopened?" does. So is "they" or "he" when
+    no person was found to put in its place ("who bought Yuganskneftegaz?", answered with a
+    company, then "how much did they pay?")."""
     words = content_words(question)
     return (
-        any(w.lower() in THING_PRONOUNS for w in WORD.findall(question))
+        any(w.lower() in THING_PRONOUNS | PERSONAL_PRONOUNS for w in WORD.findall(question))
         and len(words) <= POINTING_WORDS
         and not any(w[:1].isupper() for w in words)
     )

@@ -425,6 +425,37 @@ def test_the_speakers_words_that_name_the_topic_lead(tmp_path):
         assert_cited(index, answer.citations)
 
 
+def test_who_said_it_is_answered_with_the_speaker_of_the_words_cited(tmp_path):
+    """A cited sentence that is someone's words names them as a quote answer does; one that
+    reports what they urged is the writer's sentence, and names them itself."""
+    text = (
+        "Chelsea beat Barcelona 4-2 on Tuesday after a bad-tempered first leg.\n\n"
+        'Manager Tom Hale was angry about the first leg. "The referee controlled the game in one way during '
+        "the first half but in the second they had dozens of free-kicks. It was fault after fault, dive after "
+        'dive," Hale told reporters.\n\n'
+        "Speaking to the league's disciplinary panel on Monday, Hale urged the officials to review the footage."
+    )
+    with one_story(tmp_path, "Chelsea beat Barcelona", text) as index:
+        said = index.ask("who said the referee controlled the game?")
+        assert said.citations[0].speaker == "Tom Hale"
+        assert said.citations[0].text.startswith('"The referee controlled the game')
+        reported = index.ask("who urged the officials to review the footage?")
+        assert reported.citations[0].speaker == "" and "Hale urged" in reported.citations[0].text
+        assert_cited(index, (*said.citations, *reported.citations))
+
+
+def test_an_interview_answer_is_cited_from_where_its_speakers_label_ends(seeds):
+    question = "who said the two-party system is a sham?"
+    said = seeds.ask(question)
+    first = said.citations[0]
+    assert (first.speaker, first.text) == (
+        "Robert Sarvis",
+        "Voters see the two-party system for the sham it has become.",
+    )
+    assert_cited(seeds, said.citations)
+    assert resolve_followup("what else did he say?", [question], said) == "what else did Robert Sarvis say?"
+
+
 def test_a_speakers_words_in_a_story_headlined_with_the_topic_are_on_it(seeds):
     # "US president Bush visits Canada": his words there name the Canadian people, never Canada.
     answer = seeds.ask("What did Bush say in Canada?")

@@ -11,6 +11,7 @@ from qa.text.event_dates import resolve_relative
 from qa.types import Article, Citation
 
 Item = TypeVar("Item")
+SPEAKERS_SHARE = 0.8  # of a cited sentence inside one quote, for the sentence to be that speaker's words
 
 
 def distinct(reader: Reader, ranked: list[Item], span: Callable[[Item], Any] = lambda item: item) -> list[Item]:
@@ -38,14 +39,34 @@ def distinct(reader: Reader, ranked: list[Item], span: Callable[[Item], Any] = l
 
 def cite_all(reader: Reader, spans: Sequence[tuple[str, int, int, dict[str, Any]]]) -> tuple[Citation, ...]:
     """The citation of each (article id, start, end, details) with the index's knowledge about
-    it: the other outlets that carried the story, and the day a "said on Friday" speaks of. Read
-    for all of them at once (a sharded archive answers with one call a shard)."""
+    it: the other outlets that carried the story, the day a "said on Friday" speaks of, and
+    whose words it quotes when ingest found them quoted ("who said the referee controlled the
+    game?" is answered by the speaker). Read for all of them at once (a sharded archive answers
+    with one call a shard)."""
     ids = list(dict.fromkeys(article_id for article_id, _, _, _ in spans))
-    articles, others = reader.articles(ids), reader.family_sources(ids)
-    return tuple(
-        _cited(articles[article_id], start, end, tuple(others.get(article_id, ())), details)
-        for article_id, start, end, details in spans
-    )
+    articles, others, quoted = reader.articles(ids), reader.family_sources(ids), reader.speakers_in(ids)
+    cited = []
+    for article_id, start, end, details in spans:
+        article = articles[article_id]
+        if "speaker" not in details:  # a quote answer names its speaker itself
+            speaker, start = _own_words(article.text, quoted.get(article_id, ()), start, end)
+            details = {**details, "speaker": speaker}
+        cited.append(_cited(article, start, end, tuple(others.get(article_id, ())), details))
+    return tuple(cited)
+
+
+def _own_words(text: str, quotes: Sequence[tuple[int, int, str]], start: int, end: int) -> tuple[str, int]:
+    """Whose words start..end is, and where they begin; ("", start) when it is the writer's.
+
+    A sentence that lies (all but a little) inside one quote is its speaker's; one that reports
+    the words ("Speaking to the committee he urged Congress to ...") is not. An interview's
+    "Robert Sarvis: Voters see ..." is his from where the label ends, as a quote answer cites it."""
+    for first, last, speaker in quotes:
+        labelled = start < first < end and text[start:first].rstrip().endswith(":")
+        begin = first if labelled else start
+        if min(end, last) - max(begin, first) >= SPEAKERS_SHARE * (end - begin):
+            return speaker, begin
+    return "", start
 
 
 def _cited(article: Article, start: int, end: int, others: tuple[str, ...], details: dict[str, Any]) -> Citation:

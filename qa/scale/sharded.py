@@ -237,6 +237,12 @@ class ShardedReader:
         found.sort(key=lambda item: item[2] or "", reverse=True)  # stable: ties keep the order above
         return [(quote, row) for quote, row, _ in found]
 
+    def speakers_in(self, article_ids: Sequence[str]) -> dict[str, list[tuple[int, int, str]]]:
+        found: dict[str, list[tuple[int, int, str]]] = {}
+        for quotes in self._several(self._by_shard(article_ids), "speakers_in").values():
+            found.update(quotes)
+        return found
+
     def vectors_around(self, article_rowid: int, start: int, end: int) -> list[np.ndarray]:
         shard, row = self._local(article_rowid)
         return self._one(shard, "vectors_around", row, start, end)

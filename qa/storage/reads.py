@@ -341,6 +341,20 @@ class Reader:
             for article_id, text, start, end, who, key, cue, rowid in rows
         ]
 
+    def speakers_in(self, article_ids: Sequence[str]) -> dict[str, list[tuple[int, int, str]]]:
+        """(start, end, speaker) of each quote found at ingest in these articles, in text order."""
+        found: dict[str, list[tuple[int, int, str]]] = {}
+        for part in slices(article_ids):
+            with self.lock:
+                rows = self.db.execute(
+                    "SELECT a.id, q.start, q.end, q.speaker FROM quotes q JOIN articles a ON a.rowid = q.article "
+                    f"WHERE a.id IN ({','.join('?' * len(part))}) ORDER BY a.id, q.start",
+                    list(part),
+                ).fetchall()
+            for article_id, start, end, speaker in rows:
+                found.setdefault(article_id, []).append((start, end, speaker))
+        return found
+
     def vectors_around(self, article_rowid: int, start: int, end: int) -> list[np.ndarray]:
         """Vectors of the article's sentences and chunks that overlap start..end."""
         with self.lock:

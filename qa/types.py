@@ -55,6 +55,9 @@ class Query:
     broad: bool = False  # "what happened in X", "news about X": answered with the stories' ledes
     # (article id, start, end) the user has already read: "what else did he say?" cites others.
     shown: tuple[tuple[str, int, int], ...] = ()
+    # The same question with the date words that narrowed `filters` searched as words instead
+    # ("how many pilgrims died in 1991?"): asked when the dated reading finds no answer.
+    as_words: Query | None = None
 
     @property
     def asks_when_of_one_article(self) -> bool:

@@ -47,6 +47,18 @@ def test_a_story_question_searches_for_the_story_within_its_dates():
     assert query.broad and query.searched == "Ukraine" and query.terms == ("ukraine",)
     assert (query.filters.since, query.filters.until) == (date(2004, 12, 1), date(2004, 12, 31))
     assert not parse("what happened in Ukraine?", stories=False).broad
+    assert query.as_words is None  # a story question's period is the stories'
+
+
+def test_a_fact_questions_year_is_also_read_as_words():
+    query = parse("how many pilgrims died in 1991?", sources=["Wikinews"])
+    assert query.searched == "how many pilgrims died?" and query.filters.since == date(1991, 1, 1)
+    as_words = query.as_words
+    assert as_words is not None and as_words.searched == "how many pilgrims died in 1991?"
+    assert (as_words.filters.since, as_words.filters.until, as_words.filters.sources) == (None, None, ("Wikinews",))
+    assert as_words.answer_type == "number" and as_words.as_words is None
+    assert parse("how many pilgrims died?").as_words is None
+    assert parse("what did Netanyahu say about Rafah in 2005?").as_words is None  # said then: reported then
 
 
 def test_last_week_counts_from_today_in_a_question_about_the_news_only():

@@ -150,6 +150,15 @@ def test_when_was_that_of_an_undated_article_that_does_not_say_says_so(tmp_path)
         assert when.reason == "the article does not say when, in the passages about it; it has no publication date"
 
 
+def test_a_year_in_a_fact_question_is_its_events_when_no_article_of_that_year_answers(seeds):
+    """The seeds hold nothing published in 1991; the 2006 stampede story tells of 1991's."""
+    answer = seeds.ask("how many pilgrims died in 1991?")
+    assert "1,426 pilgrims were trampled" in answer.citations[0].text
+    assert_cited(seeds, answer.citations)
+    stories = seeds.ask("what happened in 1991?")  # a story question's period stays the stories'
+    assert stories.abstained and "asked for 1991-01-01 to 1991-12-31" in stories.reason
+
+
 def test_a_source_is_named_as_a_user_types_it_and_an_unknown_one_is_answered_with_those_there_are(seeds):
     lower_case = seeds.ask("what did Netanyahu say about Rafah", sources=["wion"])
     assert lower_case.citations and {c.source for c in (*lower_case.citations, *lower_case.related)} == {"WION"}

@@ -46,11 +46,16 @@ def checked_query(
     # "What happened last week?" counts from today, or from the end of the range asked for.
     today = min(filter(None, [until, date.today()]))
     query = parse(question, sources=sources, since=since, until=until, today=today)
-    return replace(
-        query,
-        filters=replace(query.filters, articles=tuple(articles)),
-        shown=tuple((c.article_id, c.start, c.end) for c in shown),
-    )
+
+    def limited(query: Query) -> Query:
+        return replace(
+            query,
+            filters=replace(query.filters, articles=tuple(articles)),
+            shown=tuple((c.article_id, c.start, c.end) for c in shown),
+            as_words=limited(query.as_words) if query.as_words else None,
+        )
+
+    return limited(query)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +161,8 @@ def answer_filtered(reader: Reader, embedder: Embedder, query: Query, *, k: int,
     """`respond`, once the sources asked for are the stored names they mean: a name as typed
     ("wion", "cnn") stands for the stored sources that contain it, and one that matches none is
     answered with the sources there are. A date range that leaves no article says when the
-    articles here were published."""
+    articles here were published; a fact question whose date words found no answer as a date
+    range is asked again with them as words."""
     if asked := query.filters.sources:
         named = reader.sources_named(asked)
         if unknown := [name for name in asked if not named[name]]:
@@ -164,6 +170,10 @@ def answer_filtered(reader: Reader, embedder: Embedder, query: Query, *, k: int,
         stored = tuple(dict.fromkeys(source for name in asked for source in named[name]))
         query = replace(query, filters=replace(query.filters, sources=stored))
     answer = respond(reader, embedder, query, k=k, ranking=ranking)
+    if answer.abstained and query.as_words:  # "how many pilgrims died in 1991?" of a 2006 story
+        as_words = answer_filtered(reader, embedder, query.as_words, k=k, ranking=ranking)
+        if not as_words.abstained:
+            return as_words
     if answer.reason == extract.NO_MATCH and (query.filters.since or query.filters.until):
         dates = " to ".join(day or "?" for day in reader.published_range())
         asked_for = _period(query.filters.since, query.filters.until)

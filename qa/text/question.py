@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 
 from qa.text.when import time_scope
@@ -188,11 +189,15 @@ def parse(
     until: date | None = None,
     stories: bool = True,
     today: date | None = None,
+    dates_as_words: bool = False,
 ) -> Query:
     """Read a question into a Query.
 
     "in March 2024" narrows the dates searched; the filter, not the words, does that work.
-    Undated articles stay in unless the caller asked for a date range itself.
+    Undated articles stay in unless the caller asked for a date range itself. A fact question
+    whose words narrowed the dates carries itself read with those words as words (`as_words`):
+    "how many pilgrims died in 1991?" asks about an event of 1991 as often as about articles
+    published then ("what did Blair say in 2005?" asks about what was reported then).
 
     Args:
         question: the question as typed.
@@ -202,6 +207,7 @@ def parse(
         today: what "last week", "this month" and "yesterday" count from in a question about
             stories ("what happened last week?"); a fact question's "in the past year" is the
             story's own, and stays words.
+        dates_as_words: read no dates from the question's words; search them as words.
 
     Returns:
         The Query; `searched` is empty when the question has no words.
@@ -210,7 +216,9 @@ def parse(
     if not has_words(cleaned):
         return Query(question, "", (), Filters(tuple(sources), since, until))
     scope = time_scope(cleaned)
-    if today and stories:
+    if dates_as_words:
+        scope = replace(scope, since=None, until=None, question=cleaned)
+    if today and stories and not dates_as_words:
         dated = time_scope(cleaned, today)
         if dated != scope and _asks_for_stories(dated.rest):
             scope = dated
@@ -241,4 +249,7 @@ def parse(
         answer_type=answer_type(intent),
         speaker=speaker,
         topic=topic,
+        as_words=parse(question, sources=sources, since=since, until=until, stories=stories, dates_as_words=True)
+        if (scope.since or scope.until) and not spoken  # when words were said is when they were reported
+        else None,
     )

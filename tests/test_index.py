@@ -465,6 +465,24 @@ def test_an_interview_answer_is_cited_from_where_its_speakers_label_ends(seeds):
     assert resolve_followup("what else did he say?", [question], said) == "what else did Robert Sarvis say?"
 
 
+@pytest.mark.parametrize(
+    "question, searched, speaker",
+    [
+        ("what did netanyhu say about rafah?", "what did Benjamin Netanyahu say about rafah?", "Benjamin Netanyahu"),
+        ("What did Chomksy say about NATO?", "What did Noam Chomsky say about NATO?", "Noam Chomsky"),
+    ],
+)
+def test_a_misspelt_speaker_is_the_quoted_name_spelled_most_like_it(seeds, question, searched, speaker):
+    answer = seeds.ask(question)
+    assert answer.searched == searched
+    assert answer.citations and {c.speaker for c in answer.citations} == {speaker}
+    assert_cited(seeds, answer.citations)
+
+
+def test_a_name_no_article_uses_nor_spells_like_a_speaker_is_not_guessed(seeds):
+    assert seeds.ask("what did Blinkenstein say?").reason == "no article mentions Blinkenstein"
+
+
 def test_a_speakers_words_in_a_story_headlined_with_the_topic_are_on_it(seeds):
     # "US president Bush visits Canada": his words there name the Canadian people, never Canada.
     answer = seeds.ask("What did Bush say in Canada?")

@@ -6,6 +6,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
+from difflib import get_close_matches
 
 import numpy as np
 
@@ -31,6 +32,10 @@ TOPIC_NAMED_BONUS = 0.1
 # words in "US president Bush visits Canada", which name the Canadian people, not Canada.
 TOPIC_NAMED_ON_TOPIC = 0.5
 QUOTES_SHOWN = 10
+# A speaker's name that no article uses is read as the quoted name spelled most like it
+# (difflib's ratio: "netanyhu" ~ "netanyahu" 0.94, "blair" ~ "blaine" 0.73), if its words are this long.
+RESPELL_CUTOFF = 0.85
+RESPELLED_MIN_LETTERS = 4
 ROLE_CHUNKS = 20  # chunks read to find who holds a role asked about
 # "Deputy Prime Minister John Prescott" is not the prime minister, nor is a former one.
 NOT_THE_HOLDER = re.compile(r"\b(?:deputy|vice|shadow|former|ex|acting|assistant|junior|under|then)[\s-]+$", re.I)
@@ -73,10 +78,11 @@ def answer(reader: Reader, embedder: Embedder, query: Query, *, resolving: bool 
     (the sentences that name X may still answer), an abstention when no article names X. A role
     ("the prime minister") is answered as the person the articles on the topic name in it."""
     assert query.speaker
-    holder = role_holder(reader, query) if not resolving else None
-    if holder:  # "the prime minister" -> "Tony Blair", shown in the question searched
-        searched = re.sub(re.escape(query.speaker), holder, query.searched, count=1, flags=re.IGNORECASE)
-        return answer(reader, embedder, replace(query, speaker=holder, searched=searched), resolving=True)
+    # "the prime minister" -> "Tony Blair", "netanyhu" -> "Benjamin Netanyahu": shown in the question searched
+    meant = (role_holder(reader, query) or _respelled(reader, query.speaker)) if not resolving else None
+    if meant:
+        searched = re.sub(re.escape(query.speaker), meant, query.searched, count=1, flags=re.IGNORECASE)
+        return answer(reader, embedder, replace(query, speaker=meant, searched=searched), resolving=True)
     topic = query.topic
     everything = distinct(
         reader,
@@ -186,6 +192,28 @@ def _topic_share(reader: Reader, topic: str, texts: Sequence[tuple[str, int, str
             key = texts[i][:2]
             shares[key] = shares.get(key, 0.0) + 1 / len(words)
     return shares
+
+
+def _respelled(reader: Reader, speaker: str) -> str:
+    """The quoted speaker a name that no article uses was meant as, "" when none is close: each
+    word of the name that some article uses must be in the speaker's, and each that none uses
+    spelled within a letter or two of one of theirs ("netanyhu" -> "Benjamin Netanyahu", the most
+    quoted of those that fit)."""
+    typed = [word for word in speaker_key(speaker).split() if len(word) >= RESPELLED_MIN_LETTERS]
+    frequencies = reader.chunk_frequencies(typed, 1)
+    if not typed or all(frequencies.values()):  # spelled as the articles spell it
+        return ""
+    speakers = reader.speaker_counts()
+    by_word: dict[str, set[str]] = {}
+    for key in speakers:
+        for word in key.split():
+            by_word.setdefault(word, set()).add(key)
+    fitting: set[str] | None = None
+    for word in typed:
+        spellings = [word] if frequencies[word] else get_close_matches(word, list(by_word), n=3, cutoff=RESPELL_CUTOFF)
+        keys = {key for spelling in spellings for key in by_word.get(spelling, ())}
+        fitting = keys if fitting is None else fitting & keys
+    return speakers[max(fitting, key=lambda key: speakers[key][1])][0] if fitting else ""
 
 
 def _named_nowhere(reader: Reader, speaker: str) -> bool:

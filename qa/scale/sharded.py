@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import date
@@ -236,6 +236,15 @@ class ShardedReader:
         found.sort(key=lambda item: (item[0].article_id, item[0].start))
         found.sort(key=lambda item: item[2] or "", reverse=True)  # stable: ties keep the order above
         return [(quote, row) for quote, row, _ in found]
+
+    def speaker_counts(self) -> dict[str, tuple[str, int]]:
+        names: dict[str, str] = {}
+        counts: Counter[str] = Counter()
+        for _, found in self._each("speaker_counts"):
+            for key, (name, count) in found.items():
+                names.setdefault(key, name)
+                counts[key] += count
+        return {key: (names[key], count) for key, count in counts.items()}
 
     def speakers_in(self, article_ids: Sequence[str]) -> dict[str, list[tuple[int, int, str]]]:
         found: dict[str, list[tuple[int, int, str]]] = {}

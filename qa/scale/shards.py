@@ -38,6 +38,7 @@ SHARD_METHODS = frozenset(
         "sources",
         "sources_named",
         "sources_of_families",
+        "speaker_counts",
         "speakers_in",
         "vectors_around",
         "word_counts",

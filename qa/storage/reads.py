@@ -341,6 +341,13 @@ class Reader:
             for article_id, text, start, end, who, key, cue, rowid in rows
         ]
 
+    def speaker_counts(self) -> dict[str, tuple[str, int]]:
+        """Each speaker key's name as written once, and how many quotes it has
+        ("benjamin netanyahu": ("Benjamin Netanyahu", 5))."""
+        with self.lock:
+            rows = self.db.execute("SELECT speaker_key, MAX(speaker), COUNT(*) FROM quotes GROUP BY speaker_key")
+            return {key: (name, count) for key, name, count in rows}
+
     def speakers_in(self, article_ids: Sequence[str]) -> dict[str, list[tuple[int, int, str]]]:
         """(start, end, speaker) of each quote found at ingest in these articles, in text order."""
         found: dict[str, list[tuple[int, int, str]]] = {}

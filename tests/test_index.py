@@ -453,6 +453,21 @@ def test_who_said_it_is_answered_with_the_speaker_of_the_words_cited(tmp_path):
         assert_cited(index, (*said.citations, *reported.citations))
 
 
+def test_a_sentence_that_names_whose_words_it_reports_is_the_writers(tmp_path):
+    """The attribution tagger takes nearly all of it as Tom Hale's words; the sentence names him
+    itself, so the citation shows no speaker before "Tom Hale has predicted ..."."""
+    text = (
+        "Britain will give more aid to the tsunami countries, ministers said on Sunday.\n\n"
+        'Tom Hale has predicted the British Government will eventually give "hundreds of millions" of pounds in '
+        "aid to countries hit by the tsunami.\n\n"
+        "The money will not come from the budget for Africa, officials said."
+    )
+    with one_story(tmp_path, "Aid for the tsunami", text) as index:
+        assert [q.speaker for q in index.quotes("Hale")] == ["Tom Hale"]
+        answer = index.ask("how much aid will the government give to countries hit by the tsunami?")
+        assert answer.citations[0].text.startswith("Tom Hale has predicted") and answer.citations[0].speaker == ""
+
+
 def test_an_interview_answer_is_cited_from_where_its_speakers_label_ends(seeds):
     question = "who said the two-party system is a sham?"
     said = seeds.ask(question)

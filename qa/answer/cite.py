@@ -3,11 +3,13 @@ the story, the day its sentence speaks of), and ranked spans less repeats."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from qa.storage.reads import Reader
 from qa.text.event_dates import resolve_relative
+from qa.text.quotes import name_words
 from qa.types import Article, Citation
 
 Item = TypeVar("Item")
@@ -60,11 +62,14 @@ def _own_words(text: str, quotes: Sequence[tuple[int, int, str]], start: int, en
 
     A sentence that lies (all but a little) inside one quote is its speaker's; one that reports
     the words ("Speaking to the committee he urged Congress to ...") is not. An interview's
-    "Robert Sarvis: Voters see ..." is his from where the label ends, as a quote answer cites it."""
+    "Robert Sarvis: Voters see ..." is his from where the label ends, as a quote answer cites it;
+    "Tony Blair has predicted the government will give ..." names him, so it is the writer's."""
     for first, last, speaker in quotes:
         labelled = start < first < end and text[start:first].rstrip().endswith(":")
         begin = first if labelled else start
-        if min(end, last) - max(begin, first) >= SPEAKERS_SHARE * (end - begin):
+        outside = f"{text[begin:first]} {text[last:end]}".casefold()
+        reported = any(re.search(rf"\b{re.escape(word)}\b", outside) for word in name_words(speaker))
+        if not reported and min(end, last) - max(begin, first) >= SPEAKERS_SHARE * (end - begin):
             return speaker, begin
     return "", start
 

@@ -199,6 +199,12 @@ def test_who_is_x_names_the_person_itself():
             "what did he say?",
             "what did Antony Blinken say?",
         ),
+        (  # BBC's "BP profits"-style sentence: one word after a title is a name
+            "who is the chief executive of BP?",
+            'BP chief executive Lord Browne said the results were strong "both operationally and financially."',
+            "what did he say about oil prices?",
+            "what did Browne say about oil prices?",
+        ),
     ],
 )
 def test_the_person_a_who_answer_names_is_read_past_roles_and_places(question, cited, follow_up, searched):

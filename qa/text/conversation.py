@@ -158,8 +158,9 @@ def answer_subject(answer: Answer, known: Sequence[str] = ()) -> str:
     full name (two capitalised words or more: "Viktor Yushchenko") of its cited, then related,
     sentences that uses none of `known` (the question's own words: "Yasser Arafat" is not who
     attended Arafat's funeral). One capitalised word is as often a place, a month or a sentence's
-    first word as a person, "Supreme Court" is no one, and in "Former Chilean dictator Augusto
-    Pinochet" the words before the role describe the name after it."""
+    first word as a person (after a title it is one: "BP chief executive Lord Browne"), "Supreme
+    Court" is no one, and in "Former Chilean dictator Augusto Pinochet" the words before the role
+    describe the name after it."""
     if speaker := _speaker(answer):
         return speaker
     known_words = {w.lower() for w in known}
@@ -168,12 +169,14 @@ def answer_subject(answer: Answer, known: Sequence[str] = ()) -> str:
             describes = DESCRIBES_NEXT_NAME.match(citation.text, end)
             if describes and describes["role"] not in FUNCTION_WORDS:  # "Maathai from Kenya" is a name
                 continue
-            name = clean_name(run)[0]  # "Prime Minister Viktor Yanukovich" -> "Viktor Yanukovich"
+            name, titled = clean_name(run)  # "Prime Minister Viktor Yanukovich" -> "Viktor Yanukovich"
             words = name.split()
             while words and words[0].lower() in known_words:  # "(Secretary of) State Antony Blinken"
                 words = words[1:]
             name = " ".join(words)
-            if len(words) > 1 and not is_org(name) and not known_words.intersection(w.lower() for w in words):
+            # One word is a name after a title ("Lord Browne"), else as often a place or a month.
+            named = len(words) > 1 or (titled and len(words) == 1 and words == run.split()[-1:])
+            if named and not is_org(name) and not known_words.intersection(w.lower() for w in words):
                 return name
     return ""
 

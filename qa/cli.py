@@ -326,7 +326,8 @@ def _plain(answer) -> str:
             lines += [cite(n, c) for n, c in enumerate(answer.related, start=1)]
         return "\n".join(lines + missing)
     lines = [cite(n, c) for n, c in enumerate(answer.citations, start=1)]
-    return "\n".join(lines + [f"confidence {answer.confidence:.2f}"] + missing)
+    partly = [f"not found: {answer.reason}"] if answer.reason else []  # "Brown is quoted ..., but not about Iraq"
+    return "\n".join(lines + partly + [f"confidence {answer.confidence:.2f}"] + missing)
 
 
 def _quotes(index, args: argparse.Namespace) -> int:

@@ -149,6 +149,8 @@ def answer_html(
         speaker = f'<span class="qa-who">{escape(citation.speaker)}:</span> ' if citation.speaker else ""
         lead.append(f"{speaker}“{escape(citation.text, newlines=True)}”&nbsp;{_marker(number)}")
     parts.append(f'<p class="qa-lead">{" ".join(lead)}</p>')
+    if answer.reason:  # an answer in part: "Brown is quoted in the articles, but not about Iraq"
+        parts.append(f'<p class="qa-reason">Not found: {escape(answer.reason)}.</p>')
     parts.append(_cards(answer.citations, texts, first=1))
     if answer.related:
         parts.append('<details class="qa-more"><summary>Other passages</summary>')
@@ -279,6 +281,8 @@ def answer_markdown(answer: Answer) -> str:
         cited = answer.related
         if cited:
             lines += ["", "Closest passages:"]
+    elif answer.reason:
+        lines += ["", f"*Not found: {escape_markdown(answer.reason)}.*"]
     for number, citation in enumerate(cited, 1):
         who = f"**{escape_markdown(citation.speaker)}:** " if citation.speaker else ""
         lines += ["", f"> {who}“{escape_markdown(citation.text, line_break=QUOTE_BREAK)}”[^{number}]"]

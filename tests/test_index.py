@@ -494,6 +494,16 @@ def test_a_misspelt_speaker_is_the_quoted_name_spelled_most_like_it(seeds, quest
     assert_cited(seeds, answer.citations)
 
 
+def test_two_speakers_asked_together_are_quoted_in_turn(seeds):
+    answer = seeds.ask("what did Netanyahu and Blinken say?")
+    speakers = [c.speaker for c in answer.citations]
+    assert speakers[:2] == ["Benjamin Netanyahu", "Antony Blinken"] and set(speakers) == set(speakers[:2])
+    assert_cited(seeds, answer.citations)
+    on_egypt = seeds.ask("what did Netanyahu and Blinken say about Egypt?")  # "... Rafah, a city bordering Egypt"
+    assert {c.speaker for c in on_egypt.citations} == {"Benjamin Netanyahu"}
+    assert on_egypt.reason == "Antony Blinken is quoted in the articles, but not about Egypt"
+
+
 def test_a_name_no_article_uses_nor_spells_like_a_speaker_is_not_guessed(seeds):
     assert seeds.ask("what did Blinkenstein say?").reason == "no article mentions Blinkenstein"
 

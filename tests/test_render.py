@@ -197,6 +197,18 @@ def test_answer_shows_markers_cards_context_and_metadata():
     assert "Other passages" in shown
 
 
+def test_an_answer_in_part_says_what_was_not_found():
+    answer = Answer(
+        "What did Netanyahu and Blinken say about Egypt?",
+        citations=(citation(QUOTE, RAFAH, speaker="Benjamin Netanyahu"),),
+        reason="Antony <b>Blinken</b> is quoted in the articles, but not about Egypt",
+    )
+    shown = Page(render.answer_html(answer, texts={"a1": ARTICLE_TEXT})).shown
+    assert "Not found: Antony <b>Blinken</b> is quoted in the articles, but not about Egypt." in shown
+    markdown = markdown_page(render.answer_markdown(answer)).shown
+    assert "Not found: Antony <b>Blinken</b> is quoted in the articles, but not about Egypt." in markdown
+
+
 def test_a_rewritten_follow_up_says_so():
     answer = Answer(
         "What did Netanyahu say about Rafah? When was that?",

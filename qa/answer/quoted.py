@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from difflib import get_close_matches
+from itertools import zip_longest
 
 import numpy as np
 
@@ -32,6 +33,8 @@ TOPIC_NAMED_BONUS = 0.1
 # words in "US president Bush visits Canada", which name the Canadian people, not Canada.
 TOPIC_NAMED_ON_TOPIC = 0.5
 QUOTES_SHOWN = 10
+SPEAKERS_JOINED = re.compile(r"\s+(?:and|&)\s+", re.IGNORECASE)  # "Blair and Brown"
+EACH_SHOWN = 2  # quotes of each of two speakers asked about together
 # A speaker's name that no article uses is read as the quoted name spelled most like it
 # (difflib's ratio: "netanyhu" ~ "netanyahu" 0.94, "blair" ~ "blaine" 0.73), if its words are this long.
 RESPELL_CUTOFF = 0.85
@@ -138,6 +141,33 @@ def answer(reader: Reader, embedder: Embedder, query: Query, *, resolving: bool 
         quotes=quotes,
         searched=query.searched,
         confidence=chosen[0][1] if topic else 1.0,
+    )
+
+
+def answer_each(reader: Reader, embedder: Embedder, query: Query) -> Answer | None:
+    """ "What did Blair and Brown say about the election?": each speaker's words, up to EACH_SHOWN
+    of each, in turn (the reason says who was not quoted on it); a name quoted as it stands
+    ("Marks and Spencer") is one speaker."""
+    assert query.speaker
+    names = SPEAKERS_JOINED.split(query.speaker)
+    if len(names) != 2 or speaker_key(query.speaker) in reader.speaker_counts():
+        return answer(reader, embedder, query)
+    answers = [answer(reader, embedder, replace(query, speaker=name)) for name in names]
+    said = [found for found in answers if found and found.citations]
+    silent = "; ".join(found.reason for found in answers if found and not found.citations and found.reason)
+    if not said:
+        if not silent:
+            return None  # named, never quoted: the sentences that name them may answer
+        related = tuple(c for found in answers if found for c in found.related)[:RELATED]
+        return Answer(query.question, related=related, searched=query.searched, reason=silent)
+    turns = zip_longest(*(found.citations[:EACH_SHOWN] for found in said))
+    return Answer(
+        query.question,
+        citations=tuple(citation for turn in turns for citation in turn if citation),
+        quotes=tuple(quote for found in said for quote in found.quotes),
+        searched=query.searched,
+        confidence=min(found.confidence for found in said),
+        reason=silent,
     )
 
 

@@ -82,7 +82,7 @@ def respond(
     """The answer's stages over any reader, one index's or a sharded archive's (qa.scale): the
     speaker's quoted words, else the stories a broad question is about, else extracted sentences."""
     if query.speaker:
-        answer = quoted.answer(reader, embedder, query)
+        answer = quoted.answer_each(reader, embedder, query)
         if answer:
             return answer
     # The ranker loads here to rerank; to check, only when an answer needs it (most do not).

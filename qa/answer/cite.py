@@ -67,9 +67,10 @@ def _own_words(text: str, quotes: Sequence[tuple[int, int, str]], start: int, en
     for first, last, speaker in quotes:
         labelled = start < first < end and text[start:first].rstrip().endswith(":")
         begin = first if labelled else start
+        if min(end, last) - max(begin, first) < SPEAKERS_SHARE * (end - begin):
+            continue
         outside = f"{text[begin:first]} {text[last:end]}".casefold()
-        reported = any(re.search(rf"\b{re.escape(word)}\b", outside) for word in name_words(speaker))
-        if not reported and min(end, last) - max(begin, first) >= SPEAKERS_SHARE * (end - begin):
+        if not any(re.search(rf"\b{re.escape(word)}\b", outside) for word in name_words(speaker)):
             return speaker, begin
     return "", start
 

@@ -502,6 +502,9 @@ def test_two_speakers_asked_together_are_quoted_in_turn(seeds):
     on_egypt = seeds.ask("what did Netanyahu and Blinken say about Egypt?")  # "... Rafah, a city bordering Egypt"
     assert {c.speaker for c in on_egypt.citations} == {"Benjamin Netanyahu"}
     assert on_egypt.reason == "Antony Blinken is quoted in the articles, but not about Egypt"
+    never_quoted = seeds.ask("what did Netanyahu and Pinochet say?")  # the seeds only tell of Pinochet
+    assert {c.speaker for c in never_quoted.citations} == {"Benjamin Netanyahu"}
+    assert never_quoted.reason == "the articles name Pinochet but quote no words of theirs"
 
 
 def test_a_name_no_article_uses_nor_spells_like_a_speaker_is_not_guessed(seeds):

@@ -153,11 +153,15 @@ def answer_each(reader: Reader, embedder: Embedder, query: Query) -> Answer | No
     if len(names) != 2 or speaker_key(query.speaker) in reader.speaker_counts():
         return answer(reader, embedder, query)
     answers = [answer(reader, embedder, replace(query, speaker=name)) for name in names]
+    if all(found is None for found in answers):
+        return None  # both named, never quoted: the sentences that name them may answer
     said = [found for found in answers if found and found.citations]
-    silent = "; ".join(found.reason for found in answers if found and not found.citations and found.reason)
+    silent = "; ".join(
+        found.reason if found else f"the articles name {name} but quote no words of theirs"
+        for name, found in zip(names, answers, strict=True)
+        if not (found and found.citations)
+    )
     if not said:
-        if not silent:
-            return None  # named, never quoted: the sentences that name them may answer
         related = tuple(c for found in answers if found for c in found.related)[:RELATED]
         return Answer(query.question, related=related, searched=query.searched, reason=silent)
     turns = zip_longest(*(found.citations[:EACH_SHOWN] for found in said))

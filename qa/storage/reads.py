@@ -351,15 +351,12 @@ class Reader:
     def speakers_in(self, article_ids: Sequence[str]) -> dict[str, list[tuple[int, int, str]]]:
         """(start, end, speaker) of each quote found at ingest in these articles, in text order."""
         found: dict[str, list[tuple[int, int, str]]] = {}
-        for part in slices(article_ids):
-            with self.lock:
-                rows = self.db.execute(
-                    "SELECT a.id, q.start, q.end, q.speaker FROM quotes q JOIN articles a ON a.rowid = q.article "
-                    f"WHERE a.id IN ({','.join('?' * len(part))}) ORDER BY a.id, q.start",
-                    list(part),
-                ).fetchall()
-            for article_id, start, end, speaker in rows:
-                found.setdefault(article_id, []).append((start, end, speaker))
+        statement = (
+            "SELECT a.id, q.start, q.end, q.speaker FROM quotes q JOIN articles a ON a.rowid = q.article "
+            "WHERE a.id IN ({}) ORDER BY a.id, q.start"
+        )
+        for article_id, start, end, speaker in self._rows(statement, article_ids):
+            found.setdefault(article_id, []).append((start, end, speaker))
         return found
 
     def vectors_around(self, article_rowid: int, start: int, end: int) -> list[np.ndarray]:
@@ -390,15 +387,18 @@ class Reader:
             article_ids,
         )
 
-    def _grouped(self, statement: str, keys: Sequence[Any]) -> dict[Any, list[Any]]:
-        """The (key, value) rows of `statement` for `keys` (bound where it says `IN ({})`, in
-        slices SQLite accepts), as key -> values in row order."""
-        found: dict[Any, list[Any]] = {}
+    def _rows(self, statement: str, keys: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+        """The rows of `statement` for `keys`, bound where it says `IN ({})`, in slices SQLite accepts."""
         for part in slices(keys):
             with self.lock:
                 rows = self.db.execute(statement.format(",".join("?" * len(part))), list(part)).fetchall()
-            for key, value in rows:
-                found.setdefault(key, []).append(value)
+            yield from rows
+
+    def _grouped(self, statement: str, keys: Sequence[Any]) -> dict[Any, list[Any]]:
+        """The (key, value) rows of `statement` for `keys` (see `_rows`), as key -> values in row order."""
+        found: dict[Any, list[Any]] = {}
+        for key, value in self._rows(statement, keys):
+            found.setdefault(key, []).append(value)
         return found
 
     def families(self, article_ids: Sequence[str]) -> dict[str, int]:

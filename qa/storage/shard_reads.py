@@ -63,16 +63,12 @@ class ShardReader(Reader):
     def families_signed(self, article_ids: Sequence[str]) -> dict[str, tuple[int, bytes]]:
         """Each article's family and MinHash signature: copies of one story in other shards are
         in no family of this one, and the archive joins them by their signatures."""
-        found: dict[str, tuple[int, bytes]] = {}
-        for part in slices(article_ids):
-            with self.lock:
-                rows = self.db.execute(
-                    "SELECT a.id, f.family, f.minhash FROM articles a JOIN families f ON f.article = a.rowid "
-                    f"WHERE a.id IN ({','.join('?' * len(part))})",
-                    list(part),
-                )
-                found.update((article_id, (family, bytes(blob))) for article_id, family, blob in rows)
-        return found
+        rows = self._rows(
+            "SELECT a.id, f.family, f.minhash FROM articles a JOIN families f ON f.article = a.rowid "
+            "WHERE a.id IN ({})",
+            article_ids,
+        )
+        return {article_id: (family, bytes(blob)) for article_id, family, blob in rows}
 
     def sources_of_families(self, families: Sequence[int]) -> dict[int, list[str]]:
         """The sources that carried a member of each family (for copies of a story joined across
@@ -88,14 +84,7 @@ class ShardReader(Reader):
         """`quotes`, each with its article's publication date (ISO), the key the merge sorts by."""
         found = self.quotes(speaker_words, filters)
         ids = sorted({quote.article_id for quote, _ in found})
-        published: dict[str, str | None] = {}
-        with self.lock:
-            for part in slices(ids):
-                published.update(
-                    self.db.execute(
-                        f"SELECT id, published FROM articles WHERE id IN ({','.join('?' * len(part))})", part
-                    )
-                )
+        published = dict(self._rows("SELECT id, published FROM articles WHERE id IN ({})", ids))
         return [(quote, rowid, published[quote.article_id]) for quote, rowid in found]
 
 

@@ -46,11 +46,14 @@ def cite_all(reader: Reader, spans: Sequence[tuple[str, int, int, dict[str, Any]
     game?" is answered by the speaker). Read for all of them at once (a sharded archive answers
     with one call a shard)."""
     ids = list(dict.fromkeys(article_id for article_id, _, _, _ in spans))
-    articles, others, quoted = reader.articles(ids), reader.family_sources(ids), reader.speakers_in(ids)
+    articles, others = reader.articles(ids), reader.family_sources(ids)
+    # A quote answer names its speakers itself: their quotes are read only for the other spans.
+    unnamed = list(dict.fromkeys(article_id for article_id, _, _, details in spans if "speaker" not in details))
+    quoted = reader.speakers_in(unnamed) if unnamed else {}
     cited = []
     for article_id, start, end, details in spans:
         article = articles[article_id]
-        if "speaker" not in details:  # a quote answer names its speaker itself
+        if "speaker" not in details:
             speaker, start = _own_words(article.text, quoted.get(article_id, ()), start, end)
             details = {**details, "speaker": speaker}
         cited.append(_cited(article, start, end, tuple(others.get(article_id, ())), details))

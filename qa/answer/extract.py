@@ -317,11 +317,12 @@ def _score(reader: Reader, query: Query, candidates: list[Candidate]) -> None:
     lede_ends = {i: _first_sentence_end(a.text) for i, a in articles.items() if _told_in_paragraphs(a.text)}
     who = WHO_IS.match(query.searched)
     cue = _description_of(who["name"]) if who else ANSWER_TYPES.get(query.answer_type or "")
-    cue_weight = DATING_WEIGHT if query.asks_when_of_one_article else DESCRIPTION_WEIGHT if who else CUE_WEIGHT
+    dating = query.asks_when_of_one_article
+    cue_weight = DATING_WEIGHT if dating else DESCRIPTION_WEIGHT if who else CUE_WEIGHT
     for candidate in candidates:
         article = articles[candidate.article_id]
         text = article.text[candidate.start : candidate.end]
-        if query.asks_when_of_one_article:
+        if dating:
             candidate.cue = 1.0 if dates_its_news(text, article.published) else 0.0
         elif cue:
             candidate.cue = 1.0 if cue.search(text) else 0.0
